@@ -1,0 +1,30 @@
+# jobd — the two commands a newcomer needs are `make run` and `make test`.
+# meson + ninja do the building; this file only names the steps.
+BUILD    ?= build
+MESONOPT ?=
+ifeq ($(SANITIZE),1)
+BUILD    := build-san
+MESONOPT += -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+endif
+
+.PHONY: all deps build run test unit it bench clean
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) $(MESONOPT) >/dev/null
+	@ninja -C $(BUILD) >/dev/null || ninja -C $(BUILD)
+
+run: build
+	@scripts/run.sh $(BUILD)
+
+test: build
+	@scripts/test.sh $(BUILD)
+
+bench: build
+	@scripts/bench.sh $(BUILD)
+
+clean:
+	rm -rf build build-san var

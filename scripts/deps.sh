@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian packages jobd needs, only those that are missing.
+set -e
+PKGS="libuv1-dev libsqlite3-dev libjansson-dev libinih-dev libcmocka-dev meson ninja-build pkg-config gcc"
+[ -n "$JOBD_EXTRA_PKGS" ] && PKGS="$PKGS $JOBD_EXTRA_PKGS"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "jobd: installing missing packages:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test: the cmocka unit tests, then the black-box tests in
+# tests/it (a real jobd, a real jobctl, real children).  Ends with the line
+# "N passed, N failed".  Usage: scripts/test.sh BUILD_DIR [it-test-name...]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}; shift || true
+export JOBD_BUILD=$PWD/$BUILD
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+passed=0; failed=0; failures=()
+
+count() {   # count NAME PASSED FAILED
+	passed=$((passed + $2)); failed=$((failed + $3))
+	[ "$3" -eq 0 ] || failures+=("$1")
+}
+
+if [ $# -eq 0 ]; then
+	echo "== unit tests"
+	for t in "$BUILD"/tests/unit/test_*; do
+		[ -x "$t" ] || continue
+		out=$(TZDIR=/usr/share/zoneinfo "$t" 2>&1); rc=$?
+		p=$(grep -oE '^\[  PASSED  \] [0-9]+' <<<"$out" | grep -oE '[0-9]+$' || true)
+		f=$(grep -oE '^\[  FAILED  \] [0-9]+' <<<"$out" | grep -oE '[0-9]+$' || true)
+		p=${p:-0}; f=${f:-0}
+		[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1      # crashed or sanitizer abort
+		printf '%-28s %3d passed, %d failed\n' "$(basename "$t")" "$p" "$f"
+		[ "$f" -eq 0 ] || echo "$out" | grep -E 'FAILED|ERROR|error|runtime' | head -20
+		count "$(basename "$t")" "$p" "$f"
+	done
+fi
+
+echo "== black-box tests"
+its=("$@"); [ ${#its[@]} -gt 0 ] || its=(tests/it/test_*.sh)
+for t in "${its[@]}"; do
+	[ -f "$t" ] || t=tests/it/$t.sh
+	log=$(mktemp)
+	timeout 600 bash "$t" >"$log" 2>&1; rc=$?
+	line=$(grep -E '^RESULT [0-9]+ [0-9]+$' "$log" | tail -1)
+	p=$(cut -d' ' -f2 <<<"${line:-RESULT 0 1}"); f=$(cut -d' ' -f3 <<<"${line:-RESULT 0 1}")
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	printf '%-28s %3d passed, %d failed\n' "$(basename "$t" .sh)" "$p" "$f"
+	[ "$f" -eq 0 ] || grep -E '^(FAIL|  )' "$log" | head -40
+	[ "$f" -eq 0 ] || [ -z "${CI:-}" ] || tail -30 "$log"
+	count "$(basename "$t")" "$p" "$f"
+	rm -f "$log"
+done
+
+[ ${#failures[@]} -eq 0 ] || echo "failing: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

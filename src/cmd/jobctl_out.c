@@ -1,0 +1,1 @@
+/* placeholder: src/cmd/jobctl_out.c */

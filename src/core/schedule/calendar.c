@@ -1,0 +1,1 @@
+/* placeholder: src/core/schedule/calendar.c */

@@ -1,0 +1,1 @@
+/* placeholder: src/engine/queue.c */

@@ -1,0 +1,1 @@
+/* placeholder: src/faces/server.c */

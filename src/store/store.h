@@ -1,0 +1,114 @@
+/* store.h — the persistent store: one interface, one implementation per
+ * engine (sqlite.c now; mysql.c later).  Calls are synchronous and made on
+ * the loop thread; an engine that talks to a network server runs them on the
+ * libuv thread pool behind this same interface.
+ *
+ * All functions return 0 or a negative errno; -ENOENT for a missing row,
+ * -EIO for an engine error (store_error() then says what).  Times are unix
+ * microseconds.
+ */
+#ifndef JOBD_STORE_H
+#define JOBD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../jobd.h"
+
+struct store;
+
+/* Which runs store_run_list returns; zero fields do not filter. */
+struct run_query {
+	const char *job;        /* exact job name */
+	const char *target;
+	int status;             /* enum run_status, or -1 for any */
+	int active;             /* 1: only waiting|manual|accepted|running */
+	int64_t since;          /* time_created >= since */
+	uint32_t uid;           /* with by_uid: only runs of this requester */
+	int by_uid;
+	int limit;              /* 0 = no limit */
+	int newest_first;       /* order by id desc (default asc) */
+	int with_output;        /* fill out/errout (lookup); else NULL */
+};
+
+typedef int (*store_run_cb)(void *ctx, struct run *r);   /* nonzero stops */
+typedef int (*store_job_cb)(void *ctx, const char *name, const char *def_json);
+typedef int (*store_target_cb)(void *ctx, const char *name, int concurrency,
+                               int paused);
+
+struct store_vt {
+	void (*close)(struct store *s);
+	const char *(*error)(struct store *s);
+	const char *(*describe)(struct store *s);  /* "sqlite:/path" */
+
+	int (*begin)(struct store *s);
+	int (*commit)(struct store *s);
+	int (*rollback)(struct store *s);
+
+	/* Job definitions made through the API (file jobs live in files). */
+	int (*job_put)(struct store *s, const char *name, const char *def_json);
+	int (*job_del)(struct store *s, const char *name);
+	int (*job_each)(struct store *s, store_job_cb cb, void *ctx);
+
+	/* Runs.  run_insert sets r->id.  run_update writes every mutable field
+	 * (status, result, return_code, sig, times, pid, pid_start, user,
+	 * worker, output and truncation flags, spec, attempt, parent). */
+	int (*run_insert)(struct store *s, struct run *r);
+	int (*run_update)(struct store *s, const struct run *r);
+	int (*run_get)(struct store *s, const char *jid, int with_output,
+	               struct run *out);
+	int (*run_get_id)(struct store *s, int64_t id, int with_output,
+	                  struct run *out);
+	int (*run_list)(struct store *s, const struct run_query *q,
+	                store_run_cb cb, void *ctx);
+	/* The highest jid in the store ("" if none), to keep jids monotonic
+	 * across restarts and clock steps. */
+	int (*run_max_jid)(struct store *s, char out[JID_LEN + 1]);
+	/* Deletes up to `batch` finished (done|ignored) runs finished before
+	 * `before`; returns how many (>= 0) or a negative errno. */
+	int (*run_sweep)(struct store *s, int64_t before, int batch);
+
+	/* Targets (queues): name -> concurrency, paused. */
+	int (*target_put)(struct store *s, const char *name, int concurrency,
+	                  int paused);
+	int (*target_del)(struct store *s, const char *name);
+	int (*target_each)(struct store *s, store_target_cb cb, void *ctx);
+
+	/* Small persistent values: last run times of schedules, etc. */
+	int (*kv_get)(struct store *s, const char *key, char **val);
+	int (*kv_put)(struct store *s, const char *key, const char *val);
+};
+
+struct store {
+	const struct store_vt *vt;
+};
+
+/* Opens the store named by `uri`: "sqlite:PATH" or a bare path.  Creates
+ * and migrates the schema.  err says what failed. */
+int store_open(const char *uri, struct store **out, char *err, size_t errlen);
+int store_sqlite_open(const char *path, struct store **out, char *err,
+                      size_t errlen);
+
+static inline void store_close(struct store *s) { if (s) s->vt->close(s); }
+static inline const char *store_error(struct store *s) { return s->vt->error(s); }
+static inline const char *store_describe(struct store *s) { return s->vt->describe(s); }
+static inline int store_begin(struct store *s) { return s->vt->begin(s); }
+static inline int store_commit(struct store *s) { return s->vt->commit(s); }
+static inline int store_rollback(struct store *s) { return s->vt->rollback(s); }
+static inline int store_job_put(struct store *s, const char *n, const char *j) { return s->vt->job_put(s, n, j); }
+static inline int store_job_del(struct store *s, const char *n) { return s->vt->job_del(s, n); }
+static inline int store_job_each(struct store *s, store_job_cb cb, void *c) { return s->vt->job_each(s, cb, c); }
+static inline int store_run_insert(struct store *s, struct run *r) { return s->vt->run_insert(s, r); }
+static inline int store_run_update(struct store *s, const struct run *r) { return s->vt->run_update(s, r); }
+static inline int store_run_get(struct store *s, const char *jid, int o, struct run *r) { return s->vt->run_get(s, jid, o, r); }
+static inline int store_run_get_id(struct store *s, int64_t id, int o, struct run *r) { return s->vt->run_get_id(s, id, o, r); }
+static inline int store_run_list(struct store *s, const struct run_query *q, store_run_cb cb, void *c) { return s->vt->run_list(s, q, cb, c); }
+static inline int store_run_max_jid(struct store *s, char out[JID_LEN + 1]) { return s->vt->run_max_jid(s, out); }
+static inline int store_run_sweep(struct store *s, int64_t before, int batch) { return s->vt->run_sweep(s, before, batch); }
+static inline int store_target_put(struct store *s, const char *n, int c, int p) { return s->vt->target_put(s, n, c, p); }
+static inline int store_target_del(struct store *s, const char *n) { return s->vt->target_del(s, n); }
+static inline int store_target_each(struct store *s, store_target_cb cb, void *c) { return s->vt->target_each(s, cb, c); }
+static inline int store_kv_get(struct store *s, const char *k, char **v) { return s->vt->kv_get(s, k, v); }
+static inline int store_kv_put(struct store *s, const char *k, const char *v) { return s->vt->kv_put(s, k, v); }
+
+#endif
