@@ -1,0 +1,84 @@
+/* jobs.h — job definitions: one validation path for every source (jobctl
+ * create, job files, later 9P and HTTP): everything becomes a JSON object
+ * and goes through job_from_json(). */
+#ifndef JOBD_JOBS_H
+#define JOBD_JOBS_H
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/heap.h"
+
+struct sched;
+
+struct job_action {
+	char *name;
+	char *command;
+};
+
+struct health_check {
+	char *name;
+	char *tcp, *http, *command;
+	int attempts;
+	int64_t interval, timeout;
+};
+
+struct job {
+	char *name;
+	char *command;          /* shell-word string (or sh -c text if shell) */
+	int shell;
+	char *schedule;         /* NULL = manual only */
+	char *timezone;         /* NULL = the daemon's */
+	char *target;           /* default "default" */
+	char *user, *group, *cwd;
+	char **env;             /* "K=V", NULL-terminated (may be NULL) */
+	int64_t timeout;        /* us, 0 = none */
+	int64_t kill_grace;     /* us, default 10 s */
+	int64_t jitter;         /* us */
+	int64_t backoff;        /* us, default 10 s */
+	int retries;
+	int priority;
+	int overlap;            /* enum overlap, default skip */
+	int catchup;            /* enum catchup, CATCHUP_DEFAULT = by schedule */
+	char **tags, **selectors, **requires;   /* NULL-terminated or NULL */
+	int confirm;
+	int enabled;            /* default 1 */
+	struct job_action *actions;
+	int n_actions;
+	struct health_check *checks;
+	int n_checks;
+	char *source;           /* job file path, NULL for API-made jobs */
+	uint32_t owner_uid;
+
+	/* runtime (engine), not part of the definition */
+	struct sched *sched;
+	struct heap_node fire;  /* scheduler heap node; key = next fire us */
+	int64_t last_run;       /* us, persisted in the store's kv */
+	int64_t next_fire;      /* us, -1 none */
+	int running;            /* live runs of this job */
+	int queued;             /* runs of this job waiting for a slot */
+};
+
+/* Validates `def` and fills *out (zeroed first).  Accepts every key of
+ * docs/protocol.md's job object; unknown keys are errors.  Durations are
+ * DUR strings or integer seconds; env is an object or a ["K=V"] list;
+ * tags/selectors/requires are lists or comma strings; actions an object
+ * name -> command.  `tz_default` is used to check the schedule.  Returns 0
+ * or -EINVAL with err naming the field: "schedule: syntax error in
+ * minute field: '61'". */
+int job_from_json(json_t *def, const char *tz_default, struct job *out,
+                  char *err, size_t errlen);
+/* The definition as JSON (the same keys; durations as DUR strings). */
+json_t *job_to_json(const struct job *j);
+void job_free(struct job *j);   /* frees the fields, not j itself */
+const struct job_action *job_action_find(const struct job *j, const char *name);
+
+/* Reads every *.conf file of `dir` (sorted by name).  For each job found
+ * calls cb(ctx, def, file, line) with the section turned into a JSON object
+ * (the keys of job_from_json, plus "source").  Stops at the first error:
+ * -EINVAL with err "dir/x.conf:7: unknown key 'foo' in [job backup]".  A
+ * missing dir is not an error.  Returns the number of files read. */
+typedef int (*jobfile_cb)(void *ctx, json_t *def, const char *file, int line,
+                          char *err, size_t errlen);
+int jobfiles_load(const char *dir, jobfile_cb cb, void *ctx, char *err,
+                  size_t errlen);
+#endif

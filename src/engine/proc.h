@@ -1,0 +1,59 @@
+/* proc.h — one child process of a run: spawned through libuv (uv_spawn,
+ * which posix_spawns/forks+execs without running code of ours in the
+ * child), in its own session and process group, stdout and stderr read
+ * through pipes.  Signals always go to the whole group. */
+#ifndef JOBD_PROC_H
+#define JOBD_PROC_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+struct proc;
+
+struct proc_spec {
+	char **argv;          /* argv[0] is looked up in PATH when it has no '/' */
+	char **env;           /* full environment, NULL-terminated */
+	const char *cwd;      /* NULL = inherit */
+	int set_ids;          /* run as uid/gid (needs root) */
+	uid_t uid;
+	gid_t gid;
+};
+
+struct proc_cbs {
+	/* A chunk of output: stream 1 = stdout, 2 = stderr. */
+	void (*on_output)(struct proc *p, int stream, const char *buf, size_t n,
+	                  void *ud);
+	/* The process has exited and its pipes are drained (EOF, or 1 s after
+	 * exit when a grandchild keeps them open).  exit_code is -1 when it
+	 * was killed by term_signal.  The proc stays valid until proc_free. */
+	void (*on_exit)(struct proc *p, int exit_code, int term_signal, void *ud);
+};
+
+/* Starts the process.  On success *out is set and pid/start time are
+ * known at once (before the loop runs again).  On failure (exec failed:
+ * no such file, permission) returns a negative errno and err says what,
+ * e.g. "cannot run 'nope': no such file or directory". */
+int proc_start(uv_loop_t *loop, const struct proc_spec *spec,
+               const struct proc_cbs *cbs, void *ud, struct proc **out,
+               char *err, size_t errlen);
+int proc_pid(const struct proc *p);
+int64_t proc_start_time(const struct proc *p);   /* /proc starttime ticks */
+int proc_exited(const struct proc *p);
+/* Sends sig to the whole process group; -ESRCH when it is gone. */
+int proc_signal(struct proc *p, int sig);
+/* SIGTERM to the group now, SIGKILL to the group after grace_us unless
+ * the group is gone (checked with kill(-pgid, 0)).  Also applies after the
+ * leader exited: grandchildren in the group are killed too. */
+void proc_terminate(struct proc *p, int64_t grace_us);
+/* Frees after on_exit (closes handles asynchronously). */
+void proc_free(struct proc *p);
+
+/* Identity of any pid: the starttime field (22) of /proc/<pid>/stat.
+ * Returns 0, or -ESRCH when no such process. */
+int proc_identity(int pid, int64_t *starttime);
+/* Signal number from "TERM", "SIGTERM", "15", "term"; -1 if unknown. */
+int signal_parse(const char *s);
+/* "SIGTERM" for 15; "SIG<n>" for unknown numbers. */
+const char *signal_name(int sig);
+#endif
