@@ -1,1 +1,209 @@
-int main(void) { return 0; }
+/* jobd.c — the daemon's main: options, config, the lock on the state
+ * directory, signals (HUP reload, TERM/INT graceful stop), the loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "engine/engine.h"
+#include "engine/log.h"
+#include "faces/ops.h"
+#include "faces/server.h"
+
+static struct engine eng;
+static struct server srv;
+static uv_signal_t sig_hup, sig_term, sig_int;
+static int lock_fd = -1;
+
+static const char usage[] =
+	"usage: jobd [-c FILE] [--check] [--version] [--help]\n"
+	"\n"
+	"The job-control daemon: scheduled jobs, a persistent queue, run\n"
+	"tracking.  Runs in the foreground and logs to stderr.\n"
+	"\n"
+	"  -c, --config FILE  configuration (INI; see docs/jobd.conf.md);\n"
+	"                     without it: defaults, state in ./var\n"
+	"  -t, --check        read the configuration and job files, report\n"
+	"                     what is wrong, and exit (0 = all good)\n"
+	"  -V, --version      print the version and exit\n"
+	"  -h, --help         this text\n"
+	"\n"
+	"Signals: HUP re-reads the configuration and job files; TERM and INT\n"
+	"stop gracefully (running runs get shutdown_grace, then are killed);\n"
+	"a second TERM stops at once.\n"
+	"Exit codes: 0 clean stop, 1 runtime failure, 2 bad configuration or\n"
+	"usage, 75 another jobd holds the state directory.\n";
+
+static void on_done(struct engine *e)
+{
+	(void)e;
+	log_info("all runs ended; bye");
+	server_close(&srv);
+	uv_close((uv_handle_t *)&sig_hup, NULL);
+	uv_close((uv_handle_t *)&sig_term, NULL);
+	uv_close((uv_handle_t *)&sig_int, NULL);
+	uv_stop(eng.loop);
+}
+
+static void on_term(uv_signal_t *s, int signum)
+{
+	(void)s;
+	if (eng.shutting_down) {
+		log_warn("%s again: terminating running runs now",
+		         strsignal(signum));
+		uv_timer_stop(&eng.shutdown_timer);
+		eng.cfg.shutdown_grace = 0;
+		engine_shutdown(&eng, on_done);
+		return;
+	}
+	log_info("%s: shutting down (no new runs)", strsignal(signum));
+	server_stop_listening(&srv);
+	engine_shutdown(&eng, on_done);
+}
+
+static void on_hup(uv_signal_t *s, int signum)
+{
+	char err[1024];
+	int n_jobs = 0, n_files = 0;
+	(void)s;
+	(void)signum;
+	if (ops_reload(&eng, &n_jobs, &n_files, err, sizeof err) < 0)
+		log_error("reload failed, keeping the running configuration: %s",
+		          err);
+	else
+		log_info("reloaded: %d jobs from %d files", n_jobs, n_files);
+}
+
+/* One daemon per state directory: the store and proc files are its own. */
+static int lock_state_dir(const char *dir)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/jobd.lock", dir);
+	lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "jobd: another jobd uses the state directory %s "
+		        "(%s)\n", dir, strerror(errno));
+		return -1;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+	if (ftruncate(lock_fd, 0) < 0 || write(lock_fd, pid, (size_t)n) != n)
+		log_warn("cannot write pid to %s", path);
+	return 0;
+}
+
+static int check_job(void *ctx, json_t *def, const char *file, int line,
+                     char *err, size_t errlen)
+{
+	struct job j;
+	char msg[512];
+	int rc = job_from_json(def, ctx, &j, msg, sizeof msg);
+	if (rc < 0)
+		snprintf(err, errlen, "%s:%d: %s", file, line, msg);
+	else
+		job_free(&j);
+	return rc;
+}
+
+static int parse_args(int argc, char **argv, const char **cfg_path, int *check)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check", no_argument, NULL, 't'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "c:tVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': *cfg_path = optarg; break;
+		case 't': *check = 1; break;
+		case 'V': printf("jobd %s\n", JOBD_VERSION); exit(0);
+		case 'h': fputs(usage, stdout); exit(0);
+		default: fputs(usage, stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "jobd: unexpected argument '%s'\n%s", argv[optind],
+		        usage);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cfg_path = NULL;
+	struct config cfg;
+	char err[1024];
+	int check = 0;
+
+	if (parse_args(argc, argv, &cfg_path, &check) < 0)
+		return 2;
+	if (cfg_path) {
+		if (config_load(cfg_path, &cfg, err, sizeof err) < 0) {
+			fprintf(stderr, "jobd: %s\n", err);
+			return 2;
+		}
+	} else {
+		config_defaults(&cfg);
+	}
+	log_min_level = cfg.log_level;
+	signal(SIGPIPE, SIG_IGN);
+
+	uv_loop_t *loop = uv_default_loop();
+	if (check) {
+		/* job files are validated by loading them into a throwaway list */
+		int rc = jobfiles_load(cfg.jobs_dir, check_job, cfg.timezone, err,
+		                       sizeof err);
+		config_free(&cfg);
+		if (rc < 0) {
+			fprintf(stderr, "jobd: %s\n", err);
+			return 2;
+		}
+		printf("jobd: configuration OK (%d job files)\n", rc);
+		return 0;
+	}
+	if (mkdir(cfg.state_dir, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "jobd: cannot create state directory %s: %s\n",
+		        cfg.state_dir, strerror(errno));
+		config_free(&cfg);
+		return 2;
+	}
+	if (lock_state_dir(cfg.state_dir) < 0) {
+		config_free(&cfg);
+		return 75;
+	}
+	if (engine_open(&eng, loop, &cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "jobd: %s\n", err);
+		return 1;
+	}
+	if (server_start(&srv, &eng, err, sizeof err) < 0) {
+		fprintf(stderr, "jobd: %s\n", err);
+		return 1;
+	}
+	uv_signal_init(loop, &sig_hup);
+	uv_signal_init(loop, &sig_term);
+	uv_signal_init(loop, &sig_int);
+	uv_signal_start(&sig_hup, on_hup, SIGHUP);
+	uv_signal_start(&sig_term, on_term, SIGTERM);
+	uv_signal_start(&sig_int, on_term, SIGINT);
+	log_info("jobd %s ready: socket %s, store %s, %d jobs, %d targets",
+	         JOBD_VERSION, eng.cfg.socket, store_describe(eng.store),
+	         eng.n_jobs, eng.n_targets);
+
+	uv_run(loop, UV_RUN_DEFAULT);
+	engine_close(&eng);
+	uv_run(loop, UV_RUN_NOWAIT);      /* let the close callbacks run */
+	uv_loop_close(loop);
+	close(lock_fd);
+	return 0;
+}

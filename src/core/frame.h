@@ -11,6 +11,8 @@ struct framebuf {
 	size_t len, cap;
 	size_t max;         /* a message longer than this is an error */
 	size_t scanned;     /* bytes already searched for EOT */
+	size_t off;         /* start of the unconsumed bytes (lazy compaction) */
+	size_t msg_start;   /* start of the last, unfinished message */
 };
 
 void framebuf_init(struct framebuf *fb, size_t max);

@@ -1,1 +1,129 @@
-/* placeholder: src/core/heap.c */
+/* heap.c — binary min-heap of nodes that know their slot, so any node can be
+ * removed or re-keyed in O(log n) (timers, the scheduler's next-fire queue).
+ * Hand-written: libuv's heap-inl.h is private and Debian ships no C heap
+ * with intrusive slot tracking. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "core/heap.h"
+
+void heap_init(struct heap *h)
+{
+	h->v = NULL;
+	h->len = h->cap = 0;
+}
+
+void heap_free(struct heap *h)
+{
+	/* Nodes stay owned by the caller; mark them out of the heap. */
+	for (size_t i = 0; i < h->len; i++)
+		h->v[i]->slot = SIZE_MAX;
+	free(h->v);
+	heap_init(h);
+}
+
+static void place(struct heap *h, size_t i, struct heap_node *n)
+{
+	h->v[i] = n;
+	n->slot = i;
+}
+
+static void sift_up(struct heap *h, size_t i)
+{
+	struct heap_node *n = h->v[i];
+
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (h->v[p]->key <= n->key)
+			break;
+		place(h, i, h->v[p]);
+		i = p;
+	}
+	place(h, i, n);
+}
+
+static void sift_down(struct heap *h, size_t i)
+{
+	struct heap_node *n = h->v[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->len)
+			break;
+		if (c + 1 < h->len && h->v[c + 1]->key < h->v[c]->key)
+			c++;
+		if (n->key <= h->v[c]->key)
+			break;
+		place(h, i, h->v[c]);
+		i = c;
+	}
+	place(h, i, n);
+}
+
+int heap_push(struct heap *h, struct heap_node *n)
+{
+	if (h->len == h->cap) {
+		size_t ncap = h->cap ? h->cap * 2 : 16;
+		struct heap_node **nv = realloc(h->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		h->v = nv;
+		h->cap = ncap;
+	}
+	place(h, h->len++, n);
+	sift_up(h, h->len - 1);
+	return 0;
+}
+
+struct heap_node *heap_peek(const struct heap *h)
+{
+	return h->len ? h->v[0] : NULL;
+}
+
+int heap_contains(const struct heap *h, const struct heap_node *n)
+{
+	/* Checking the array too makes a stale or uninitialised slot safe. */
+	return n->slot != SIZE_MAX && n->slot < h->len && h->v[n->slot] == n;
+}
+
+void heap_remove(struct heap *h, struct heap_node *n)
+{
+	size_t i = n->slot;
+	struct heap_node *last;
+
+	if (!heap_contains(h, n))
+		return;
+	last = h->v[--h->len];
+	n->slot = SIZE_MAX;
+	if (last == n)
+		return;
+	place(h, i, last);
+	/* The moved node may belong above or below its new slot. */
+	if (i > 0 && h->v[(i - 1) / 2]->key > last->key)
+		sift_up(h, i);
+	else
+		sift_down(h, i);
+}
+
+struct heap_node *heap_pop(struct heap *h)
+{
+	struct heap_node *n = heap_peek(h);
+
+	if (n)
+		heap_remove(h, n);
+	return n;
+}
+
+void heap_update(struct heap *h, struct heap_node *n, int64_t key)
+{
+	int64_t old = n->key;
+
+	n->key = key;
+	if (!heap_contains(h, n))
+		return;
+	if (key < old)
+		sift_up(h, n->slot);
+	else
+		sift_down(h, n->slot);
+}

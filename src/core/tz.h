@@ -25,4 +25,15 @@ void tz_to_local(const struct tz *z, int64_t t, struct tm *out, int *offset_s);
  * skipped (spring-forward) hour, where t[0] is set to the instant of the
  * jump (the first valid local time after the gap). */
 int tz_from_local(const struct tz *z, const struct tm *local, int64_t t[2]);
+/* The UTC offset (seconds east) in effect at t.  *start and *end (either may
+ * be NULL) get the bounds of the period around t in which that offset holds:
+ * start = the latest change <= t (INT64_MIN if none), end = the first change
+ * after t (INT64_MAX if none).  A change that keeps the offset (only the
+ * name or the DST flag changes) may also bound a period. */
+int tz_period(const struct tz *z, int64_t t, int64_t *start, int64_t *end);
+
+/* Proleptic Gregorian calendar arithmetic, no zone (m 1-12, d 1-31):
+ * days since 1970-01-01, and back. */
+int64_t tz_days_from_civil(int64_t y, int m, int d);
+void tz_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 #endif

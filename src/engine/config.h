@@ -51,10 +51,43 @@ struct config {
 	int n_targets;
 };
 
-/* Reads `path`.  On error returns -EINVAL (or -errno of the open) and err
+/* Reads `path`.  Relative paths in values (state_dir, socket, store,
+ * jobs_dir, ...) are relative to jobd's working directory; only the default
+ * jobs_dir is derived from the config file's own directory.   On error returns -EINVAL (or -errno of the open) and err
  * reads like "jobd.conf:12: unknown key 'foo'".  *out is valid only on 0. */
 int config_load(const char *path, struct config *out, char *err, size_t errlen);
-/* Defaults only (no file): state in ./var. */
+/* Defaults only (no file): state in ./var, jobs_dir NULL (no job files). */
 void config_defaults(struct config *c);
 void config_free(struct config *c);
+
+/* Parses a byte size: "1048576", "512k", "1M", "1MiB", "2 GB" (k/M/G are
+ * powers of 1024).  Returns 0 or -EINVAL. */
+int config_bytes_parse(const char *s, int64_t *out);
+/* true/false, yes/no, on/off, 1/0 (any case) -> 1/0; -1 if none of them. */
+int config_bool_parse(const char *s);
+
+/* The INI reader shared by config.c and jobs.c: inih (libinih), fed one
+ * line at a time by our own reader so that every callback knows its line
+ * number (Debian's inih has no INI_HANDLER_LINENO), section headers are
+ * seen even when a section is empty, and over-long lines (inih silently
+ * splits lines longer than its 200-byte buffer) are errors instead of
+ * truncated values.  Callbacks return 0 or a negative errno with a message
+ * in err; the reader prefixes it with "PATH:LINE: ". */
+struct config_ini_ops {
+	/* A "[name]" header (name trimmed). */
+	int (*section)(void *user, const char *name, int line, char *err,
+	               size_t errlen);
+	/* The end of the section whose header was on `line` (before the next
+	 * header, or at the end of the file); may be NULL. */
+	int (*end)(void *user, int line, char *err, size_t errlen);
+	/* "name = value"; cont = 1 for an indented continuation line, which
+	 * inih hands over as another value of the previous name. */
+	int (*key)(void *user, const char *name, const char *value, int line,
+	           int cont, char *err, size_t errlen);
+};
+/* Returns 0, -EINVAL (err "PATH:LINE: ...") or -errno when the file cannot
+ * be read (err "cannot read WHAT 'PATH': <strerror>"). */
+int config_ini_read(const char *path, const char *what,
+                    const struct config_ini_ops *ops, void *user, char *err,
+                    size_t errlen);
 #endif

@@ -1,1 +1,1457 @@
-/* placeholder: src/engine/jobs.c */
+/* jobs.c — job definitions: the one validation path (job_from_json) that
+ * every source goes through, its inverse (job_to_json), and the job files
+ * of jobs_dir, which are read with inih (through config_ini_read) into the
+ * same JSON objects.  See docs/jobfiles.md and docs/protocol.md. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "jobd.h"
+#include "core/schedule.h"
+#include "core/shlex.h"
+#include "core/timefmt.h"
+#include "core/tz.h"
+#include "engine/config.h"
+#include "engine/jobs.h"
+
+#define HC_ATTEMPTS 3
+#define HC_INTERVAL (10 * US_PER_S)
+#define HC_TIMEOUT (5 * US_PER_S)
+
+struct jctx {
+	char *err;
+	size_t errlen;
+	const char *tz_default;
+};
+
+static int ferr(struct jctx *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int ferr(struct jctx *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x->err && x->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(x->err, x->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int oom(struct jctx *x)
+{
+	ferr(x, "out of memory");
+	return -ENOMEM;
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+/* Task jobs of a service file are "<file>.task#N": '#' is outside the name
+ * alphabet, so it is allowed in exactly this one shape. */
+static int task_name_valid(const char *s)
+{
+	const char *h = strstr(s, ".task#");
+	char prefix[NAME_MAX_LEN + 1];
+	size_t n;
+
+	if (!h || strlen(s) > NAME_MAX_LEN)
+		return 0;
+	n = (size_t)(h - s);
+	memcpy(prefix, s, n);
+	prefix[n] = '\0';
+	if (!name_valid(prefix) || !h[6])
+		return 0;
+	return strspn(h + 6, "0123456789") == strlen(h + 6);
+}
+
+static int job_name_valid(const char *s)
+{
+	return name_valid(s) || task_name_valid(s);
+}
+
+static int action_name_valid(const char *s)
+{
+	static const char more[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+	                           "QRSTUVWXYZ0123456789_.-";
+
+	return s[0] && strchr(more, s[0]) && s[0] != '_' && s[0] != '.' &&
+	       s[0] != '-' && strspn(s, more) == strlen(s) &&
+	       strlen(s) <= NAME_MAX_LEN;
+}
+
+static int env_name_valid(const char *s, size_t n)
+{
+	static const char more[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+	                           "QRSTUVWXYZ0123456789_";
+
+	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr(more, s[i]) || !s[i])
+			return 0;
+	return 1;
+}
+
+/* ---- scalar fields ----------------------------------------------------- */
+
+static int get_str(struct jctx *x, const char *key, json_t *v, char **out)
+{
+	if (!json_is_string(v))
+		return ferr(x, "%s: must be a string", key);
+	free(*out);
+	*out = NULL;
+	if (!json_string_value(v)[0])
+		return 0;   /* "" = unset */
+	*out = strdup(json_string_value(v));
+	return *out ? 0 : oom(x);
+}
+
+static int get_bool(struct jctx *x, const char *key, json_t *v, int *out)
+{
+	int b = -1;
+
+	if (json_is_boolean(v))
+		b = json_is_true(v);
+	else if (json_is_string(v))
+		b = config_bool_parse(json_string_value(v));
+	else if (json_is_integer(v) && (json_integer_value(v) == 0 ||
+	                                json_integer_value(v) == 1))
+		b = (int)json_integer_value(v);
+	if (b < 0)
+		return ferr(x, "%s: must be true or false", key);
+	*out = b;
+	return 0;
+}
+
+static int get_int(struct jctx *x, const char *key, json_t *v, long long lo,
+                   long long hi, long long *out)
+{
+	long long n;
+	char *end;
+
+	if (json_is_integer(v)) {
+		n = json_integer_value(v);
+	} else if (json_is_string(v) && json_string_value(v)[0]) {
+		errno = 0;
+		n = strtoll(json_string_value(v), &end, 10);
+		if (errno || *end)
+			goto bad;
+	} else {
+		goto bad;
+	}
+	if (n < lo || n > hi)
+		goto bad;
+	*out = n;
+	return 0;
+bad:
+	return ferr(x, "%s: must be an integer from %lld to %lld", key, lo, hi);
+}
+
+static int get_dur(struct jctx *x, const char *key, json_t *v, int64_t *out)
+{
+	char e[200] = "";
+
+	if (json_is_string(v)) {
+		if (dur_parse(json_string_value(v), out, e, sizeof(e)) < 0)
+			return ferr(x, "%s: %s", key, e[0] ? e : "invalid duration");
+		if (*out < 0)
+			return ferr(x, "%s: must not be negative", key);
+		return 0;
+	}
+	if (json_is_number(v) && json_number_value(v) >= 0 &&
+	    json_number_value(v) < 1e12) {
+		*out = json_is_integer(v) ? json_integer_value(v) * US_PER_S
+		                          : llround(json_number_value(v) * 1e6);
+		return 0;
+	}
+	return ferr(x, "%s: must be a duration ('90s', '15m', '1h30m') or "
+	            "seconds", key);
+}
+
+/* A command is checked here, once, so that nothing that runs it later can
+ * meet a string it cannot split. */
+static int check_command(struct jctx *x, const char *key, const char *cmd,
+                         int shell)
+{
+	char e[200] = "", **argv = NULL;
+	int argc = 0, rc;
+
+	if (shell) {
+		if (strspn(cmd, " \t\n") == strlen(cmd))
+			return ferr(x, "%s: empty", key);
+		return 0;
+	}
+	rc = shlex_split(cmd, &argv, &argc, e, sizeof(e));
+	if (rc == -ENOMEM)
+		return oom(x);
+	if (rc < 0)
+		return ferr(x, "%s: %s", key, e);
+	shlex_free(argv);
+	return argc ? 0 : ferr(x, "%s: empty", key);
+}
+
+/* ---- lists ------------------------------------------------------------- */
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+static int strv_push(char ***v, const char *s, size_t n)
+{
+	size_t len = strv_len(*v);
+	char **nv = realloc(*v, sizeof(char *) * (len + 2)), *d;
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[len] = NULL;
+	d = strndup(s, n);
+	if (!d)
+		return -ENOMEM;
+	nv[len] = d;
+	nv[len + 1] = NULL;
+	return 0;
+}
+
+/* Splits "a, b c" at commas and white space, but not inside parentheses:
+ * requires items look like "fs#1(up,stdby up)". */
+static int split_items(const char *s, char ***out)
+{
+	int depth = 0;
+	const char *start = NULL;
+
+	for (const char *p = s;; p++) {
+		int sep = !*p || (depth == 0 && (*p == ',' || *p == ' ' ||
+		                                 *p == '\t'));
+
+		if (sep) {
+			if (start && strv_push(out, start, (size_t)(p - start)) < 0)
+				return -ENOMEM;
+			start = NULL;
+			if (!*p)
+				return 0;
+			continue;
+		}
+		if (!start)
+			start = p;
+		depth += *p == '(';
+		depth -= *p == ')' && depth > 0;
+	}
+}
+
+static int item_valid(const char *key, const char *s)
+{
+	int depth = 0;
+
+	if (!s[0])
+		return 0;
+	if (strcmp(key, "requires") != 0)
+		return strcspn(s, ", \t\n") == strlen(s);
+	if (s[0] == '(')
+		return 0;
+	for (; *s; s++) {
+		depth += *s == '(';
+		depth -= *s == ')';
+		if (depth < 0 || depth > 1)
+			return 0;
+	}
+	return depth == 0;
+}
+
+static int get_list(struct jctx *x, const char *key, json_t *v, char ***out)
+{
+	size_t i;
+	json_t *it;
+
+	strv_free(*out);
+	*out = NULL;
+	if (json_is_string(v)) {
+		if (split_items(json_string_value(v), out) < 0)
+			return oom(x);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, it) {
+			if (!json_is_string(it))
+				return ferr(x, "%s: item %zu is not a string", key, i + 1);
+			if (strv_push(out, json_string_value(it),
+			              strlen(json_string_value(it))) < 0)
+				return oom(x);
+		}
+	} else {
+		return ferr(x, "%s: must be a list of strings or a comma-separated "
+		            "string", key);
+	}
+	for (i = 0; *out && (*out)[i]; i++)
+		if (!item_valid(key, (*out)[i]))
+			return ferr(x, "%s: invalid item '%s'", key, (*out)[i]);
+	return 0;
+}
+
+static int env_add(struct jctx *x, char ***env, const char *k, size_t klen,
+                   const char *val)
+{
+	char *kv;
+	int rc;
+
+	if (!env_name_valid(k, klen))
+		return ferr(x, "env: invalid variable name '%.*s'", (int)klen, k);
+	for (size_t i = 0; *env && (*env)[i]; i++)
+		if (strncmp((*env)[i], k, klen) == 0 && (*env)[i][klen] == '=')
+			return ferr(x, "env: '%.*s' given twice", (int)klen, k);
+	if (asprintf(&kv, "%.*s=%s", (int)klen, k, val) < 0)
+		return oom(x);
+	rc = strv_push(env, kv, strlen(kv));
+	free(kv);
+	return rc < 0 ? oom(x) : 0;
+}
+
+static int get_env(struct jctx *x, json_t *v, char ***env)
+{
+	const char *k, *eq;
+	json_t *it;
+	size_t i;
+	int rc;
+
+	strv_free(*env);
+	*env = NULL;
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, it) {
+			if (!json_is_string(it))
+				return ferr(x, "env: value of '%s' is not a string", k);
+			if ((rc = env_add(x, env, k, strlen(k), json_string_value(it))))
+				return rc;
+		}
+		return 0;
+	}
+	if (!json_is_array(v))
+		return ferr(x, "env: must be an object {\"K\": \"V\"} or a list "
+		            "[\"K=V\"]");
+	json_array_foreach(v, i, it) {
+		if (!json_is_string(it) || !(eq = strchr(json_string_value(it), '=')))
+			return ferr(x, "env: item %zu is not a \"K=V\" string", i + 1);
+		k = json_string_value(it);
+		if ((rc = env_add(x, env, k, (size_t)(eq - k), eq + 1)))
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- actions and health checks ----------------------------------------- */
+
+static int get_actions(struct jctx *x, struct job *j, json_t *v)
+{
+	const char *name;
+	json_t *cmd;
+	char key[NAME_MAX_LEN + 16];
+	int rc;
+
+	if (!json_is_object(v))
+		return ferr(x, "actions: must be an object {\"name\": \"command\"}");
+	j->actions = calloc(json_object_size(v) + 1, sizeof(*j->actions));
+	if (!j->actions)
+		return oom(x);
+	json_object_foreach(v, name, cmd) {
+		if (!action_name_valid(name))
+			return ferr(x, "actions: invalid action name '%s'", name);
+		if (!json_is_string(cmd))
+			return ferr(x, "actions: %s: must be a command string", name);
+		snprintf(key, sizeof(key), "actions: %s", name);
+		if ((rc = check_command(x, key, json_string_value(cmd), j->shell)))
+			return rc;
+		j->actions[j->n_actions].name = strdup(name);
+		j->actions[j->n_actions].command = strdup(json_string_value(cmd));
+		j->n_actions++;
+		if (!j->actions[j->n_actions - 1].name ||
+		    !j->actions[j->n_actions - 1].command)
+			return oom(x);
+	}
+	return 0;
+}
+
+static int tcp_valid(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	if (!colon || colon == s)
+		return 0;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	return !errno && !*end && colon[1] && port >= 1 && port <= 65535;
+}
+
+static int check_probe(struct jctx *x, struct health_check *h, int shell)
+{
+	int n = !!h->tcp + !!h->http + !!h->command;
+	char key[NAME_MAX_LEN + 40];
+
+	if (n != 1)
+		return ferr(x, "health_checks: %s: give exactly one of tcp, http "
+		            "and command", h->name);
+	if (h->tcp && !tcp_valid(h->tcp))
+		return ferr(x, "health_checks: %s: tcp must be host:port: '%s'",
+		            h->name, h->tcp);
+	if (h->http && strncmp(h->http, "http://", 7) != 0 &&
+	    strncmp(h->http, "https://", 8) != 0)
+		return ferr(x, "health_checks: %s: http must be an http:// or "
+		            "https:// URL: '%s'", h->name, h->http);
+	snprintf(key, sizeof(key), "health_checks: %s: command", h->name);
+	return h->command ? check_command(x, key, h->command, shell) : 0;
+}
+
+static int check_field(struct jctx *x, struct health_check *h,
+                       const char *k, json_t *v)
+{
+	char key[NAME_MAX_LEN + 40];
+	long long n;
+	int rc;
+
+	snprintf(key, sizeof(key), "health_checks: %s: %s", h->name, k);
+	if (json_is_null(v))
+		return 0;
+	if (strcmp(k, "tcp") == 0)
+		return get_str(x, key, v, &h->tcp);
+	if (strcmp(k, "http") == 0)
+		return get_str(x, key, v, &h->http);
+	if (strcmp(k, "command") == 0)
+		return get_str(x, key, v, &h->command);
+	if (strcmp(k, "interval") == 0)
+		return get_dur(x, key, v, &h->interval);
+	if (strcmp(k, "timeout") == 0)
+		return get_dur(x, key, v, &h->timeout);
+	if (strcmp(k, "attempts") == 0) {
+		rc = get_int(x, key, v, 1, 100, &n);
+		h->attempts = (int)n;
+		return rc;
+	}
+	return ferr(x, "health_checks: %s: unknown key '%s'", h->name, k);
+}
+
+static int get_check(struct jctx *x, struct job *j, json_t *o, size_t idx)
+{
+	struct health_check *h = &j->checks[j->n_checks];
+	json_t *name = json_object_get(o, "name"), *v;
+	const char *k;
+	int rc;
+
+	if (!json_is_object(o))
+		return ferr(x, "health_checks: item %zu is not an object", idx + 1);
+	if (!json_is_string(name) || !action_name_valid(json_string_value(name)))
+		return ferr(x, "health_checks: item %zu needs a name "
+		            "([A-Za-z0-9][A-Za-z0-9_.-]*)", idx + 1);
+	for (int i = 0; i < j->n_checks; i++)
+		if (strcmp(j->checks[i].name, json_string_value(name)) == 0)
+			return ferr(x, "health_checks: duplicate name '%s'",
+			            json_string_value(name));
+	h->name = strdup(json_string_value(name));
+	h->attempts = HC_ATTEMPTS;
+	h->interval = HC_INTERVAL;
+	h->timeout = HC_TIMEOUT;
+	j->n_checks++;
+	if (!h->name)
+		return oom(x);
+	json_object_foreach(o, k, v)
+		if (strcmp(k, "name") != 0 && (rc = check_field(x, h, k, v)))
+			return rc;
+	return check_probe(x, h, j->shell);
+}
+
+static int get_checks(struct jctx *x, struct job *j, json_t *v)
+{
+	size_t i;
+	json_t *o;
+	int rc;
+
+	if (!json_is_array(v))
+		return ferr(x, "health_checks: must be a list of objects");
+	j->checks = calloc(json_array_size(v) + 1, sizeof(*j->checks));
+	if (!j->checks)
+		return oom(x);
+	json_array_foreach(v, i, o)
+		if ((rc = get_check(x, j, o, i)))
+			return rc;
+	return 0;
+}
+
+/* ---- the field table --------------------------------------------------- */
+
+typedef int (*field_fn)(struct jctx *x, struct job *j, const char *key,
+                        json_t *v);
+
+static int f_name(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	int rc = get_str(x, key, v, &j->name);
+
+	if (rc)
+		return rc;
+	if (!j->name || !job_name_valid(j->name))
+		return ferr(x, "name: invalid name '%s' ([A-Za-z0-9_.-], 1 to %d "
+		            "characters)", json_string_value(v), NAME_MAX_LEN);
+	return 0;
+}
+
+static int f_shell(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	return get_bool(x, key, v, &j->shell);
+}
+
+static int f_timezone(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	const struct tz *z;
+	char e[200] = "";
+	int rc = get_str(x, key, v, &j->timezone);
+
+	if (rc || !j->timezone)
+		return rc;
+	rc = tz_get(j->timezone, &z, e, sizeof(e));
+	if (rc == -ENOENT)
+		return ferr(x, "timezone: unknown time zone '%s'", j->timezone);
+	return rc < 0 ? ferr(x, "timezone: %s", e) : 0;
+}
+
+static int f_argv(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	char **argv = NULL;
+	json_t *it;
+	size_t i;
+	int rc = 0;
+
+	(void)key;
+	if (!json_is_array(v))
+		return ferr(x, "argv: must be a list of strings");
+	if (json_array_size(v) == 0)
+		return ferr(x, "argv: empty");
+	json_array_foreach(v, i, it) {
+		if (!json_is_string(it)) {
+			rc = ferr(x, "argv: item %zu is not a string", i + 1);
+			goto out;
+		}
+		if (strv_push(&argv, json_string_value(it),
+		              strlen(json_string_value(it))) < 0) {
+			rc = oom(x);
+			goto out;
+		}
+	}
+	if (!(j->command = shlex_join(argv)))
+		rc = oom(x);
+out:
+	strv_free(argv);
+	return rc;
+}
+
+static int f_command(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	if (j->command)
+		return ferr(x, "command: give command or argv, not both");
+	if (json_is_string(v) && !json_string_value(v)[0])
+		return ferr(x, "command: empty");
+	return get_str(x, key, v, &j->command);
+}
+
+static int f_schedule(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	char e[300] = "";
+	int rc;
+
+	if (json_is_array(v)) {   /* a calendar list: keep it as its text */
+		j->schedule = json_dumps(v, JSON_COMPACT);
+		if (!j->schedule)
+			return oom(x);
+	} else if ((rc = get_str(x, key, v, &j->schedule))) {
+		return rc;
+	}
+	if (!j->schedule)
+		return 0;
+	rc = sched_parse(j->schedule, j->timezone ? j->timezone : x->tz_default,
+	                 &j->sched, e, sizeof(e));
+	if (rc == -ENOMEM)
+		return oom(x);
+	return rc < 0 ? ferr(x, "schedule: %s", e) : 0;
+}
+
+static int f_target(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	int rc = get_str(x, key, v, &j->target);
+
+	if (rc == 0 && j->target && !name_valid(j->target))
+		return ferr(x, "target: invalid name '%s'", j->target);
+	return rc;
+}
+
+static int f_strfield(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	char **f = strcmp(key, "user") == 0 ? &j->user
+	         : strcmp(key, "group") == 0 ? &j->group : &j->source;
+
+	return get_str(x, key, v, f);
+}
+
+static int f_cwd(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	int rc = get_str(x, key, v, &j->cwd);
+
+	if (rc == 0 && j->cwd && j->cwd[0] != '/')
+		return ferr(x, "cwd: must be an absolute path: '%s'", j->cwd);
+	return rc;
+}
+
+static int f_env(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	(void)key;
+	return get_env(x, v, &j->env);
+}
+
+static int f_dur(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	int64_t *f = strcmp(key, "timeout") == 0 ? &j->timeout
+	           : strcmp(key, "kill_grace") == 0 ? &j->kill_grace
+	           : strcmp(key, "jitter") == 0 ? &j->jitter : &j->backoff;
+
+	return get_dur(x, key, v, f);
+}
+
+static int f_retries(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	long long n;
+	int rc = get_int(x, key, v, 0, 100, &n);
+
+	j->retries = (int)n;
+	return rc;
+}
+
+static int f_priority(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	long long n;
+	int rc = get_int(x, key, v, -1000000, 1000000, &n);
+
+	j->priority = (int)n;
+	return rc;
+}
+
+static int f_owner(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	long long n;
+	int rc = get_int(x, key, v, 0, UINT32_MAX, &n);
+
+	j->owner_uid = (uint32_t)n;
+	return rc;
+}
+
+static int f_overlap(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	(void)key;
+	if (!json_is_string(v) || (j->overlap = overlap_parse(json_string_value(v))) < 0)
+		return ferr(x, "overlap: must be skip, queue, replace or allow");
+	return 0;
+}
+
+static int f_catchup(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	(void)key;
+	if (s && strcmp(s, "none") == 0)
+		j->catchup = CATCHUP_NONE;
+	else if (s && strcmp(s, "once") == 0)
+		j->catchup = CATCHUP_ONCE;
+	else if (s && strcmp(s, "default") == 0)
+		j->catchup = CATCHUP_DEFAULT;
+	else
+		return ferr(x, "catchup: must be none or once");
+	return 0;
+}
+
+static int f_list(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	char ***f = strcmp(key, "tags") == 0 ? &j->tags
+	          : strcmp(key, "selectors") == 0 ? &j->selectors : &j->requires;
+
+	return get_list(x, key, v, f);
+}
+
+static int f_flag(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	return get_bool(x, key, v, strcmp(key, "confirm") == 0 ? &j->confirm
+	                                                     : &j->enabled);
+}
+
+static int f_actions(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	(void)key;
+	return get_actions(x, j, v);
+}
+
+static int f_checks(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	(void)key;
+	return get_checks(x, j, v);
+}
+
+/* In dependency order: shell before the commands, timezone before the
+ * schedule, argv before command (so that both given is an error). */
+static const struct field {
+	const char *key;
+	field_fn fn;
+} fields[] = {
+	{ "name", f_name },         { "shell", f_shell },
+	{ "timezone", f_timezone }, { "argv", f_argv },
+	{ "command", f_command },   { "schedule", f_schedule },
+	{ "target", f_target },     { "user", f_strfield },
+	{ "group", f_strfield },    { "cwd", f_cwd },
+	{ "env", f_env },           { "timeout", f_dur },
+	{ "kill_grace", f_dur },    { "jitter", f_dur },
+	{ "backoff", f_dur },       { "retries", f_retries },
+	{ "priority", f_priority }, { "overlap", f_overlap },
+	{ "catchup", f_catchup },   { "tags", f_list },
+	{ "selectors", f_list },    { "requires", f_list },
+	{ "confirm", f_flag },      { "enabled", f_flag },
+	{ "actions", f_actions },   { "health_checks", f_checks },
+	{ "source", f_strfield },   { "owner_uid", f_owner },
+};
+#define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static int known_key(const char *k)
+{
+	for (size_t i = 0; i < N_FIELDS; i++)
+		if (strcmp(fields[i].key, k) == 0)
+			return 1;
+	return 0;
+}
+
+static void job_init(struct job *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->kill_grace = 10 * US_PER_S;
+	j->backoff = 10 * US_PER_S;
+	j->overlap = OVERLAP_SKIP;
+	j->catchup = CATCHUP_DEFAULT;
+	j->enabled = 1;
+	j->next_fire = -1;
+}
+
+static int job_fields(struct jctx *x, json_t *def, struct job *j)
+{
+	const char *k;
+	json_t *v;
+	int rc;
+
+	if (!json_is_object(def))
+		return ferr(x, "job: must be a JSON object");
+	json_object_foreach(def, k, v)
+		if (!known_key(k))
+			return ferr(x, "unknown key '%s'", k);
+	for (size_t i = 0; i < N_FIELDS; i++) {
+		v = json_object_get(def, fields[i].key);
+		if (v && !json_is_null(v) && (rc = fields[i].fn(x, j, fields[i].key, v)))
+			return rc;
+	}
+	if (!j->name)
+		return ferr(x, "name: missing");
+	if (!j->command)
+		return ferr(x, "command: missing (give command or argv)");
+	if ((rc = check_command(x, "command", j->command, j->shell)))
+		return rc;
+	if (!j->target && !(j->target = strdup("default")))
+		return oom(x);
+	return 0;
+}
+
+int job_from_json(json_t *def, const char *tz_default, struct job *out,
+                  char *err, size_t errlen)
+{
+	struct jctx x = { .err = err, .errlen = errlen, .tz_default = tz_default };
+	int rc;
+
+	job_init(out);
+	rc = job_fields(&x, def, out);
+	if (rc)
+		job_free(out);
+	return rc;
+}
+
+void job_free(struct job *j)
+{
+	free(j->name);
+	free(j->command);
+	free(j->schedule);
+	free(j->timezone);
+	free(j->target);
+	free(j->user);
+	free(j->group);
+	free(j->cwd);
+	strv_free(j->env);
+	strv_free(j->tags);
+	strv_free(j->selectors);
+	strv_free(j->requires);
+	for (int i = 0; i < j->n_actions; i++) {
+		free(j->actions[i].name);
+		free(j->actions[i].command);
+	}
+	free(j->actions);
+	for (int i = 0; i < j->n_checks; i++) {
+		free(j->checks[i].name);
+		free(j->checks[i].tcp);
+		free(j->checks[i].http);
+		free(j->checks[i].command);
+	}
+	free(j->checks);
+	free(j->source);
+	if (j->sched)
+		sched_free(j->sched);
+	memset(j, 0, sizeof(*j));
+}
+
+const struct job_action *job_action_find(const struct job *j, const char *name)
+{
+	for (int i = 0; i < j->n_actions; i++)
+		if (strcmp(j->actions[i].name, name) == 0)
+			return &j->actions[i];
+	return NULL;
+}
+
+/* ---- job_to_json ------------------------------------------------------- */
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *dur_json(int64_t us)
+{
+	char buf[64];
+
+	dur_format(buf, sizeof(buf), us);
+	return json_string(buf);
+}
+
+static json_t *list_json(char *const *v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *env_json(char *const *env)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && env && env[i]; i++) {
+		char *eq = strchr(env[i], '='), *k;
+
+		if (!eq || !(k = strndup(env[i], (size_t)(eq - env[i]))))
+			continue;
+		json_object_set_new(o, k, json_string(eq + 1));
+		free(k);
+	}
+	return o;
+}
+
+static json_t *checks_json(const struct job *j)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; a && i < j->n_checks; i++) {
+		const struct health_check *h = &j->checks[i];
+
+		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:o, s:i, s:o, s:o}",
+			"name", h->name, "tcp", str_or_null(h->tcp),
+			"http", str_or_null(h->http), "command", str_or_null(h->command),
+			"attempts", h->attempts, "interval", dur_json(h->interval),
+			"timeout", dur_json(h->timeout)));
+	}
+	return a;
+}
+
+static json_t *actions_json(const struct job *j)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; o && i < j->n_actions; i++)
+		json_object_set_new(o, j->actions[i].name,
+		                    json_string(j->actions[i].command));
+	return o;
+}
+
+json_t *job_to_json(const struct job *j)
+{
+	const char *catchup = j->catchup == CATCHUP_NONE ? "none"
+	                    : j->catchup == CATCHUP_ONCE ? "once" : NULL;
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "name", json_string(j->name));
+	json_object_set_new(o, "command", json_string(j->command));
+	json_object_set_new(o, "shell", json_boolean(j->shell));
+	json_object_set_new(o, "schedule", str_or_null(j->schedule));
+	json_object_set_new(o, "timezone", str_or_null(j->timezone));
+	json_object_set_new(o, "target", str_or_null(j->target));
+	json_object_set_new(o, "user", str_or_null(j->user));
+	json_object_set_new(o, "group", str_or_null(j->group));
+	json_object_set_new(o, "cwd", str_or_null(j->cwd));
+	json_object_set_new(o, "env", env_json(j->env));
+	json_object_set_new(o, "timeout", dur_json(j->timeout));
+	json_object_set_new(o, "kill_grace", dur_json(j->kill_grace));
+	json_object_set_new(o, "retries", json_integer(j->retries));
+	json_object_set_new(o, "backoff", dur_json(j->backoff));
+	json_object_set_new(o, "overlap", json_string(overlap_name(j->overlap)));
+	json_object_set_new(o, "catchup", str_or_null(catchup));
+	json_object_set_new(o, "jitter", dur_json(j->jitter));
+	json_object_set_new(o, "tags", list_json(j->tags));
+	json_object_set_new(o, "confirm", json_boolean(j->confirm));
+	json_object_set_new(o, "requires", list_json(j->requires));
+	json_object_set_new(o, "selectors", list_json(j->selectors));
+	json_object_set_new(o, "enabled", json_boolean(j->enabled));
+	json_object_set_new(o, "actions", actions_json(j));
+	json_object_set_new(o, "health_checks", checks_json(j));
+	json_object_set_new(o, "priority", json_integer(j->priority));
+	json_object_set_new(o, "source", str_or_null(j->source));
+	json_object_set_new(o, "owner_uid", json_integer(j->owner_uid));
+	return o;
+}
+
+/* ---- job files ----------------------------------------------------------- */
+
+enum sec { SEC_NONE, SEC_JOB, SEC_TASK, SEC_ACTION, SEC_CHECK };
+
+struct pending {
+	json_t *def;
+	int line;
+};
+
+struct jfile {
+	const char *file;        /* dir/x.conf, as in messages */
+	char base[256];          /* x: names the file's task jobs */
+	json_t *seen;            /* job name -> "file:line", across files */
+	struct pending *jobs;
+	int n_jobs;
+	int sec;                 /* enum sec */
+	char label[NAME_MAX_LEN + 64];   /* "[job backup]" for messages */
+	json_t *job;             /* the current job's def (in jobs[]) */
+	json_t *sub;             /* the current [health_check] object */
+	char *action;            /* the current [action NAME] */
+	json_t *keys;            /* keys given in this section */
+};
+
+static int jf_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int jf_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int jf_add_job(struct jfile *f, const char *name, int line, char *err,
+                      size_t errlen)
+{
+	json_t *prev = json_object_get(f->seen, name), *def;
+	struct pending *p;
+	char where[600];
+
+	if (prev)
+		return jf_err(err, errlen, "duplicate job '%s' (also defined at %s)",
+		              name, json_string_value(prev));
+	snprintf(where, sizeof(where), "%s:%d", f->file, line);
+	p = realloc(f->jobs, sizeof(*p) * (size_t)(f->n_jobs + 1));
+	if (!p)
+		return -ENOMEM;
+	f->jobs = p;
+	def = json_pack("{s:s, s:s}", "name", name, "source", f->file);
+	if (!def || json_object_set_new(f->seen, name, json_string(where)) < 0) {
+		json_decref(def);
+		return -ENOMEM;
+	}
+	p[f->n_jobs].def = def;
+	p[f->n_jobs].line = line;
+	f->n_jobs++;
+	f->job = def;
+	return 0;
+}
+
+static int jf_job_section(struct jfile *f, const char *name, int line,
+                          char *err, size_t errlen)
+{
+	if (!name_valid(name))
+		return jf_err(err, errlen, "invalid job name '%s' ([A-Za-z0-9_.-], "
+		              "1 to %d characters)", name, NAME_MAX_LEN);
+	f->sec = SEC_JOB;
+	return jf_add_job(f, name, line, err, errlen);
+}
+
+static int jf_task_section(struct jfile *f, const char *n, int line,
+                           char *err, size_t errlen)
+{
+	char name[sizeof(f->base) + 32];
+
+	if (!n[0] || strspn(n, "0123456789") != strlen(n) || strlen(n) > 9)
+		return jf_err(err, errlen, "invalid section [task#%s] (task#N, N "
+		              "a number)", n);
+	snprintf(name, sizeof(name), "%s.task#%s", f->base, n);
+	if (!job_name_valid(name))
+		return jf_err(err, errlen, "file name '%s' cannot name task jobs "
+		              "('%s' is not a valid job name)", f->base, name);
+	f->sec = SEC_TASK;
+	return jf_add_job(f, name, line, err, errlen);
+}
+
+static json_t *jf_member(json_t *o, const char *key, json_t *(*make)(void))
+{
+	json_t *m = json_object_get(o, key);
+
+	if (!m && json_object_set_new(o, key, make()) == 0)
+		m = json_object_get(o, key);
+	return m;
+}
+
+static int jf_action_section(struct jfile *f, const char *name, char *err,
+                             size_t errlen)
+{
+	json_t *acts = jf_member(f->job, "actions", json_object);
+
+	if (!action_name_valid(name))
+		return jf_err(err, errlen, "invalid action name '%s'", name);
+	if (!acts)
+		return -ENOMEM;
+	if (json_object_get(acts, name))
+		return jf_err(err, errlen, "duplicate action '%s' in [job %s]", name,
+		              json_string_value(json_object_get(f->job, "name")));
+	f->sec = SEC_ACTION;
+	f->action = strdup(name);
+	if (!f->action || json_object_set_new(acts, name, json_string("")) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int jf_check_section(struct jfile *f, const char *name, char *err,
+                            size_t errlen)
+{
+	json_t *list = jf_member(f->job, "health_checks", json_array), *it;
+	size_t i;
+
+	if (!action_name_valid(name))
+		return jf_err(err, errlen, "invalid health check name '%s'", name);
+	if (!list)
+		return -ENOMEM;
+	json_array_foreach(list, i, it)
+		if (strcmp(json_string_value(json_object_get(it, "name")), name) == 0)
+			return jf_err(err, errlen, "duplicate health check '%s' in "
+			              "[job %s]", name,
+			              json_string_value(json_object_get(f->job, "name")));
+	f->sec = SEC_CHECK;
+	f->sub = json_pack("{s:s}", "name", name);
+	if (!f->sub || json_array_append_new(list, f->sub) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* "[job  backup]" -> word "job", arg "backup". */
+static int jf_split_header(const char *name, const char *word, const char **arg)
+{
+	size_t n = strlen(word);
+
+	if (strncmp(name, word, n) != 0 || (name[n] != ' ' && name[n] != '\t'))
+		return 0;
+	for (*arg = name + n; **arg == ' ' || **arg == '\t'; (*arg)++)
+		;
+	return 1;
+}
+
+static int jf_section(void *user, const char *name, int line, char *err,
+                      size_t errlen)
+{
+	struct jfile *f = user;
+	const char *arg;
+
+	snprintf(f->label, sizeof(f->label), "[%s]", name);
+	json_object_clear(f->keys);
+	f->sec = SEC_NONE;
+	if (jf_split_header(name, "job", &arg))
+		return jf_job_section(f, arg, line, err, errlen);
+	if (strncmp(name, "task#", 5) == 0)
+		return jf_task_section(f, name + 5, line, err, errlen);
+	if (jf_split_header(name, "action", &arg) ||
+	    jf_split_header(name, "health_check", &arg)) {
+		if (!f->job)
+			return jf_err(err, errlen, "%s before any [job NAME] section",
+			              f->label);
+		return name[0] == 'a' ? jf_action_section(f, arg, err, errlen)
+		                      : jf_check_section(f, arg, err, errlen);
+	}
+	return jf_err(err, errlen, "unknown section [%s] (expected [job NAME], "
+	              "[action NAME], [health_check NAME] or [task#N])", name);
+}
+
+static int jf_end(void *user, int line, char *err, size_t errlen)
+{
+	struct jfile *f = user;
+	json_t *cmd;
+
+	(void)line;
+	if (f->sec == SEC_ACTION) {
+		cmd = json_object_get(json_object_get(f->job, "actions"), f->action);
+		if (!json_string_value(cmd)[0])
+			return jf_err(err, errlen, "[action %s] has no command",
+			              f->action);
+	}
+	free(f->action);
+	f->action = NULL;
+	f->sub = NULL;
+	return 0;
+}
+
+/* Sets o[key] = value; a continuation line appends " value". */
+static int jf_set(struct jfile *f, json_t *o, const char *key,
+                  const char *value, int cont, char *err, size_t errlen)
+{
+	json_t *old = json_object_get(o, key);
+	char *joined;
+	int rc;
+
+	if (cont && json_is_string(old)) {
+		if (asprintf(&joined, "%s %s", json_string_value(old), value) < 0)
+			return -ENOMEM;
+		rc = json_object_set_new(o, key, json_string(joined));
+		free(joined);
+		return rc < 0 ? -ENOMEM : 0;
+	}
+	if (cont)
+		return jf_err(err, errlen, "continuation line for '%s' in %s", key,
+		              f->label);
+	return json_object_set_new(o, key, json_string(value)) < 0 ? -ENOMEM : 0;
+}
+
+/* tags = a,b twice gives "a,b,c": lists accumulate. */
+static int jf_append_list(json_t *o, const char *key, const char *value,
+                          int cont)
+{
+	json_t *old = json_object_get(o, key);
+	char *joined;
+	int rc;
+
+	if (!old)
+		return json_object_set_new(o, key, json_string(value)) < 0 ? -ENOMEM : 0;
+	if (asprintf(&joined, "%s%s%s", json_string_value(old), cont ? " " : ",",
+	             value) < 0)
+		return -ENOMEM;
+	rc = json_object_set_new(o, key, json_string(joined));
+	free(joined);
+	return rc < 0 ? -ENOMEM : 0;
+}
+
+static int jf_env_push(json_t *job, const char *kv, char *err, size_t errlen,
+                       const char *key)
+{
+	const char *eq = strchr(kv, '=');
+	json_t *env;
+
+	if (!eq || !env_name_valid(kv, (size_t)(eq - kv)))
+		return jf_err(err, errlen, "invalid value for %s: '%s' (K=V)", key, kv);
+	env = jf_member(job, "env", json_array);
+	return env && json_array_append_new(env, json_string(kv)) == 0 ? 0 : -ENOMEM;
+}
+
+/* Repeats of these accumulate; every other key may be given once. */
+static int jf_repeatable(const char *key)
+{
+	return strcmp(key, "env") == 0 || strcmp(key, "tags") == 0 ||
+	       strcmp(key, "selectors") == 0 || strcmp(key, "requires") == 0 ||
+	       strcmp(key, "environment") == 0 || strcmp(key, "run_requires") == 0;
+}
+
+static int jf_once(struct jfile *f, const char *key, int cont, char *err,
+                   size_t errlen)
+{
+	if (cont || jf_repeatable(key))
+		return 0;
+	if (json_object_get(f->keys, key))
+		return jf_err(err, errlen, "duplicate key '%s' in %s", key, f->label);
+	return json_object_set_new(f->keys, key, json_true()) < 0 ? -ENOMEM : 0;
+}
+
+static const char *const file_job_keys[] = {
+	"command", "shell", "schedule", "timezone", "target", "user", "group",
+	"cwd", "timeout", "kill_grace", "jitter", "backoff", "retries",
+	"priority", "overlap", "catchup", "confirm", "enabled", NULL,
+};
+
+static int in_list(const char *const *l, const char *s)
+{
+	for (; *l; l++)
+		if (strcmp(*l, s) == 0)
+			return 1;
+	return 0;
+}
+
+static int jf_job_key(struct jfile *f, const char *key, const char *value,
+                      int cont, char *err, size_t errlen)
+{
+	json_t *acts;
+
+	if (strncmp(key, "action.", 7) == 0) {
+		if (!action_name_valid(key + 7))
+			return jf_err(err, errlen, "invalid action name '%s'", key + 7);
+		acts = jf_member(f->job, "actions", json_object);
+		if (!acts)
+			return -ENOMEM;
+		if (!cont && json_object_get(acts, key + 7))
+			return jf_err(err, errlen, "duplicate action '%s' in %s",
+			              key + 7, f->label);
+		return jf_set(f, acts, key + 7, value, cont, err, errlen);
+	}
+	if (strcmp(key, "env") == 0) {
+		if (cont)
+			return jf_err(err, errlen, "continuation line for 'env' (give "
+			              "each variable its own 'env =' line)");
+		return jf_env_push(f->job, value, err, errlen, key);
+	}
+	if (strcmp(key, "tags") == 0 || strcmp(key, "selectors") == 0 ||
+	    strcmp(key, "requires") == 0)
+		return jf_append_list(f->job, key, value, cont);
+	if (in_list(file_job_keys, key))
+		return jf_set(f, f->job, key, value, cont, err, errlen);
+	return jf_err(err, errlen, "unknown key '%s' in %s", key, f->label);
+}
+
+static int jf_task_env(struct jfile *f, const char *value, char *err,
+                       size_t errlen)
+{
+	char **argv = NULL, e[200] = "";
+	int argc = 0, rc;
+
+	rc = shlex_split(value, &argv, &argc, e, sizeof(e));
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0)
+		return jf_err(err, errlen, "invalid value for environment: %s", e);
+	for (int i = 0; rc == 0 && i < argc; i++)
+		rc = jf_env_push(f->job, argv[i], err, errlen, "environment");
+	shlex_free(argv);
+	return rc;
+}
+
+/* The task keywords of reference/tasks.md, mapped onto job keys. */
+static int jf_task_key(struct jfile *f, const char *key, const char *value,
+                       int cont, char *err, size_t errlen)
+{
+	static const char *const same[] = {
+		"command", "user", "group", "cwd", "schedule", "timeout", NULL,
+	};
+	static const char *const unsupported[] = {
+		"umask", "check", "retcodes", "on_error", "pre_run", "post_run",
+		"log", NULL,
+	};
+	int b, n;
+
+	if (in_list(same, key))
+		return jf_set(f, f->job, key, value, cont, err, errlen);
+	if (strcmp(key, "tags") == 0)
+		return jf_append_list(f->job, "tags", value, cont);
+	if (strcmp(key, "run_requires") == 0)
+		return jf_append_list(f->job, "requires", value, cont);
+	if (cont)
+		return jf_err(err, errlen, "continuation line for '%s' in %s", key,
+		              f->label);
+	if (strcmp(key, "confirmation") == 0)
+		return jf_set(f, f->job, "confirm", value, 0, err, errlen);
+	if (strcmp(key, "environment") == 0)
+		return jf_task_env(f, value, err, errlen);
+	if (strcmp(key, "disable") == 0) {
+		if ((b = config_bool_parse(value)) < 0)
+			return jf_err(err, errlen, "invalid value for disable: '%s' "
+			              "(true or false)", value);
+		return jf_set(f, f->job, "enabled", b ? "false" : "true", 0, err, errlen);
+	}
+	if (strcmp(key, "max_parallel") == 0) {
+		if (sscanf(value, "%d%*c", &n) != 1 || n < 1 ||
+		    strspn(value, "0123456789") != strlen(value))
+			return jf_err(err, errlen, "invalid value for max_parallel: "
+			              "'%s' (1 or more)", value);
+		return jf_set(f, f->job, "overlap", n == 1 ? "skip" : "allow", 0,
+		              err, errlen);
+	}
+	if (in_list(unsupported, key) || strncmp(key, "limit_", 6) == 0)
+		return jf_err(err, errlen, "unsupported task keyword '%s' in %s",
+		              key, f->label);
+	return jf_err(err, errlen, "unknown key '%s' in %s", key, f->label);
+}
+
+static int jf_sub_key(struct jfile *f, const char *key, const char *value,
+                      int cont, char *err, size_t errlen)
+{
+	static const char *const check_keys[] = {
+		"tcp", "http", "command", "attempts", "interval", "timeout", NULL,
+	};
+	json_t *acts;
+
+	if (f->sec == SEC_ACTION) {
+		if (strcmp(key, "command") != 0)
+			return jf_err(err, errlen, "unknown key '%s' in %s (only "
+			              "command)", key, f->label);
+		acts = json_object_get(f->job, "actions");
+		return jf_set(f, acts, f->action, value, cont, err, errlen);
+	}
+	if (!in_list(check_keys, key))
+		return jf_err(err, errlen, "unknown key '%s' in %s", key, f->label);
+	return jf_set(f, f->sub, key, value, cont, err, errlen);
+}
+
+static int jf_key(void *user, const char *key, const char *value, int line,
+                  int cont, char *err, size_t errlen)
+{
+	struct jfile *f = user;
+	int rc;
+
+	(void)line;
+	if (f->sec == SEC_NONE)
+		return jf_err(err, errlen, "key '%s' outside a section (start one "
+		              "with [job NAME])", key);
+	if ((rc = jf_once(f, key, cont, err, errlen)))
+		return rc;
+	switch (f->sec) {
+	case SEC_JOB:
+		return jf_job_key(f, key, value, cont, err, errlen);
+	case SEC_TASK:
+		return jf_task_key(f, key, value, cont, err, errlen);
+	default:
+		return jf_sub_key(f, key, value, cont, err, errlen);
+	}
+}
+
+static void jf_clear(struct jfile *f)
+{
+	for (int i = 0; i < f->n_jobs; i++)
+		json_decref(f->jobs[i].def);
+	free(f->jobs);
+	free(f->action);
+	f->jobs = NULL;
+	f->n_jobs = 0;
+	f->action = NULL;
+	f->job = f->sub = NULL;
+	f->sec = SEC_NONE;
+}
+
+/* Hands the file's jobs to cb; cb's message gets "FILE:LINE: " unless it
+ * already names the file. */
+static int jf_deliver(struct jfile *f, jobfile_cb cb, void *ctx, char *err,
+                      size_t errlen)
+{
+	char e[1024];
+	int rc;
+
+	for (int i = 0; i < f->n_jobs; i++) {
+		e[0] = '\0';
+		rc = cb(ctx, f->jobs[i].def, f->file, f->jobs[i].line, e, sizeof(e));
+		if (rc == 0)
+			continue;
+		if (strncmp(e, f->file, strlen(f->file)) == 0)
+			snprintf(err, errlen, "%s", e);
+		else
+			snprintf(err, errlen, "%s:%d: %s", f->file, f->jobs[i].line,
+			         e[0] ? e : strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static int jf_read(struct jfile *f, jobfile_cb cb, void *ctx, char *err,
+                   size_t errlen)
+{
+	static const struct config_ini_ops ops = {
+		.section = jf_section, .end = jf_end, .key = jf_key,
+	};
+	const char *slash = strrchr(f->file, '/');
+	int rc;
+
+	snprintf(f->base, sizeof(f->base), "%s", slash ? slash + 1 : f->file);
+	f->base[strlen(f->base) - 5] = '\0';     /* ".conf" */
+	rc = config_ini_read(f->file, "job file", &ops, f, err, errlen);
+	if (rc == 0)
+		rc = jf_deliver(f, cb, ctx, err, errlen);
+	jf_clear(f);
+	return rc;
+}
+
+static int conf_filter(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 5 &&
+	       strcmp(d->d_name + n - 5, ".conf") == 0;
+}
+
+/* Byte order, not the locale's collation: the order must not depend on
+ * the environment jobd starts in. */
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+int jobfiles_load(const char *dir, jobfile_cb cb, void *ctx, char *err,
+                  size_t errlen)
+{
+	struct jfile f = { 0 };
+	struct dirent **list = NULL;
+	struct stat st;
+	char *path = NULL;
+	int n, i, rc = 0, files = 0;
+
+	if (!dir)
+		return 0;
+	n = scandir(dir, &list, conf_filter, name_cmp);
+	if (n < 0) {
+		if (errno == ENOENT)
+			return 0;
+		rc = -errno;
+		snprintf(err, errlen, "cannot read jobs_dir '%s': %s", dir,
+		         strerror(errno));
+		return rc;
+	}
+	f.seen = json_object();
+	f.keys = json_object();
+	for (i = 0; i < n && rc == 0; i++) {
+		if (asprintf(&path, "%s/%s", dir, list[i]->d_name) < 0) {
+			rc = -ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			break;
+		}
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			free(path);
+			continue;   /* a directory named x.conf is not a job file */
+		}
+		f.file = path;
+		rc = f.seen && f.keys ? jf_read(&f, cb, ctx, err, errlen) : -ENOMEM;
+		files += rc == 0;
+		free(path);
+	}
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	json_decref(f.seen);
+	json_decref(f.keys);
+	return rc < 0 ? rc : files;
+}

@@ -1,1 +1,488 @@
-/* placeholder: src/engine/proc.c */
+/* proc.c — one child process of a run (see proc.h).
+ *
+ * Spawning, pipes and reaping are libuv's (uv_spawn, uv_pipe_t, the
+ * SIGCHLD watcher); this file only ties them together: it reports the exit
+ * once both pipes are drained (or 1 s after the exit when a grandchild
+ * keeps them open), signals the whole process group, escalates SIGTERM to
+ * SIGKILL after a grace period, and reads a pid's identity (starttime)
+ * from /proc.  The signal-name table is hand-written because glibc has no
+ * name -> number lookup (only sigabbrev_np for number -> name, glibc 2.32+).
+ *
+ * Ownership: a struct proc owns five libuv handles (process, two pipes,
+ * the drain timer and the grace timer).  Memory is freed only when every
+ * handle's close callback has run, so proc_free may be called anywhere
+ * (also from inside on_exit) without use-after-free. */
+#include "engine/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define PROC_DRAIN_MS 1000      /* wait for pipe EOF after the exit */
+#define PROC_READ_BUF 65536     /* one pipe's default capacity */
+
+struct proc {
+	uv_loop_t *loop;
+	uv_process_t process;
+	uv_pipe_t pipes[2];      /* [0] stdout, [1] stderr */
+	uv_timer_t drain_timer;
+	uv_timer_t kill_timer;
+	struct proc_cbs cbs;
+	void *ud;
+	int pid;
+	int pgid;                /* kept after the leader exits */
+	int64_t start_time;
+	int open_handles;        /* handles whose close callback is pending */
+	int pipe_open[2];        /* still being read */
+	int exited;
+	int exit_status;
+	int term_signal;
+	int reported;            /* on_exit called */
+	int terminating;         /* proc_terminate called */
+	int freed;               /* proc_free called: no more callbacks */
+	char buf[PROC_READ_BUF]; /* shared by both pipes: reads are sequential */
+};
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	struct proc *p = h->data;
+
+	if (--p->open_handles == 0)
+		free(p);
+}
+
+/* Handles get .data = p right after their init (the struct starts zeroed),
+ * so a handle whose init never ran is recognised and skipped. */
+static void close_handle(struct proc *p, uv_handle_t *h)
+{
+	if (h->data == p && !uv_is_closing(h))
+		uv_close(h, on_handle_closed);
+}
+
+static void close_pipe(struct proc *p, int i)
+{
+	if (!p->pipe_open[i])
+		return;
+	p->pipe_open[i] = 0;
+	close_handle(p, (uv_handle_t *)&p->pipes[i]);
+}
+
+/* Reports the exit once the process is reaped and both pipes are done. */
+static void maybe_report(struct proc *p)
+{
+	int code;
+
+	if (p->reported || p->freed || !p->exited || p->pipe_open[0] ||
+	    p->pipe_open[1])
+		return;
+	p->reported = 1;
+	uv_timer_stop(&p->drain_timer);
+	code = p->term_signal == 0 ? p->exit_status : -1;
+	if (p->cbs.on_exit)
+		p->cbs.on_exit(p, code, p->term_signal, p->ud);
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct proc *p = h->data;
+
+	(void)hint;
+	*buf = uv_buf_init(p->buf, sizeof(p->buf));
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct proc *p = s->data;
+	int i = (uv_pipe_t *)s == &p->pipes[0] ? 0 : 1;
+
+	if (n > 0) {
+		if (p->cbs.on_output && !p->freed)
+			p->cbs.on_output(p, i + 1, buf->base, (size_t)n, p->ud);
+		return;
+	}
+	if (n == 0)             /* EAGAIN: nothing this time */
+		return;
+	/* EOF or a read error: either way this stream is finished. */
+	close_pipe(p, i);
+	maybe_report(p);
+}
+
+/* A grandchild holds the pipes open: stop waiting for EOF. */
+static void on_drain_timeout(uv_timer_t *t)
+{
+	struct proc *p = t->data;
+
+	close_pipe(p, 0);
+	close_pipe(p, 1);
+	maybe_report(p);
+}
+
+static void on_process_exit(uv_process_t *h, int64_t status, int sig)
+{
+	struct proc *p = h->data;
+
+	p->exited = 1;
+	p->exit_status = (int)status;
+	p->term_signal = sig;
+	if (p->pipe_open[0] || p->pipe_open[1])
+		uv_timer_start(&p->drain_timer, on_drain_timeout, PROC_DRAIN_MS,
+		               0);
+	maybe_report(p);
+}
+
+static void on_grace_over(uv_timer_t *t)
+{
+	struct proc *p = t->data;
+
+	if (p->pgid > 0 && kill(-p->pgid, 0) == 0)
+		kill(-p->pgid, SIGKILL);
+}
+
+static struct proc *proc_alloc(uv_loop_t *loop, const struct proc_cbs *cbs,
+                               void *ud)
+{
+	struct proc *p = malloc(sizeof(*p));
+
+	if (!p)
+		return NULL;
+	/* Zero only the header: the read buffer needs no clearing. */
+	memset(p, 0, offsetof(struct proc, buf));
+	p->loop = loop;
+	p->cbs = *cbs;
+	p->ud = ud;
+	return p;
+}
+
+/* Initialises the four handles other than the process (which uv_spawn
+ * initialises itself, even when it fails). */
+static int proc_init_handles(struct proc *p)
+{
+	int rc;
+
+	for (int i = 0; i < 2; i++) {
+		rc = uv_pipe_init(p->loop, &p->pipes[i], 0);
+		if (rc < 0)
+			return rc;
+		p->pipes[i].data = p;
+		p->pipe_open[i] = 1;
+		p->open_handles++;
+	}
+	uv_timer_init(p->loop, &p->drain_timer);
+	p->drain_timer.data = p;
+	p->open_handles++;
+	uv_timer_init(p->loop, &p->kill_timer);
+	p->kill_timer.data = p;
+	p->open_handles++;
+	return 0;
+}
+
+/* Closes every handle; memory goes with the last close callback. */
+static void proc_close_all(struct proc *p)
+{
+	close_pipe(p, 0);
+	close_pipe(p, 1);
+	close_handle(p, (uv_handle_t *)&p->drain_timer);
+	close_handle(p, (uv_handle_t *)&p->kill_timer);
+	close_handle(p, (uv_handle_t *)&p->process);
+}
+
+static int proc_spawn(struct proc *p, const struct proc_spec *spec)
+{
+	uv_process_options_t opt;
+	uv_stdio_container_t stdio[3];
+	int rc;
+
+	memset(&opt, 0, sizeof(opt));
+	stdio[0].flags = UV_IGNORE;                  /* /dev/null */
+	for (int i = 0; i < 2; i++) {
+		stdio[i + 1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+		stdio[i + 1].data.stream = (uv_stream_t *)&p->pipes[i];
+	}
+	opt.exit_cb = on_process_exit;
+	opt.file = spec->argv[0];
+	opt.args = spec->argv;
+	opt.env = spec->env;
+	opt.cwd = spec->cwd;
+	opt.stdio = stdio;
+	opt.stdio_count = 3;
+	/* DETACHED = setsid() in the child: own session and process group. */
+	opt.flags = UV_PROCESS_DETACHED;
+	if (spec->set_ids) {
+		opt.flags |= UV_PROCESS_SETUID | UV_PROCESS_SETGID;
+		opt.uid = spec->uid;
+		opt.gid = spec->gid;
+	}
+	rc = uv_spawn(p->loop, &p->process, &opt);
+	/* The process handle is initialised even when uv_spawn fails. */
+	p->process.data = p;
+	p->open_handles++;
+	return rc;
+}
+
+static int proc_start_reading(struct proc *p)
+{
+	int rc;
+
+	for (int i = 0; i < 2; i++) {
+		rc = uv_read_start((uv_stream_t *)&p->pipes[i], on_alloc,
+		                   on_read);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int proc_start(uv_loop_t *loop, const struct proc_spec *spec,
+               const struct proc_cbs *cbs, void *ud, struct proc **out,
+               char *err, size_t errlen)
+{
+	const char *prog = spec && spec->argv && spec->argv[0] ?
+	                   spec->argv[0] : "";
+	struct proc *p;
+	int rc;
+
+	*out = NULL;
+	if (!prog[0]) {
+		snprintf(err, errlen, "cannot run '': empty command");
+		return -EINVAL;
+	}
+	p = proc_alloc(loop, cbs, ud);
+	if (!p) {
+		snprintf(err, errlen, "cannot run '%s': out of memory", prog);
+		return -ENOMEM;
+	}
+	rc = proc_init_handles(p);
+	if (rc < 0)
+		goto error;
+	rc = proc_spawn(p, spec);
+	if (rc < 0)
+		goto error;
+	p->pid = p->process.pid;
+	p->pgid = p->pid;
+	/* The child has exec'd (uv_spawn waits for that) and cannot have been
+	 * reaped yet (reaping happens on the loop), so /proc/<pid> exists. */
+	if (proc_identity(p->pid, &p->start_time) < 0)
+		p->start_time = 0;
+	rc = proc_start_reading(p);
+	if (rc < 0) {
+		kill(-p->pgid, SIGKILL);
+		goto error;
+	}
+	*out = p;
+	return 0;
+
+error:
+	snprintf(err, errlen, "cannot run '%s': %s", prog, uv_strerror(rc));
+	p->freed = 1;
+	if (p->open_handles == 0)
+		free(p);
+	else
+		proc_close_all(p);
+	return rc;
+}
+
+int proc_pid(const struct proc *p)
+{
+	return p->pid;
+}
+
+int64_t proc_start_time(const struct proc *p)
+{
+	return p->start_time;
+}
+
+int proc_exited(const struct proc *p)
+{
+	return p->exited;
+}
+
+int proc_signal(struct proc *p, int sig)
+{
+	if (p->pgid <= 0)
+		return -ESRCH;
+	if (kill(-p->pgid, sig) < 0)
+		return -errno;
+	return 0;
+}
+
+void proc_terminate(struct proc *p, int64_t grace_us)
+{
+	uint64_t ms;
+
+	if (p->terminating || p->freed)
+		return;
+	p->terminating = 1;
+	if (proc_signal(p, SIGTERM) == -ESRCH)
+		return;                 /* nothing left to escalate against */
+	ms = grace_us <= 0 ? 0 : (uint64_t)(grace_us + 999) / 1000;
+	uv_timer_start(&p->kill_timer, on_grace_over, ms, 0);
+}
+
+void proc_free(struct proc *p)
+{
+	if (!p || p->freed)
+		return;
+	p->freed = 1;
+	/* Closing the process handle before the exit leaves a zombie (libuv
+	 * stops watching it); the contract is to free only after on_exit. */
+	proc_close_all(p);
+}
+
+/* Parses field 22 (starttime) of /proc/<pid>/stat.  Field 2 (comm) is in
+ * parentheses and may itself contain spaces and ')', so counting starts
+ * after the last ')': field 3 is the first one after it. */
+static int parse_starttime(const char *s, int64_t *out)
+{
+	const char *q = strrchr(s, ')');
+	char *end;
+	int field = 2;
+
+	if (!q)
+		return -EINVAL;
+	q++;
+	while (field < 22) {
+		while (*q == ' ')
+			q++;
+		if (!*q)
+			return -EINVAL;
+		field++;
+		if (field == 22)
+			break;
+		while (*q && *q != ' ')
+			q++;
+	}
+	errno = 0;
+	long long v = strtoll(q, &end, 10);
+	if (end == q || errno || v < 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int proc_identity(int pid, int64_t *starttime)
+{
+	char path[64], buf[1024];
+	ssize_t n;
+	int fd, rc;
+
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	rc = n < 0 ? -errno : 0;
+	close(fd);
+	if (rc < 0)
+		return rc;
+	buf[n] = '\0';
+	if (parse_starttime(buf, starttime) < 0)
+		return -ESRCH;          /* vanished mid-read or unreadable */
+	return 0;
+}
+
+struct sig_entry {
+	const char *name;       /* without "SIG" */
+	int num;
+};
+
+/* Linux signals; aliases after the canonical names so that signal_name
+ * finds the canonical one first. */
+static const struct sig_entry sig_table[] = {
+	{"HUP", SIGHUP},       {"INT", SIGINT},       {"QUIT", SIGQUIT},
+	{"ILL", SIGILL},       {"TRAP", SIGTRAP},     {"ABRT", SIGABRT},
+	{"BUS", SIGBUS},       {"FPE", SIGFPE},       {"KILL", SIGKILL},
+	{"USR1", SIGUSR1},     {"SEGV", SIGSEGV},     {"USR2", SIGUSR2},
+	{"PIPE", SIGPIPE},     {"ALRM", SIGALRM},     {"TERM", SIGTERM},
+#ifdef SIGSTKFLT
+	{"STKFLT", SIGSTKFLT},
+#endif
+	{"CHLD", SIGCHLD},     {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+	{"TSTP", SIGTSTP},     {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU},
+	{"URG", SIGURG},       {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ},
+	{"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},     {"WINCH", SIGWINCH},
+	{"IO", SIGIO},
+#ifdef SIGPWR
+	{"PWR", SIGPWR},
+#endif
+	{"SYS", SIGSYS},
+	/* aliases */
+	{"IOT", SIGABRT},      {"CLD", SIGCHLD},      {"POLL", SIGIO},
+};
+
+#define SIG_MAX 64
+
+static int parse_signum(const char *s)
+{
+	int v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+		if (v > SIG_MAX)
+			return -1;
+	}
+	return v >= 1 ? v : -1;
+}
+
+int signal_parse(const char *s)
+{
+	if (!s)
+		return -1;
+	if (*s >= '0' && *s <= '9')
+		return parse_signum(s);
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < sizeof(sig_table) / sizeof(sig_table[0]); i++)
+		if (strcasecmp(s, sig_table[i].name) == 0)
+			return sig_table[i].num;
+	return -1;
+}
+
+const char *signal_name(int sig)
+{
+	/* Full names so that static strings can be returned directly. */
+	static const char *const names[] = {
+		[SIGHUP] = "SIGHUP",     [SIGINT] = "SIGINT",
+		[SIGQUIT] = "SIGQUIT",   [SIGILL] = "SIGILL",
+		[SIGTRAP] = "SIGTRAP",   [SIGABRT] = "SIGABRT",
+		[SIGBUS] = "SIGBUS",     [SIGFPE] = "SIGFPE",
+		[SIGKILL] = "SIGKILL",   [SIGUSR1] = "SIGUSR1",
+		[SIGSEGV] = "SIGSEGV",   [SIGUSR2] = "SIGUSR2",
+		[SIGPIPE] = "SIGPIPE",   [SIGALRM] = "SIGALRM",
+		[SIGTERM] = "SIGTERM",
+#ifdef SIGSTKFLT
+		[SIGSTKFLT] = "SIGSTKFLT",
+#endif
+		[SIGCHLD] = "SIGCHLD",   [SIGCONT] = "SIGCONT",
+		[SIGSTOP] = "SIGSTOP",   [SIGTSTP] = "SIGTSTP",
+		[SIGTTIN] = "SIGTTIN",   [SIGTTOU] = "SIGTTOU",
+		[SIGURG] = "SIGURG",     [SIGXCPU] = "SIGXCPU",
+		[SIGXFSZ] = "SIGXFSZ",   [SIGVTALRM] = "SIGVTALRM",
+		[SIGPROF] = "SIGPROF",   [SIGWINCH] = "SIGWINCH",
+		[SIGIO] = "SIGIO",
+#ifdef SIGPWR
+		[SIGPWR] = "SIGPWR",
+#endif
+		[SIGSYS] = "SIGSYS",
+	};
+	static _Thread_local char other[24];
+
+	if (sig > 0 && (size_t)sig < sizeof(names) / sizeof(names[0]) &&
+	    names[sig])
+		return names[sig];
+	snprintf(other, sizeof(other), "SIG%d", sig);
+	return other;
+}

@@ -1,1 +1,135 @@
-/* placeholder: src/engine/recover.c */
+/* recover.c — settles what a crash (kill -9, power loss) left in the store,
+ * before anything new starts:
+ *   waiting   stays waiting and goes back into its target's queue;
+ *   accepted  was claimed but never started: back to waiting;
+ *   running   was started: never run again.  If its process still lives
+ *             (same pid *and* same start time, so a reused pid is not
+ *             mistaken for it) it is killed with its group (orphans=kill)
+ *             and recorded done/fail with sig=LOST; with orphans=adopt it
+ *             is left alone and recorded LOST too, since jobd cannot read
+ *             its exit status or output any more (documented gap);
+ *             a dead one is done/fail sig=LOST.
+ * All in one transaction. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/runstate.h"
+#include "core/timefmt.h"
+#include "engine/engine.h"
+#include "engine/log.h"
+#include "engine/proc.h"
+
+struct recover_ctx {
+	struct engine *e;
+	int requeued, lost, killed, waiting;
+	int rc;
+};
+
+static void settle_running(struct recover_ctx *rc, struct run *r)
+{
+	int64_t start;
+	int alive = r->pid > 0 && proc_identity(r->pid, &start) == 0 &&
+	            start == r->pid_start;
+	if (alive && !rc->e->cfg.orphans_adopt) {
+		kill(-r->pid, SIGKILL);
+		rc->killed++;
+	}
+	log_warn("run %s%s%s was running when jobd stopped: %s, recorded LOST",
+	         r->jid, r->job ? " job=" : "", r->job ? r->job : "",
+	         alive ? (rc->e->cfg.orphans_adopt ? "still alive, left running"
+	                                           : "killed its process group")
+	               : "process gone");
+	r->status = runstate_next(r->status, EV_LOST);
+	r->result = RESULT_FAIL;
+	r->return_code = -1;
+	snprintf(r->sig, sizeof r->sig, "LOST");
+	r->time_finished = now_us();
+	procfile_remove(rc->e, r->jid);
+	rc->lost++;
+}
+
+static void recover_one(struct recover_ctx *rc, struct run *r)
+{
+	struct engine *e = rc->e;
+
+	switch (r->status) {
+	case RUN_ACCEPTED:
+		r->status = runstate_next(r->status, EV_REQUEUE);
+		rc->requeued++;
+		break;
+	case RUN_RUNNING:
+		settle_running(rc, r);
+		break;
+	case RUN_WAITING:
+		rc->waiting++;
+		run_adopt_row(e, r);
+		return;
+	default:                    /* manual rows wait for run-manual */
+		return;
+	}
+	if (store_run_update(e->store, r) < 0)
+		rc->rc = -EIO;
+	else if (r->status == RUN_WAITING)
+		run_adopt_row(e, r);
+}
+
+/* Rows are collected first and settled after: no writes while a read
+ * statement walks the same rows. */
+struct rows {
+	struct run *v;
+	size_t n, cap;
+};
+
+static int collect(void *ctx, struct run *r)
+{
+	struct rows *rows = ctx;
+	if (rows->n == rows->cap) {
+		size_t cap = rows->cap ? rows->cap * 2 : 256;
+		struct run *v = realloc(rows->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		rows->v = v;
+		rows->cap = cap;
+	}
+	rows->v[rows->n++] = *r;
+	memset(r, 0, sizeof *r);
+	return 0;
+}
+
+int recover_runs(struct engine *e, char *err, size_t errlen)
+{
+	struct recover_ctx rc = {.e = e};
+	struct run_query q = {.status = -1, .active = 1};
+	struct rows rows = {0};
+
+	if (store_run_list(e->store, &q, collect, &rows) < 0)
+		goto error;
+	if (store_begin(e->store) < 0)
+		goto error;
+	for (size_t i = 0; i < rows.n; i++)
+		recover_one(&rc, &rows.v[i]);
+	if (rc.rc < 0) {
+		store_rollback(e->store);
+		goto error;
+	}
+	if (store_commit(e->store) < 0)
+		goto error;
+	for (size_t i = 0; i < rows.n; i++)
+		run_clear(&rows.v[i]);
+	free(rows.v);
+	if (rc.requeued || rc.lost || rc.waiting)
+		log_info("recovery: %d waiting, %d requeued, %d lost (%d "
+		         "orphan groups killed)", rc.waiting + rc.requeued,
+		         rc.requeued, rc.lost, rc.killed);
+	return 0;
+error:
+	for (size_t i = 0; i < rows.n; i++)
+		run_clear(&rows.v[i]);
+	free(rows.v);
+	snprintf(err, errlen, "cannot recover runs from the store: %s",
+	         store_error(e->store));
+	return -EIO;
+}

@@ -1,1 +1,429 @@
-/* placeholder: src/engine/runs.c */
+/* runs.c — a run's life: enqueue (row written: nothing accepted is lost),
+ * start (row marked running *before* the spawn, so a crash can never make
+ * it run twice; pid recorded right after), output (capped, streamed to
+ * watchers), finish (result, code, signal and output in one update), and
+ * retries with exponential backoff.
+ *
+ * Every status change asks core/runstate.c first. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/jid.h"
+#include "core/runstate.h"
+#include "core/timefmt.h"
+#include "engine/engine.h"
+#include "engine/log.h"
+#include "engine/proc.h"
+#include "engine/spec.h"
+#include "faces/ops.h"
+
+static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
+
+static int set_status(struct arun *a, int ev)
+{
+	int next = runstate_next(a->r.status, ev);
+	if (next < 0) {
+		log_error("run %s: %s not allowed in status %s", a->r.jid,
+		          run_event_name(ev), run_status_name(a->r.status));
+		return -EINVAL;
+	}
+	a->r.status = next;
+	return 0;
+}
+
+static void save(struct engine *e, struct arun *a)
+{
+	if (store_run_update(e->store, &a->r) < 0)
+		log_error("run %s: cannot save: %s", a->r.jid,
+		          store_error(e->store));
+}
+
+/* ---- output ---- */
+
+static void outbuf_add(struct outbuf *b, const char *data, size_t n)
+{
+	if (b->len + n > b->limit) {
+		n = b->limit > b->len ? b->limit - b->len : 0;
+		b->truncated = 1;
+	}
+	if (!n)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		if (cap > b->limit)
+			cap = b->limit;
+		char *p = realloc(b->buf, cap);
+		if (!p) {
+			b->truncated = 1;
+			return;
+		}
+		b->buf = p;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, data, n);
+	b->len += n;
+}
+
+static void on_output(struct proc *p, int stream, const char *buf, size_t n,
+                      void *ud)
+{
+	struct arun *a = ud;
+	(void)p;
+	outbuf_add(stream == 1 ? &a->out : &a->err, buf, n);
+	calls_output(a, stream, buf, n);
+}
+
+/* ---- finishing ---- */
+
+static void arun_free(struct arun *a)
+{
+	run_clear(&a->r);
+	free(a->out.buf);
+	free(a->err.buf);
+	free(a);
+}
+
+static void timer_free_cb(uv_handle_t *h) { free(h); }
+
+static void arun_release(struct engine *e, struct arun *a)
+{
+	link_remove(&a->all);
+	if (a->timeout) {
+		uv_timer_stop(a->timeout);
+		uv_close((uv_handle_t *)a->timeout, timer_free_cb);
+		a->timeout = NULL;
+	}
+	if (a->proc)
+		proc_free(a->proc);
+	arun_free(a);
+	if (e->shutting_down && e->n_running == 0)
+		engine_idle_soon(e);
+}
+
+static void retry_maybe(struct engine *e, struct arun *a, const struct exec *x);
+
+/* Records the end of a run: one store update with everything. */
+static void run_finish(struct engine *e, struct arun *a)
+{
+	struct run *r = &a->r;
+	struct job *j = r->job ? engine_job_find(e, r->job) : NULL;
+
+	r->time_finished = now_us();
+	r->out = a->out.buf;
+	r->out_len = a->out.len;
+	r->out_truncated = a->out.truncated;
+	r->errout = a->err.buf;
+	r->err_len = a->err.len;
+	r->err_truncated = a->err.truncated;
+	save(e, a);
+	r->out = r->errout = NULL;      /* still owned by the outbufs */
+	calls_finished(a);
+	if (j && j->running > 0 && r->pid)
+		j->running--;
+	log_info("run %s%s%s %s: %s code=%d%s%s", r->jid, r->job ? " job=" : "",
+	         r->job ? r->job : "", run_status_name(r->status),
+	         r->result == RESULT_OK ? "ok" : "fail", r->return_code,
+	         r->sig[0] ? " sig=" : "", r->sig);
+}
+
+static void on_exit_cb(struct proc *p, int code, int sig, void *ud)
+{
+	struct arun *a = ud;
+	struct engine *e = a->e;
+	struct run *r = &a->r;
+	struct exec x = {0};
+	char err[256];
+	(void)p;
+
+	set_status(a, EV_EXIT);
+	r->return_code = sig ? -1 : code;
+	r->result = (!sig && code == 0) ? RESULT_OK : RESULT_FAIL;
+	if (sig)
+		snprintf(r->sig, sizeof r->sig, "%s", signal_name(sig));
+	procfile_remove(e, r->jid);
+	a->target->running--;
+	e->n_running--;
+	run_finish(e, a);
+	if (r->result == RESULT_FAIL && !a->cancelled && !e->shutting_down &&
+	    spec_prepare(r->spec, r, 1, &x, err, sizeof err) == 0) {
+		retry_maybe(e, a, &x);
+		exec_free(&x);
+	}
+	struct target *t = a->target;
+	arun_release(e, a);
+	queue_pump(e, t);
+}
+
+/* A run that could not start: done/fail with the reason as its stderr,
+ * code 127 as a shell gives for a command it cannot run. */
+static void run_fail_start(struct engine *e, struct arun *a, const char *why)
+{
+	log_warn("run %s: cannot start: %s", a->r.jid, why);
+	if (a->r.status == RUN_ACCEPTED)
+		set_status(a, EV_SPAWN_FAIL);
+	else
+		set_status(a, EV_EXIT);
+	a->r.result = RESULT_FAIL;
+	a->r.return_code = 127;
+	outbuf_add(&a->err, why, strlen(why));
+	outbuf_add(&a->err, "\n", 1);
+	run_finish(e, a);
+}
+
+/* ---- starting ---- */
+
+static void on_timeout(uv_timer_t *t)
+{
+	struct arun *a = t->data;
+	struct exec x = {0};
+	char err[256];
+	int64_t grace = 10 * US_PER_S;
+
+	if (spec_prepare(a->r.spec, &a->r, 1, &x, err, sizeof err) == 0) {
+		grace = x.kill_grace;
+		exec_free(&x);
+	}
+	log_warn("run %s: timed out, terminating its process group", a->r.jid);
+	a->timed_out = 1;
+	proc_terminate(a->proc, grace);
+}
+
+static const struct proc_cbs run_cbs = {on_output, on_exit_cb};
+
+/* Starts an accepted run.  Returns 0 when the process runs; otherwise the
+ * run is finished (failed) and released, and -1 is returned. */
+int run_start(struct engine *e, struct arun *a)
+{
+	struct run *r = &a->r;
+	struct exec x;
+	char err[512];
+	struct job *j = r->job ? engine_job_find(e, r->job) : NULL;
+
+	if (spec_prepare(r->spec, r, e->is_root, &x, err, sizeof err) < 0) {
+		run_fail_start(e, a, err);
+		goto released;
+	}
+	free(r->user);
+	r->user = xstrdup(x.user);
+	/* committed before the spawn: a crash from here on settles the run
+	 * as LOST instead of running it a second time */
+	set_status(a, EV_START);
+	r->time_started = now_us();
+	save(e, a);
+
+	struct proc_spec ps = {x.argv, x.env, x.cwd, x.set_ids, x.uid, x.gid};
+	if (proc_start(e->loop, &ps, &run_cbs, a, &a->proc, err, sizeof err) < 0) {
+		exec_free(&x);
+		run_fail_start(e, a, err);
+		goto released;
+	}
+	r->pid = proc_pid(a->proc);
+	r->pid_start = proc_start_time(a->proc);
+	save(e, a);
+	procfile_write(e, a);
+	a->target->running++;
+	e->n_running++;
+	if (j)
+		j->running++;
+	if (x.timeout > 0) {
+		a->timeout = malloc(sizeof *a->timeout);
+		uv_timer_init(e->loop, a->timeout);
+		a->timeout->data = a;
+		uv_timer_start(a->timeout, on_timeout,
+		               (uint64_t)((x.timeout + 999) / 1000), 0);
+	}
+	exec_free(&x);
+	log_debug("run %s started: pid %d", r->jid, r->pid);
+	calls_started(a);
+	return 0;
+released:
+	arun_release(e, a);
+	return -1;
+}
+
+/* ---- creating ---- */
+
+static struct arun *arun_new(struct engine *e, const struct run_req *rq,
+                             char *spec_text, struct target *t)
+{
+	struct arun *a = calloc(1, sizeof *a);
+	if (!a) {
+		free(spec_text);
+		return NULL;
+	}
+	struct run *r = &a->r;
+	a->e = e;
+	a->target = t;
+	link_init(&a->all);
+	link_init(&a->qlink);
+	link_init(&a->watchers);
+	a->out.limit = a->err.limit = (size_t)e->cfg.output_cap;
+	r->return_code = -1;
+	jid_next(r->jid, now_us(), &e->last_jid);
+	r->job = rq->job ? strdup(rq->job->name) : NULL;
+	r->action = xstrdup(rq->action);
+	r->target = strdup(t->name);
+	r->trigger = rq->trigger;
+	r->attempt = 1;
+	r->priority = rq->priority;
+	r->status = rq->status;
+	r->time_created = now_us();
+	r->time_not_before = rq->not_before;
+	r->spec = spec_text;
+	r->uid = rq->uid;
+	r->worker = xstrdup(e->cfg.name);
+	return a;
+}
+
+/* Adopts a run whose row is already stored (retry, recovery). */
+static void arun_attach(struct engine *e, struct arun *a)
+{
+	struct job *j = a->r.job ? engine_job_find(e, a->r.job) : NULL;
+	link_insert_before(&e->runs, &a->all);
+	if (a->r.status == RUN_WAITING) {
+		queue_push(e, a);
+		if (j)
+			j->queued++;
+	}
+}
+
+int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
+                char *err, size_t errlen)
+{
+	const char *tname = rq->target ? rq->target
+	                  : rq->job ? rq->job->target : "default";
+	struct target *t = queue_target(e, tname ? tname : "default");
+	json_t *spec;
+	char *text;
+
+	if (!t) {
+		snprintf(err, errlen, "invalid target '%s'", tname);
+		return -ENOENT;
+	}
+	if (rq->job) {
+		spec = spec_from_job(rq->job, rq->action, err, errlen);
+		if (!spec)
+			return -ENOENT;
+	} else {
+		spec = json_deep_copy(rq->spec);
+	}
+	if (rq->retries > 0)
+		json_object_set_new(spec, "retries", json_integer(rq->retries));
+	text = json_dumps(spec, JSON_COMPACT);
+	json_decref(spec);
+	struct arun *a = text ? arun_new(e, rq, text, t) : NULL;
+	if (!a)
+		return -ENOMEM;
+	if (store_run_insert(e->store, &a->r) < 0) {
+		snprintf(err, errlen, "cannot store the run: %s",
+		         store_error(e->store));
+		arun_free(a);
+		return -EIO;
+	}
+	arun_attach(e, a);
+	*out = a;
+	return 0;
+}
+
+/* Retries a failed run: a new row linked to the first attempt, not before
+ * backoff * 2^(attempt-1) (capped at an hour) plus up to 10 % jitter. */
+static void retry_maybe(struct engine *e, struct arun *a, const struct exec *x)
+{
+	const struct run *r = &a->r;
+	if (r->attempt > x->retries)
+		return;
+	int64_t base = x->backoff > 0 ? x->backoff : 10 * US_PER_S;
+	int64_t delay = base;
+	for (int i = 1; i < r->attempt && delay < 3600 * US_PER_S; i++)
+		delay *= 2;
+	if (delay > 3600 * US_PER_S)
+		delay = 3600 * US_PER_S;
+	delay += delay / 10 ? rand() % (delay / 10) : 0;
+
+	struct run_req rq = {.trigger = TRIG_RETRY, .priority = r->priority,
+	                     .uid = r->uid, .status = RUN_WAITING,
+	                     .not_before = now_us() + delay};
+	struct arun *b = arun_new(e, &rq, xstrdup(r->spec), a->target);
+	if (!b)
+		return;
+	b->r.job = xstrdup(r->job);
+	b->r.action = xstrdup(r->action);
+	b->r.attempt = r->attempt + 1;
+	snprintf(b->r.parent, sizeof b->r.parent, "%s",
+	         r->parent[0] ? r->parent : r->jid);
+	if (store_run_insert(e->store, &b->r) < 0) {
+		log_error("run %s: cannot store its retry: %s", r->jid,
+		          store_error(e->store));
+		arun_free(b);
+		return;
+	}
+	arun_attach(e, b);
+	log_info("run %s failed; retry %d of %d as %s in %.1fs", r->jid,
+	         r->attempt, x->retries, b->r.jid, (double)delay / US_PER_S);
+}
+
+/* Recovery hands over rows read from the store. */
+struct arun *run_adopt_row(struct engine *e, struct run *row)
+{
+	struct target *t = queue_target(e, row->target);
+	if (!t)
+		t = queue_target_add(e, row->target, 1);
+	struct arun *a = t ? calloc(1, sizeof *a) : NULL;
+	if (!a)
+		return NULL;
+	a->r = *row;
+	memset(row, 0, sizeof *row);
+	a->e = e;
+	a->target = t;
+	link_init(&a->all);
+	link_init(&a->qlink);
+	link_init(&a->watchers);
+	a->out.limit = a->err.limit = (size_t)e->cfg.output_cap;
+	arun_attach(e, a);
+	return a;
+}
+
+/* ---- control ---- */
+
+struct arun *run_find(struct engine *e, const char *jid)
+{
+	for (struct link *l = e->runs.next; l != &e->runs; l = l->next) {
+		struct arun *a = link_entry(l, struct arun, all);
+		if (strcmp(a->r.jid, jid) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+int run_signal(struct engine *e, struct arun *a, int sig)
+{
+	(void)e;
+	if (a->r.status != RUN_RUNNING || !a->proc)
+		return -ESRCH;
+	if (sig == SIGKILL || sig == SIGTERM)
+		a->stop_signal = sig;
+	return proc_signal(a->proc, sig);
+}
+
+int run_cancel(struct engine *e, struct arun *a)
+{
+	if (set_status(a, EV_CANCEL) < 0)
+		return -EBUSY;
+	a->cancelled = 1;
+	if (!link_empty(&a->qlink))
+		queue_unlink(e, a);
+	run_finish(e, a);
+	arun_release(e, a);
+	return 0;
+}
+
+void run_watch(struct arun *a, struct call *c)
+{
+	c->pending = 1;
+	link_insert_before(&a->watchers, &c->wlink);
+}

@@ -1,1 +1,457 @@
-/* placeholder: src/faces/server.c */
+/* server.c — the stream faces: jobctl's Unix socket and the queue wire
+ * TCP port.  Both speak EOT-framed JSON (docs/protocol.md); this file only
+ * decodes frames into ops calls and encodes the answers.
+ *
+ * Who is asking: on the Unix socket the peer's credentials (SO_PEERCRED);
+ * on TCP the password, unless the peer is on loopback and
+ * always_allow_localhost is set.  A client that sends garbage gets an error
+ * reply; one that sends more than 16 MiB without a frame end, or does not
+ * read its replies, is dropped.  Nobody else is affected. */
+#include "faces/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/frame.h"
+#include "engine/log.h"
+#include "faces/ops.h"
+
+#define WRITE_QUEUE_MAX (64u << 20)   /* a client this far behind is dropped */
+
+struct conn {
+	union {
+		uv_stream_t stream;
+		uv_pipe_t pipe;
+		uv_tcp_t tcp;
+	} h;
+	struct server *srv;
+	struct framebuf fb;
+	struct link link;        /* server.conns */
+	struct link calls;       /* struct conn_call.clink: pending requests */
+	uint32_t uid;
+	int admin;
+	int is_tcp;
+	int authed;
+	int closing;
+	int close_after_write;
+	char peer[64];
+};
+
+struct conn_call {
+	struct call c;
+	struct conn *conn;
+	struct link clink;
+};
+
+struct wreq {
+	uv_write_t req;
+	struct conn *conn;
+	char *buf;
+};
+
+/* ---- writing ---- */
+
+static void conn_close(struct conn *cn);
+
+static void write_done(uv_write_t *req, int status)
+{
+	struct wreq *w = (struct wreq *)req;
+	struct conn *cn = w->conn;
+	free(w->buf);
+	free(w);
+	if (status == 0 && cn->close_after_write &&
+	    uv_stream_get_write_queue_size(&cn->h.stream) == 0)
+		conn_close(cn);
+}
+
+static void conn_send(struct conn *cn, json_t *msg)
+{
+	char *text = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(msg);
+	if (!text || cn->closing) {
+		free(text);
+		return;
+	}
+	if (uv_stream_get_write_queue_size(&cn->h.stream) > WRITE_QUEUE_MAX) {
+		log_warn("client %s does not read its replies; dropped", cn->peer);
+		free(text);
+		conn_close(cn);
+		return;
+	}
+	size_t len = strlen(text);
+	text[len] = FRAME_EOT;          /* the NUL's place: one write */
+	struct wreq *w = malloc(sizeof *w);
+	if (!w) {
+		free(text);
+		return;
+	}
+	w->conn = cn;
+	w->buf = text;
+	uv_buf_t b = uv_buf_init(text, (unsigned)len + 1);
+	if (uv_write(&w->req, &cn->h.stream, &b, 1, write_done) < 0) {
+		free(text);
+		free(w);
+		conn_close(cn);
+	}
+}
+
+static int code_of(int err)
+{
+	return err == -ESRCH ? EXIT_NOT_RUNNING : err_exit_code(err);
+}
+
+static void send_error(struct conn *cn, json_int_t no, int err, const char *msg)
+{
+	conn_send(cn, json_pack("[i, {s:I, s:s, s:i}]", 1, "no", no, "error",
+	                        msg, "code", code_of(err)));
+}
+
+static void call_respond(struct call *c, json_t *data, int err,
+                         const char *msg)
+{
+	struct conn_call *cc = (struct conn_call *)c;
+	struct conn *cn = cc->conn;
+	call_abandon(c);
+	link_remove(&cc->clink);
+	if (err)
+		send_error(cn, c->no, err, msg);
+	else
+		conn_send(cn, json_pack("[i, {s:I, s:o}]", 1, "no",
+		                        (json_int_t)c->no, "data", data));
+	free(cc);
+}
+
+static void call_event(struct call *c, const char *kind, json_t *data)
+{
+	struct conn_call *cc = (struct conn_call *)c;
+	conn_send(cc->conn, json_pack("[i, {s:I, s:s, s:o}]", 4, "no",
+	                              (json_int_t)c->no, "event", kind,
+	                              "data", data));
+}
+
+/* ---- reading ---- */
+
+static int authorise(struct conn *cn, json_t *req, json_int_t no)
+{
+	const char *pw = cn->srv->e->cfg.password;
+	const char *given = json_string_value(json_object_get(req, "password"));
+	if (cn->authed)
+		return 1;
+	if (pw && *pw && (!given || strcmp(given, pw) != 0)) {
+		send_error(cn, no, -EACCES, "invalid password");
+		cn->close_after_write = 1;
+		return 0;
+	}
+	cn->authed = 1;
+	return 1;
+}
+
+static void handle_request(struct conn *cn, json_t *req)
+{
+	json_t *nov = json_object_get(req, "no");
+	json_int_t no = json_is_integer(nov) ? json_integer_value(nov) : 0;
+	const char *type = json_string_value(json_object_get(req, "type"));
+
+	if (!json_is_object(req))
+		return send_error(cn, 0, -EINVAL, "request must be an object");
+	if (!authorise(cn, req, no))
+		return;
+	if (no < 1 || no > 999999)
+		return send_error(cn, 0, -EINVAL, "'no' must be an integer "
+		                  "1..999999");
+	if (!type)
+		return send_error(cn, no, -EINVAL, "missing request 'type'");
+
+	struct conn_call *cc = calloc(1, sizeof *cc);
+	if (!cc)
+		return send_error(cn, no, -ENOMEM, "out of memory");
+	cc->conn = cn;
+	cc->c.e = cn->srv->e;
+	cc->c.no = no;
+	cc->c.uid = cn->uid;
+	cc->c.admin = cn->admin;
+	cc->c.compat = cn->is_tcp;
+	cc->c.face = cn;
+	cc->c.respond = call_respond;
+	cc->c.event = cn->is_tcp ? NULL : call_event;
+	link_init(&cc->c.wlink);
+	link_insert_before(&cn->calls, &cc->clink);
+	ops_dispatch(&cc->c, type, json_object_get(req, "data"));
+}
+
+static void handle_message(struct conn *cn, const char *text, size_t len)
+{
+	json_error_t je;
+	json_t *msg = json_loadb(text, len, 0, &je);
+	json_t *type = json_array_get(msg, 0);
+
+	if (!msg) {
+		char err[300];
+		snprintf(err, sizeof err, "invalid JSON: %s at byte %d", je.text,
+		         je.position);
+		send_error(cn, 0, -EINVAL, err);
+		return;
+	}
+	if (!json_is_array(msg) || !json_is_integer(type))
+		send_error(cn, 0, -EINVAL, "message must be an array [type, data]");
+	else if (json_integer_value(type) == 2)
+		conn_send(cn, json_pack("[i]", 3));
+	else if (json_integer_value(type) == 0)
+		handle_request(cn, json_array_get(msg, 1));
+	else if (json_integer_value(type) != 3)
+		send_error(cn, 0, -EINVAL, "unknown message type");
+	json_decref(msg);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	static char slab[64 * 1024];   /* one loop thread: one buffer */
+	(void)h;
+	(void)suggested;
+	*buf = uv_buf_init(slab, sizeof slab);
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct conn *cn = s->data;
+	char *msg;
+	size_t len;
+
+	if (n < 0) {
+		conn_close(cn);
+		return;
+	}
+	if (framebuf_push(&cn->fb, buf->base, (size_t)n) < 0) {
+		log_warn("client %s sent a message over %u bytes; dropped",
+		         cn->peer, MSG_MAX);
+		conn_close(cn);
+		return;
+	}
+	while (!cn->closing && framebuf_pop(&cn->fb, &msg, &len) == 1)
+		handle_message(cn, msg, len);
+}
+
+/* ---- connections ---- */
+
+static void conn_free(uv_handle_t *h)
+{
+	struct conn *cn = h->data;
+	framebuf_free(&cn->fb);
+	free(cn);
+}
+
+static void conn_close(struct conn *cn)
+{
+	if (cn->closing)
+		return;
+	cn->closing = 1;
+	while (!link_empty(&cn->calls)) {
+		struct conn_call *cc = link_entry(cn->calls.next,
+		                                  struct conn_call, clink);
+		call_abandon(&cc->c);
+		link_remove(&cc->clink);
+		free(cc);
+	}
+	link_remove(&cn->link);
+	uv_close((uv_handle_t *)&cn->h.stream, conn_free);
+}
+
+static struct conn *conn_new(struct server *srv, int is_tcp)
+{
+	struct conn *cn = calloc(1, sizeof *cn);
+	if (!cn)
+		return NULL;
+	cn->srv = srv;
+	cn->is_tcp = is_tcp;
+	framebuf_init(&cn->fb, MSG_MAX);
+	link_init(&cn->calls);
+	link_insert_before(&srv->conns, &cn->link);
+	if (is_tcp)
+		uv_tcp_init(srv->e->loop, &cn->h.tcp);
+	else
+		uv_pipe_init(srv->e->loop, &cn->h.pipe, 0);
+	cn->h.stream.data = cn;
+	return cn;
+}
+
+static void unix_identify(struct conn *cn)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	uv_os_fd_t fd;
+	cn->uid = (uint32_t)-1;
+	if (uv_fileno((uv_handle_t *)&cn->h.pipe, &fd) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		cn->uid = cred.uid;
+		snprintf(cn->peer, sizeof cn->peer, "pid %d uid %u", cred.pid,
+		         cred.uid);
+	}
+	cn->admin = cn->uid == 0 || cn->uid == cn->srv->e->uid;
+	cn->authed = 1;
+}
+
+static void tcp_identify(struct conn *cn)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof ss;
+	char ip[INET6_ADDRSTRLEN] = "?";
+	int local = 0;
+	if (uv_tcp_getpeername(&cn->h.tcp, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+			uv_ip4_name(a, ip, sizeof ip);
+			local = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+			snprintf(cn->peer, sizeof cn->peer, "%s:%d", ip,
+			         ntohs(a->sin_port));
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+			uv_ip6_name(a, ip, sizeof ip);
+			local = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+			snprintf(cn->peer, sizeof cn->peer, "[%s]:%d", ip,
+			         ntohs(a->sin6_port));
+		}
+	}
+	/* the wire face acts as the daemon's own user, as the original did */
+	cn->uid = cn->srv->e->uid;
+	cn->admin = 1;
+	cn->authed = local && cn->srv->e->cfg.always_allow_localhost;
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+	struct server *srv = listener->data;
+	int is_tcp = listener->type == UV_TCP;
+	struct conn *cn;
+	if (status < 0 || !(cn = conn_new(srv, is_tcp)))
+		return;
+	if (uv_accept(listener, &cn->h.stream) < 0) {
+		conn_close(cn);
+		return;
+	}
+	if (is_tcp)
+		tcp_identify(cn);
+	else
+		unix_identify(cn);
+	uv_read_start(&cn->h.stream, on_alloc, on_read);
+}
+
+/* ---- listeners ---- */
+
+/* Refuses to take over the socket of a daemon that still answers; removes
+ * a stale one left by a crash. */
+static int unix_claim(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sa.sun_path) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int busy = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (busy) {
+		snprintf(err, errlen, "another jobd is listening on %s", path);
+		return -EADDRINUSE;
+	}
+	unlink(path);
+	return 0;
+}
+
+static int unix_listen(struct server *srv, char *err, size_t errlen)
+{
+	const struct config *cfg = &srv->e->cfg;
+	int rc = unix_claim(cfg->socket, err, errlen);
+	if (rc < 0)
+		return rc;
+	uv_pipe_init(srv->e->loop, &srv->unix_listener, 0);
+	srv->unix_listener.data = srv;
+	srv->unix_on = 1;
+	mode_t old = umask(0117);       /* created 0660: no window of 0777 */
+	rc = uv_pipe_bind(&srv->unix_listener, cfg->socket);
+	umask(old);
+	if (rc == 0 && cfg->socket_group) {
+		struct group *gr = getgrnam(cfg->socket_group);
+		if (!gr || chown(cfg->socket, (uid_t)-1, gr->gr_gid) < 0)
+			log_warn("cannot give socket %s to group '%s'", cfg->socket,
+			         cfg->socket_group);
+	}
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&srv->unix_listener, 128,
+		               on_connection);
+	if (rc < 0)
+		snprintf(err, errlen, "cannot listen on %s: %s", cfg->socket,
+		         uv_strerror(rc));
+	return rc;
+}
+
+static int tcp_listen(struct server *srv, char *err, size_t errlen)
+{
+	const struct config *cfg = &srv->e->cfg;
+	const char *host = cfg->host ? cfg->host : "127.0.0.1";
+	struct sockaddr_storage sa;
+	int rc = uv_ip4_addr(host, cfg->port, (struct sockaddr_in *)&sa);
+	if (rc < 0)
+		rc = uv_ip6_addr(host, cfg->port, (struct sockaddr_in6 *)&sa);
+	if (rc < 0) {
+		snprintf(err, errlen, "host: invalid address '%s'", host);
+		return rc;
+	}
+	uv_tcp_init(srv->e->loop, &srv->tcp_listener);
+	srv->tcp_listener.data = srv;
+	srv->tcp_on = 1;
+	rc = uv_tcp_bind(&srv->tcp_listener, (struct sockaddr *)&sa, 0);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&srv->tcp_listener, 128,
+		               on_connection);
+	if (rc < 0)
+		snprintf(err, errlen, "cannot listen on %s:%d: %s", host,
+		         cfg->port, uv_strerror(rc));
+	else
+		log_info("wire protocol on %s:%d%s", host, cfg->port,
+		         cfg->password && *cfg->password ? " (password)" : "");
+	return rc;
+}
+
+int server_start(struct server *srv, struct engine *e, char *err,
+                 size_t errlen)
+{
+	memset(srv, 0, sizeof *srv);
+	srv->e = e;
+	link_init(&srv->conns);
+	int rc = unix_listen(srv, err, errlen);
+	if (rc == 0 && e->cfg.port > 0)
+		rc = tcp_listen(srv, err, errlen);
+	return rc;
+}
+
+/* Stops accepting; open connections go on (a `jobctl wait` still gets its
+ * answer during a graceful shutdown). */
+void server_stop_listening(struct server *srv)
+{
+	if (srv->unix_on) {
+		uv_close((uv_handle_t *)&srv->unix_listener, NULL);
+		unlink(srv->e->cfg.socket);
+		srv->unix_on = 0;
+	}
+	if (srv->tcp_on) {
+		uv_close((uv_handle_t *)&srv->tcp_listener, NULL);
+		srv->tcp_on = 0;
+	}
+}
+
+void server_close(struct server *srv)
+{
+	server_stop_listening(srv);
+	while (!link_empty(&srv->conns))
+		conn_close(link_entry(srv->conns.next, struct conn, link));
+}

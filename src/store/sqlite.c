@@ -1,1 +1,1042 @@
-/* placeholder: src/store/sqlite.c */
+/* sqlite.c — the embedded SQLite store (the default engine behind store.h).
+ *
+ * One connection per store, used only from the loop thread.  WAL mode with
+ * synchronous=NORMAL by default: a commit is durable across a crash of the
+ * process (kill -9), though not necessarily across a power loss; the URI
+ * option sync=full makes commits durable across power loss too.
+ *
+ * Every fixed statement is prepared once at open and reset after each use;
+ * run_list statements are built from the query's shape and cached by shape,
+ * so the hot run insert/update path never parses SQL.
+ *
+ * Enum fields are stored by name (core/names.c), so the table reads well from
+ * the sqlite3 shell and matches the seed queue table's enums.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "store/migrations.h"
+#include "store/store.h"
+
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_JOB_PUT, ST_JOB_DEL, ST_JOB_EACH,
+	ST_RUN_INSERT, ST_RUN_UPDATE,
+	ST_RUN_GET_JID, ST_RUN_GET_JID_OUT, ST_RUN_GET_ID, ST_RUN_GET_ID_OUT,
+	ST_RUN_MAX_JID, ST_RUN_SWEEP,
+	ST_TARGET_PUT, ST_TARGET_DEL, ST_TARGET_EACH,
+	ST_KV_GET, ST_KV_PUT,
+	ST_COUNT
+};
+
+/* The columns every run SELECT returns, in enum col order. */
+#define RUN_COLS \
+	"id, jid, job, action, target, \"trigger\", attempt, parent, priority, " \
+	"status, result, return_code, sig, time_created, time_not_before, " \
+	"time_started, time_finished, spec, user, uid, pid, pid_start, worker, " \
+	"stdout_truncated, stderr_truncated"
+#define RUN_COLS_OUT RUN_COLS ", stdout, stderr"
+#define RUN_COLS_NOOUT RUN_COLS ", NULL, NULL"  /* output stays on disk */
+
+enum col {
+	C_ID, C_JID, C_JOB, C_ACTION, C_TARGET, C_TRIGGER, C_ATTEMPT, C_PARENT,
+	C_PRIORITY, C_STATUS, C_RESULT, C_RETURN_CODE, C_SIG, C_TIME_CREATED,
+	C_TIME_NOT_BEFORE, C_TIME_STARTED, C_TIME_FINISHED, C_SPEC, C_USER, C_UID,
+	C_PID, C_PID_START, C_WORKER, C_OUT_TRUNC, C_ERR_TRUNC, C_STDOUT, C_STDERR
+};
+
+/* Insert and update share one parameter numbering (bind_run): ?1 jid ..
+ * ?26 stderr, ?27 id.  The update names only the mutable ones; SQLite
+ * allows binding numbered parameters a statement does not use. */
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_JOB_PUT] = "INSERT INTO jobs (name, def, updated) VALUES (?1, ?2, ?3) "
+	               "ON CONFLICT (name) DO UPDATE SET def = excluded.def, "
+	               "updated = excluded.updated",
+	[ST_JOB_DEL] = "DELETE FROM jobs WHERE name = ?1",
+	[ST_JOB_EACH] = "SELECT name, def FROM jobs ORDER BY name",
+	[ST_RUN_INSERT] =
+		"INSERT INTO runs (jid, job, action, target, \"trigger\", attempt, "
+		"parent, priority, status, result, return_code, sig, time_created, "
+		"time_not_before, time_started, time_finished, spec, user, uid, pid, "
+		"pid_start, worker, stdout_truncated, stderr_truncated, stdout, "
+		"stderr) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+		"?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+	[ST_RUN_UPDATE] =
+		"UPDATE runs SET target = ?4, attempt = ?6, parent = ?7, "
+		"priority = ?8, status = ?9, result = ?10, return_code = ?11, "
+		"sig = ?12, time_created = ?13, time_not_before = ?14, "
+		"time_started = ?15, time_finished = ?16, spec = ?17, user = ?18, "
+		"pid = ?20, pid_start = ?21, worker = ?22, stdout_truncated = ?23, "
+		"stderr_truncated = ?24, stdout = ?25, stderr = ?26 WHERE id = ?27",
+	[ST_RUN_GET_JID] = "SELECT " RUN_COLS_NOOUT " FROM runs WHERE jid = ?1",
+	[ST_RUN_GET_JID_OUT] = "SELECT " RUN_COLS_OUT " FROM runs WHERE jid = ?1",
+	[ST_RUN_GET_ID] = "SELECT " RUN_COLS_NOOUT " FROM runs WHERE id = ?1",
+	[ST_RUN_GET_ID_OUT] = "SELECT " RUN_COLS_OUT " FROM runs WHERE id = ?1",
+	[ST_RUN_MAX_JID] = "SELECT max(jid) FROM runs",
+	[ST_RUN_SWEEP] =
+		"DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE status IN "
+		"('done', 'ignored') AND time_finished < ?1 LIMIT ?2)",
+	[ST_TARGET_PUT] =
+		"INSERT INTO targets (name, concurrency, paused) VALUES (?1, ?2, ?3) "
+		"ON CONFLICT (name) DO UPDATE SET concurrency = excluded.concurrency, "
+		"paused = excluded.paused",
+	[ST_TARGET_DEL] = "DELETE FROM targets WHERE name = ?1",
+	[ST_TARGET_EACH] = "SELECT name, concurrency, paused FROM targets ORDER BY name",
+	[ST_KV_GET] = "SELECT value FROM kv WHERE key = ?1",
+	[ST_KV_PUT] = "INSERT INTO kv (key, value) VALUES (?1, ?2) "
+	              "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+};
+
+/* run_list query shapes: which filters are present.  Each shape's SQL is
+ * prepared on first use and kept. */
+enum {
+	Q_JOB = 1, Q_TARGET = 2, Q_STATUS = 4, Q_ACTIVE = 8, Q_SINCE = 16,
+	Q_UID = 32, Q_DESC = 64, Q_OUTPUT = 128, Q_SHAPES = 256
+};
+
+struct sq {
+	struct store base;
+	sqlite3 *db;
+	char *path;                  /* as given, for messages */
+	char *desc;                  /* "sqlite:/abs/path" */
+	char errmsg[512];
+	sqlite3_stmt *st[ST_COUNT];
+	sqlite3_stmt *list[Q_SHAPES];
+};
+
+static struct sq *sq_of(struct store *s) { return (struct sq *)s; }
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
+}
+
+static int errno_of(int rc)
+{
+	switch (rc) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return -EEXIST;
+	case SQLITE_CONSTRAINT_CHECK:
+	case SQLITE_CONSTRAINT_NOTNULL:
+		return -EINVAL;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	default:
+		break;
+	}
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	default:
+		return -EIO;
+	}
+}
+
+/* Records SQLite's message for a failed call and maps its code. */
+static int sq_fail(struct sq *s, int rc)
+{
+	snprintf(s->errmsg, sizeof(s->errmsg), "%s", sqlite3_errmsg(s->db));
+	return errno_of(rc);
+}
+
+/* Records a message of our own (not from SQLite) and returns `ret`. */
+__attribute__((format(printf, 3, 4)))
+static int sq_failf(struct sq *s, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* Ends a use of a cached statement: ready for the next use, and no binding
+ * left pointing at caller memory. */
+static void stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Steps a statement that returns no rows, then resets it. */
+static int step_done(struct sq *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	int ret = rc == SQLITE_DONE ? 0 : sq_fail(s, rc);
+
+	stmt_done(st);
+	return ret;
+}
+
+/* Binding helpers: each does nothing once *rc holds an error, so a run of
+ * binds needs one check at the end. */
+static void b_text(sqlite3_stmt *st, int i, const char *v, int *rc)
+{
+	if (*rc == SQLITE_OK)
+		*rc = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
+		        : sqlite3_bind_null(st, i);
+}
+
+static void b_int(sqlite3_stmt *st, int i, int64_t v, int *rc)
+{
+	if (*rc == SQLITE_OK)
+		*rc = sqlite3_bind_int64(st, i, v);
+}
+
+static void b_blob(sqlite3_stmt *st, int i, const char *v, size_t n, int *rc)
+{
+	if (*rc != SQLITE_OK)
+		return;
+	if (!v)
+		*rc = sqlite3_bind_null(st, i);
+	else if (n == 0)
+		*rc = sqlite3_bind_zeroblob(st, i, 0);   /* empty, not NULL */
+	else
+		*rc = sqlite3_bind_blob64(st, i, v, n, SQLITE_STATIC);
+}
+
+/* ---- open, migrations, close ------------------------------------------ */
+
+static void sq_close(struct store *base)
+{
+	struct sq *s = sq_of(base);
+
+	if (!s)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	for (int i = 0; i < Q_SHAPES; i++)
+		sqlite3_finalize(s->list[i]);
+	sqlite3_close(s->db);   /* all statements are finalized: cannot be BUSY */
+	free(s->path);
+	free(s->desc);
+	free(s);
+}
+
+/* Reads one integer from a single-row query (a PRAGMA). */
+static int query_int(sqlite3 *db, const char *sql, int *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int(st, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Applies migration `v` (0-based) and sets user_version v + 1, in one
+ * transaction.  The version is re-read inside the transaction: another
+ * process opening the same store at once may have applied it already. */
+static int migrate_one(struct sq *s, int v, char *err, size_t errlen)
+{
+	char sql[64];
+	int cur = 0;
+	int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = query_int(s->db, "PRAGMA user_version", &cur);
+	if (rc == SQLITE_OK && cur == v) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		rc = sqlite3_exec(s->db, store_migrations[v], NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+	snprintf(err, errlen, "cannot migrate store '%s' to schema version %d: %s",
+	         s->path, v + 1, sqlite3_errmsg(s->db));
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return errno_of(rc);
+}
+
+static int migrate(struct sq *s, char *err, size_t errlen)
+{
+	int v = 0;
+	int rc = query_int(s->db, "PRAGMA user_version", &v);
+
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open store '%s': %s", s->path,
+		         sqlite3_errmsg(s->db));
+		return errno_of(rc);
+	}
+	if (v > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "store schema version %d is newer than this jobd (%d)",
+		         v, STORE_SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	for (; v < STORE_SCHEMA_VERSION; v++) {
+		int ret = migrate_one(s, v, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Journal, durability and locking settings for this connection. */
+static int configure(struct sq *s, int sync_full, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	const char *mode = NULL;
+	int rc;
+
+	sqlite3_busy_timeout(s->db, 5000);
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		mode = (const char *)sqlite3_column_text(st, 0);
+		rc = mode && strcmp(mode, "wal") == 0 ? SQLITE_OK : SQLITE_ERROR;
+	}
+	if (rc == SQLITE_ERROR && mode) {
+		snprintf(err, errlen, "cannot open store '%s': WAL mode not available "
+		         "(journal_mode is %s)", s->path, mode);
+		sqlite3_finalize(st);
+		return -EIO;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, sync_full ? "PRAGMA synchronous = FULL"
+		                                   : "PRAGMA synchronous = NORMAL",
+		                  NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+	snprintf(err, errlen, "cannot open store '%s': %s", s->path,
+	         sqlite3_errmsg(s->db));
+	return errno_of(rc);
+}
+
+static int prepare_all(struct sq *s, char *err, size_t errlen)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+		                            SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+		if (rc != SQLITE_OK) {
+			snprintf(err, errlen, "cannot open store '%s': preparing "
+			         "statement %d: %s", s->path, i, sqlite3_errmsg(s->db));
+			return errno_of(rc);
+		}
+	}
+	return 0;
+}
+
+/* Splits "PATH?opt&opt" into the path and options; only sync= exists. */
+static int parse_options(const char *spec, char **path, int *sync_full,
+                         char *err, size_t errlen)
+{
+	const char *q = strchr(spec, '?');
+	size_t n = q ? (size_t)(q - spec) : strlen(spec);
+
+	*sync_full = 0;
+	while (q && *q) {
+		const char *opt = q + 1;
+		size_t len = strcspn(opt, "&");
+
+		if (len == 9 && strncmp(opt, "sync=full", 9) == 0)
+			*sync_full = 1;
+		else if (len == 11 && strncmp(opt, "sync=normal", 11) == 0)
+			*sync_full = 0;
+		else {
+			snprintf(err, errlen, "store option '%.*s' is unknown "
+			         "(known: sync=normal, sync=full)", (int)len, opt);
+			return -EINVAL;
+		}
+		q = opt + len;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "store path is empty in '%s'", spec);
+		return -EINVAL;
+	}
+	*path = strndup(spec, n);
+	return *path ? 0 : -ENOMEM;
+}
+
+/* "sqlite:" + the absolute path (the file exists once opened). */
+static int make_desc(struct sq *s)
+{
+	char *abs = realpath(s->path, NULL);
+	const char *p = abs ? abs : s->path;
+	size_t n = strlen("sqlite:") + strlen(p) + 1;
+
+	s->desc = malloc(n);
+	if (s->desc)
+		snprintf(s->desc, n, "sqlite:%s", p);
+	free(abs);
+	return s->desc ? 0 : -ENOMEM;
+}
+
+static int open_db(struct sq *s, char *err, size_t errlen)
+{
+	int rc = sqlite3_open_v2(s->path, &s->db,
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                         SQLITE_OPEN_NOMUTEX, NULL);
+	int sys;
+
+	if (rc == SQLITE_OK) {
+		sqlite3_extended_result_codes(s->db, 1);
+		return 0;
+	}
+	sys = s->db ? sqlite3_system_errno(s->db) : 0;
+	if (sys)
+		snprintf(err, errlen, "cannot open store '%s': %s (%s)", s->path,
+		         s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc),
+		         strerror(sys));
+	else
+		snprintf(err, errlen, "cannot open store '%s': %s", s->path,
+		         s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	return sys ? -sys : errno_of(rc);
+}
+
+static const struct store_vt sq_vt;
+
+int store_sqlite_open(const char *spec, struct store **out, char *err,
+                      size_t errlen)
+{
+	struct sq *s = calloc(1, sizeof(*s));
+	int sync_full = 0;
+	int ret;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	s->base.vt = &sq_vt;
+	ret = parse_options(spec ? spec : "", &s->path, &sync_full, err, errlen);
+	if (ret < 0)
+		goto error;
+	ret = open_db(s, err, errlen);
+	if (ret < 0)
+		goto error;
+	ret = configure(s, sync_full, err, errlen);
+	if (ret < 0)
+		goto error;
+	ret = migrate(s, err, errlen);
+	if (ret < 0)
+		goto error;
+	ret = prepare_all(s, err, errlen);
+	if (ret < 0)
+		goto error;
+	ret = make_desc(s);
+	if (ret < 0)
+		goto error;
+	*out = &s->base;
+	return 0;
+error:
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "cannot open store '%s': out of memory",
+		         s->path ? s->path : spec);
+	sq_close(&s->base);
+	return ret;
+}
+
+static const char *sq_error(struct store *base)
+{
+	return sq_of(base)->errmsg;
+}
+
+static const char *sq_describe(struct store *base)
+{
+	return sq_of(base)->desc;
+}
+
+/* ---- transactions ----------------------------------------------------- */
+
+static int sq_begin(struct store *base)
+{
+	struct sq *s = sq_of(base);
+
+	if (!sqlite3_get_autocommit(s->db))
+		return sq_failf(s, -EINVAL, "begin: a transaction is already open");
+	return step_done(s, s->st[ST_BEGIN]);
+}
+
+static int sq_commit(struct store *base)
+{
+	struct sq *s = sq_of(base);
+
+	if (sqlite3_get_autocommit(s->db))
+		return sq_failf(s, -EINVAL, "commit: no transaction is open");
+	return step_done(s, s->st[ST_COMMIT]);
+}
+
+static int sq_rollback(struct store *base)
+{
+	struct sq *s = sq_of(base);
+
+	if (sqlite3_get_autocommit(s->db))
+		return sq_failf(s, -EINVAL, "rollback: no transaction is open");
+	return step_done(s, s->st[ST_ROLLBACK]);
+}
+
+/* ---- jobs ------------------------------------------------------------- */
+
+static int sq_job_put(struct store *base, const char *name, const char *def)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[ST_JOB_PUT];
+	int rc = SQLITE_OK;
+
+	if (!name || !def)
+		return sq_failf(s, -EINVAL, "job_put: name and definition are required");
+	b_text(st, 1, name, &rc);
+	b_text(st, 2, def, &rc);
+	b_int(st, 3, now_us(), &rc);
+	if (rc != SQLITE_OK) {
+		stmt_done(st);
+		return sq_fail(s, rc);
+	}
+	return step_done(s, st);
+}
+
+/* Runs a one-key DELETE; -ENOENT when no row matched. */
+static int delete_by_name(struct sq *s, enum stmt_id id, const char *name,
+                          const char *what)
+{
+	sqlite3_stmt *st = s->st[id];
+	int rc = SQLITE_OK;
+	int ret;
+
+	b_text(st, 1, name, &rc);
+	if (rc != SQLITE_OK) {
+		stmt_done(st);
+		return sq_fail(s, rc);
+	}
+	ret = step_done(s, st);
+	if (ret == 0 && sqlite3_changes(s->db) == 0)
+		return sq_failf(s, -ENOENT, "%s '%s' not found", what,
+		                name ? name : "(null)");
+	return ret;
+}
+
+static int sq_job_del(struct store *base, const char *name)
+{
+	return delete_by_name(sq_of(base), ST_JOB_DEL, name, "job");
+}
+
+static int sq_job_each(struct store *base, store_job_cb cb, void *ctx)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[ST_JOB_EACH];
+	int rc = SQLITE_DONE, ret = 0;
+
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ret = cb(ctx, (const char *)sqlite3_column_text(st, 0),
+		         (const char *)sqlite3_column_text(st, 1));
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = sq_fail(s, rc);
+	stmt_done(st);
+	return ret;
+}
+
+/* ---- runs: binding and decoding ---------------------------------------- */
+
+static int run_validate(struct sq *s, const struct run *r)
+{
+	if (!run_status_name(r->status))
+		return sq_failf(s, -EINVAL, "run %s: status %d is invalid", r->jid,
+		                r->status);
+	if (r->result != RESULT_NONE && !run_result_name(r->result))
+		return sq_failf(s, -EINVAL, "run %s: result %d is invalid", r->jid,
+		                r->result);
+	if (!run_trigger_name(r->trigger))
+		return sq_failf(s, -EINVAL, "run %s: trigger %d is invalid", r->jid,
+		                r->trigger);
+	if (!r->target)
+		return sq_failf(s, -EINVAL, "run %s: target is required", r->jid);
+	return 0;
+}
+
+/* Binds ?1..?26 (see stmt_sql); "none" values become NULL. */
+static int bind_run(sqlite3_stmt *st, const struct run *r)
+{
+	int rc = SQLITE_OK;
+
+	b_text(st, 1, r->jid, &rc);
+	b_text(st, 2, r->job, &rc);
+	b_text(st, 3, r->action, &rc);
+	b_text(st, 4, r->target, &rc);
+	b_text(st, 5, run_trigger_name(r->trigger), &rc);
+	b_int(st, 6, r->attempt, &rc);
+	b_text(st, 7, r->parent[0] ? r->parent : NULL, &rc);
+	b_int(st, 8, r->priority, &rc);
+	b_text(st, 9, run_status_name(r->status), &rc);
+	b_text(st, 10, run_result_name(r->result), &rc);
+	if (r->return_code != -1)
+		b_int(st, 11, r->return_code, &rc);
+	b_text(st, 12, r->sig[0] ? r->sig : NULL, &rc);
+	b_int(st, 13, r->time_created, &rc);
+	b_int(st, 14, r->time_not_before, &rc);
+	b_int(st, 15, r->time_started, &rc);
+	b_int(st, 16, r->time_finished, &rc);
+	b_text(st, 17, r->spec, &rc);
+	b_text(st, 18, r->user, &rc);
+	b_int(st, 19, r->uid, &rc);
+	if (r->pid != 0)
+		b_int(st, 20, r->pid, &rc);
+	b_int(st, 21, r->pid_start, &rc);
+	b_text(st, 22, r->worker, &rc);
+	b_int(st, 23, r->out_truncated, &rc);
+	b_int(st, 24, r->err_truncated, &rc);
+	b_blob(st, 25, r->out, r->out_len, &rc);
+	b_blob(st, 26, r->errout, r->err_len, &rc);
+	return rc;
+}
+
+/* A column as a malloc'd string, NULL for SQL NULL.  -ENOMEM on failure. */
+static int col_str(sqlite3_stmt *st, int i, char **out)
+{
+	const unsigned char *v;
+
+	*out = NULL;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return 0;
+	v = sqlite3_column_text(st, i);
+	if (!v)
+		return -ENOMEM;
+	*out = strndup((const char *)v, (size_t)sqlite3_column_bytes(st, i));
+	return *out ? 0 : -ENOMEM;
+}
+
+/* A column into a fixed buffer ("" for NULL), truncated to fit. */
+static void col_fixed(sqlite3_stmt *st, int i, char *buf, size_t size)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+
+	snprintf(buf, size, "%s", v ? (const char *)v : "");
+}
+
+/* A BLOB column copied with a NUL after it (handy for text output; the
+ * length is what counts).  An empty blob gives a non-NULL empty buffer. */
+static int col_blob(sqlite3_stmt *st, int i, char **out, size_t *len)
+{
+	const void *v;
+	size_t n;
+
+	*out = NULL;
+	*len = 0;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return 0;
+	v = sqlite3_column_blob(st, i);
+	n = (size_t)sqlite3_column_bytes(st, i);
+	*out = malloc(n + 1);
+	if (!*out)
+		return -ENOMEM;
+	if (n)
+		memcpy(*out, v, n);
+	(*out)[n] = '\0';
+	*len = n;
+	return 0;
+}
+
+/* Enum columns; rows written by jobd always hold known names (the CHECK
+ * constraints guard status and result).  A row INSERTed the seed queue's
+ * way has no trigger or attempt: it counts as a first API submission. */
+static void decode_enums(sqlite3_stmt *st, struct run *r)
+{
+	const char *v;
+
+	r->status = run_status_parse((const char *)sqlite3_column_text(st, C_STATUS));
+	if (r->status < 0)
+		r->status = RUN_WAITING;
+	v = (const char *)sqlite3_column_text(st, C_RESULT);
+	r->result = v ? run_result_parse(v) : RESULT_NONE;
+	if (r->result < 0)
+		r->result = RESULT_NONE;
+	v = (const char *)sqlite3_column_text(st, C_TRIGGER);
+	r->trigger = v ? run_trigger_parse(v) : -1;
+	if (r->trigger < 0)
+		r->trigger = TRIG_API;
+	r->attempt = sqlite3_column_type(st, C_ATTEMPT) == SQLITE_NULL
+	             ? 1 : sqlite3_column_int(st, C_ATTEMPT);
+	r->return_code = sqlite3_column_type(st, C_RETURN_CODE) == SQLITE_NULL
+	                 ? -1 : sqlite3_column_int(st, C_RETURN_CODE);
+}
+
+/* Fills *r (overwritten) from the current row; on failure *r is cleared. */
+static int decode_run(sqlite3_stmt *st, struct run *r)
+{
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, C_ID);
+	col_fixed(st, C_JID, r->jid, sizeof(r->jid));
+	col_fixed(st, C_PARENT, r->parent, sizeof(r->parent));
+	col_fixed(st, C_SIG, r->sig, sizeof(r->sig));
+	decode_enums(st, r);
+	r->priority = sqlite3_column_int(st, C_PRIORITY);
+	r->time_created = sqlite3_column_int64(st, C_TIME_CREATED);
+	r->time_not_before = sqlite3_column_int64(st, C_TIME_NOT_BEFORE);
+	r->time_started = sqlite3_column_int64(st, C_TIME_STARTED);
+	r->time_finished = sqlite3_column_int64(st, C_TIME_FINISHED);
+	r->uid = (uint32_t)sqlite3_column_int64(st, C_UID);
+	r->pid = sqlite3_column_int(st, C_PID);
+	r->pid_start = sqlite3_column_int64(st, C_PID_START);
+	r->out_truncated = sqlite3_column_int(st, C_OUT_TRUNC);
+	r->err_truncated = sqlite3_column_int(st, C_ERR_TRUNC);
+	if (ret == 0) ret = col_str(st, C_JOB, &r->job);
+	if (ret == 0) ret = col_str(st, C_ACTION, &r->action);
+	if (ret == 0) ret = col_str(st, C_TARGET, &r->target);
+	if (ret == 0) ret = col_str(st, C_SPEC, &r->spec);
+	if (ret == 0) ret = col_str(st, C_USER, &r->user);
+	if (ret == 0) ret = col_str(st, C_WORKER, &r->worker);
+	if (ret == 0) ret = col_blob(st, C_STDOUT, &r->out, &r->out_len);
+	if (ret == 0) ret = col_blob(st, C_STDERR, &r->errout, &r->err_len);
+	if (ret < 0)
+		run_clear(r);
+	return ret;
+}
+
+/* ---- runs ------------------------------------------------------------- */
+
+static int sq_run_insert(struct store *base, struct run *r)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[ST_RUN_INSERT];
+	int rc, ret = run_validate(s, r);
+
+	if (ret < 0)
+		return ret;
+	rc = bind_run(st, r);
+	if (rc != SQLITE_OK) {
+		stmt_done(st);
+		return sq_fail(s, rc);
+	}
+	ret = step_done(s, st);
+	if (ret == 0)
+		r->id = sqlite3_last_insert_rowid(s->db);
+	return ret;
+}
+
+static int sq_run_update(struct store *base, const struct run *r)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[ST_RUN_UPDATE];
+	int rc, ret = run_validate(s, r);
+
+	if (ret < 0)
+		return ret;
+	rc = bind_run(st, r);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 27, r->id);
+	if (rc != SQLITE_OK) {
+		stmt_done(st);
+		return sq_fail(s, rc);
+	}
+	ret = step_done(s, st);
+	if (ret == 0 && sqlite3_changes(s->db) == 0)
+		return sq_failf(s, -ENOENT, "run id %lld not found", (long long)r->id);
+	return ret;
+}
+
+/* Steps a bound single-row run SELECT into *out and resets it. */
+static int get_one(struct sq *s, sqlite3_stmt *st, struct run *out,
+                   const char *what)
+{
+	int rc = sqlite3_step(st);
+	int ret;
+
+	if (rc == SQLITE_ROW)
+		ret = decode_run(st, out);
+	else if (rc == SQLITE_DONE)
+		ret = sq_failf(s, -ENOENT, "run %s not found", what);
+	else
+		ret = sq_fail(s, rc);
+	stmt_done(st);
+	return ret;
+}
+
+static int sq_run_get(struct store *base, const char *jid, int with_output,
+                      struct run *out)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[with_output ? ST_RUN_GET_JID_OUT : ST_RUN_GET_JID];
+	int rc = SQLITE_OK;
+
+	if (!jid)
+		return sq_failf(s, -EINVAL, "run_get: jid is required");
+	b_text(st, 1, jid, &rc);
+	if (rc != SQLITE_OK) {
+		stmt_done(st);
+		return sq_fail(s, rc);
+	}
+	return get_one(s, st, out, jid);
+}
+
+static int sq_run_get_id(struct store *base, int64_t id, int with_output,
+                         struct run *out)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[with_output ? ST_RUN_GET_ID_OUT : ST_RUN_GET_ID];
+	char what[32];
+	int rc = SQLITE_OK;
+
+	b_int(st, 1, id, &rc);
+	if (rc != SQLITE_OK) {
+		stmt_done(st);
+		return sq_fail(s, rc);
+	}
+	snprintf(what, sizeof(what), "id %lld", (long long)id);
+	return get_one(s, st, out, what);
+}
+
+/* The SQL of one run_list shape.  Parameters: ?1 job, ?2 target, ?3 status,
+ * ?4 since, ?5 uid, ?6 limit (-1 = none), always all bound. */
+static void list_sql(unsigned shape, char *buf, size_t size)
+{
+	size_t n = 0;
+	const char *and = " WHERE ";
+
+#define ADD(...) (n += (size_t)snprintf(buf + n, size - n, __VA_ARGS__))
+#define COND(bit, text) \
+	if (shape & (bit)) { ADD("%s%s", and, text); and = " AND "; }
+	ADD("SELECT %s FROM runs", shape & Q_OUTPUT ? RUN_COLS_OUT : RUN_COLS_NOOUT);
+	COND(Q_JOB, "job = ?1");
+	COND(Q_TARGET, "target = ?2");
+	COND(Q_STATUS, "status = ?3");
+	COND(Q_ACTIVE, "status IN ('waiting', 'manual', 'accepted', 'running')");
+	COND(Q_SINCE, "time_created >= ?4");
+	COND(Q_UID, "uid = ?5");
+	ADD(" ORDER BY id %s LIMIT ?6", shape & Q_DESC ? "DESC" : "ASC");
+#undef COND
+#undef ADD
+}
+
+static unsigned list_shape(const struct run_query *q)
+{
+	return (q->job ? Q_JOB : 0) | (q->target ? Q_TARGET : 0) |
+	       (q->status >= 0 ? Q_STATUS : 0) | (q->active ? Q_ACTIVE : 0) |
+	       (q->since ? Q_SINCE : 0) | (q->by_uid ? Q_UID : 0) |
+	       (q->newest_first ? Q_DESC : 0) | (q->with_output ? Q_OUTPUT : 0);
+}
+
+/* The cached statement of a query, prepared and bound. */
+static int list_stmt(struct sq *s, const struct run_query *q,
+                     sqlite3_stmt **out)
+{
+	unsigned shape = list_shape(q);
+	sqlite3_stmt *st = s->list[shape];
+	char sql[1024];
+	int rc = SQLITE_OK;
+
+	if (!st) {
+		list_sql(shape, sql, sizeof(sql));
+		rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+		                        &s->list[shape], NULL);
+		if (rc != SQLITE_OK)
+			return sq_fail(s, rc);
+		st = s->list[shape];
+	}
+	if (sqlite3_stmt_busy(st)) {
+		/* A callback listing again with the same shape: the cached
+		 * statement is mid-iteration and cannot be reused. */
+		return sq_failf(s, -EBUSY, "run_list: nested listing of the same shape");
+	}
+	b_text(st, 1, q->job, &rc);
+	b_text(st, 2, q->target, &rc);
+	b_text(st, 3, q->status >= 0 ? run_status_name(q->status) : NULL, &rc);
+	b_int(st, 4, q->since, &rc);
+	b_int(st, 5, q->uid, &rc);
+	b_int(st, 6, q->limit > 0 ? q->limit : -1, &rc);
+	if (rc != SQLITE_OK) {
+		stmt_done(st);
+		return sq_fail(s, rc);
+	}
+	*out = st;
+	return 0;
+}
+
+static int sq_run_list(struct store *base, const struct run_query *q,
+                       store_run_cb cb, void *ctx)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = NULL;
+	struct run r;
+	int rc = SQLITE_DONE, ret;
+
+	if (q->status >= RUN_STATUS_COUNT || q->status < -1)
+		return sq_failf(s, -EINVAL, "run_list: status %d is invalid", q->status);
+	ret = list_stmt(s, q, &st);
+	if (ret < 0)
+		return ret;
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ret = decode_run(st, &r);
+		if (ret < 0)
+			break;
+		ret = cb(ctx, &r);
+		run_clear(&r);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = sq_fail(s, rc);
+	stmt_done(st);
+	return ret;
+}
+
+static int sq_run_max_jid(struct store *base, char out[JID_LEN + 1])
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[ST_RUN_MAX_JID];
+	int rc = sqlite3_step(st);
+	int ret = 0;
+
+	out[0] = '\0';
+	if (rc == SQLITE_ROW)
+		col_fixed(st, 0, out, JID_LEN + 1);
+	else
+		ret = sq_fail(s, rc);
+	stmt_done(st);
+	return ret;
+}
+
+static int sq_run_sweep(struct store *base, int64_t before, int batch)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[ST_RUN_SWEEP];
+	int rc = SQLITE_OK;
+	int ret;
+
+	if (batch <= 0)
+		return sq_failf(s, -EINVAL, "run_sweep: batch %d must be positive", batch);
+	b_int(st, 1, before, &rc);
+	b_int(st, 2, batch, &rc);
+	if (rc != SQLITE_OK) {
+		stmt_done(st);
+		return sq_fail(s, rc);
+	}
+	ret = step_done(s, st);
+	return ret < 0 ? ret : sqlite3_changes(s->db);
+}
+
+/* ---- targets ---------------------------------------------------------- */
+
+static int sq_target_put(struct store *base, const char *name, int concurrency,
+                         int paused)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[ST_TARGET_PUT];
+	int rc = SQLITE_OK;
+
+	if (!name)
+		return sq_failf(s, -EINVAL, "target_put: name is required");
+	b_text(st, 1, name, &rc);
+	b_int(st, 2, concurrency, &rc);
+	b_int(st, 3, paused ? 1 : 0, &rc);
+	if (rc != SQLITE_OK) {
+		stmt_done(st);
+		return sq_fail(s, rc);
+	}
+	return step_done(s, st);
+}
+
+static int sq_target_del(struct store *base, const char *name)
+{
+	return delete_by_name(sq_of(base), ST_TARGET_DEL, name, "target");
+}
+
+static int sq_target_each(struct store *base, store_target_cb cb, void *ctx)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[ST_TARGET_EACH];
+	int rc = SQLITE_DONE, ret = 0;
+
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ret = cb(ctx, (const char *)sqlite3_column_text(st, 0),
+		         sqlite3_column_int(st, 1), sqlite3_column_int(st, 2));
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = sq_fail(s, rc);
+	stmt_done(st);
+	return ret;
+}
+
+/* ---- kv --------------------------------------------------------------- */
+
+static int sq_kv_get(struct store *base, const char *key, char **val)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[ST_KV_GET];
+	int rc = SQLITE_OK;
+	int ret;
+
+	*val = NULL;
+	b_text(st, 1, key, &rc);
+	if (rc != SQLITE_OK) {
+		stmt_done(st);
+		return sq_fail(s, rc);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *v = sqlite3_column_text(st, 0);
+		*val = strdup(v ? (const char *)v : "");
+		ret = *val ? 0 : -ENOMEM;
+	} else if (rc == SQLITE_DONE) {
+		ret = sq_failf(s, -ENOENT, "key '%s' not found", key ? key : "(null)");
+	} else {
+		ret = sq_fail(s, rc);
+	}
+	stmt_done(st);
+	return ret;
+}
+
+static int sq_kv_put(struct store *base, const char *key, const char *val)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[ST_KV_PUT];
+	int rc = SQLITE_OK;
+
+	if (!key || !val)
+		return sq_failf(s, -EINVAL, "kv_put: key and value are required");
+	b_text(st, 1, key, &rc);
+	b_text(st, 2, val, &rc);
+	if (rc != SQLITE_OK) {
+		stmt_done(st);
+		return sq_fail(s, rc);
+	}
+	return step_done(s, st);
+}
+
+static const struct store_vt sq_vt = {
+	.close = sq_close,
+	.error = sq_error,
+	.describe = sq_describe,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.job_put = sq_job_put,
+	.job_del = sq_job_del,
+	.job_each = sq_job_each,
+	.run_insert = sq_run_insert,
+	.run_update = sq_run_update,
+	.run_get = sq_run_get,
+	.run_get_id = sq_run_get_id,
+	.run_list = sq_run_list,
+	.run_max_jid = sq_run_max_jid,
+	.run_sweep = sq_run_sweep,
+	.target_put = sq_target_put,
+	.target_del = sq_target_del,
+	.target_each = sq_target_each,
+	.kv_get = sq_kv_get,
+	.kv_put = sq_kv_put,
+};

@@ -1,1 +1,55 @@
-/* placeholder: src/store/store.c */
+/* store.c — store_open: picks the store engine from the `store` URI.
+ *
+ *   sqlite:PATH[?sync=normal|full]   the embedded SQLite store
+ *   PATH                             the same, a bare path
+ *   mysql://user:pass@host:port/db   MariaDB/MySQL (not built yet)
+ *
+ * Anything else that looks like "scheme://" is refused rather than being
+ * taken for a file name, so a typo does not silently create a database.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store.h"
+
+#define SQLITE_PREFIX "sqlite:"
+
+/* Length of a leading "scheme://" (RFC 3986 scheme chars), 0 if none. */
+static size_t scheme_len(const char *uri)
+{
+	size_t n = 0;
+
+	if (!((uri[0] >= 'a' && uri[0] <= 'z') || (uri[0] >= 'A' && uri[0] <= 'Z')))
+		return 0;
+	while ((uri[n] >= 'a' && uri[n] <= 'z') || (uri[n] >= 'A' && uri[n] <= 'Z') ||
+	       (uri[n] >= '0' && uri[n] <= '9') || uri[n] == '+' || uri[n] == '-' ||
+	       uri[n] == '.')
+		n++;
+	return strncmp(uri + n, "://", 3) == 0 ? n : 0;
+}
+
+int store_open(const char *uri, struct store **out, char *err, size_t errlen)
+{
+	size_t n;
+
+	*out = NULL;
+	if (!uri || !*uri) {
+		snprintf(err, errlen, "store is empty: expected sqlite:PATH or mysql://...");
+		return -EINVAL;
+	}
+	if (strncmp(uri, SQLITE_PREFIX, strlen(SQLITE_PREFIX)) == 0)
+		return store_sqlite_open(uri + strlen(SQLITE_PREFIX), out, err, errlen);
+	if (strncmp(uri, "mysql:", 6) == 0) {
+		snprintf(err, errlen, "mysql store not built yet");
+		return -ENOTSUP;
+	}
+	n = scheme_len(uri);
+	if (n > 0) {
+		snprintf(err, errlen,
+		         "store '%s' has unknown scheme '%.*s' (known: sqlite, mysql)",
+		         uri, (int)n, uri);
+		return -EINVAL;
+	}
+	return store_sqlite_open(uri, out, err, errlen);
+}

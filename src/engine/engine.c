@@ -1,0 +1,592 @@
+/* engine.c — the engine's lifecycle (open, reload, shutdown), the job
+ * registry (a sorted array: O(log n) lookup, bulk loads sorted once) and
+ * the proc files of running runs. */
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/jid.h"
+#include "core/schedule.h"
+#include "core/timefmt.h"
+#include "engine/log.h"
+#include "engine/proc.h"
+
+void link_init(struct link *l) { l->prev = l->next = l; }
+int link_empty(const struct link *l) { return l->next == l; }
+
+void link_insert_before(struct link *at, struct link *l)
+{
+	l->next = at;
+	l->prev = at->prev;
+	at->prev->next = l;
+	at->prev = l;
+}
+
+void link_remove(struct link *l)
+{
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	link_init(l);
+}
+
+/* ---- job registry ---- */
+
+static int job_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct job *const *)a)->name,
+	              (*(struct job *const *)b)->name);
+}
+
+static int job_index(struct engine *e, const char *name, int *at)
+{
+	int lo = 0, hi = e->n_jobs;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		int c = strcmp(e->jobs[mid]->name, name);
+		if (c == 0) {
+			*at = mid;
+			return 1;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return 0;
+}
+
+struct job *engine_job_find(struct engine *e, const char *name)
+{
+	int at;
+	return job_index(e, name, &at) ? e->jobs[at] : NULL;
+}
+
+static void job_load_last_run(struct engine *e, struct job *j)
+{
+	char key[128], *val = NULL;
+	snprintf(key, sizeof key, "last:%s", j->name);
+	if (store_kv_get(e->store, key, &val) == 0) {
+		j->last_run = strtoll(val, NULL, 10);
+		free(val);
+	}
+}
+
+static int jobs_reserve(struct engine *e, int n)
+{
+	if (n <= e->cap_jobs)
+		return 0;
+	int cap = e->cap_jobs ? e->cap_jobs : 64;
+	while (cap < n)
+		cap *= 2;
+	struct job **v = realloc(e->jobs, (size_t)cap * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	e->jobs = v;
+	e->cap_jobs = cap;
+	return 0;
+}
+
+int engine_job_add(struct engine *e, struct job *j)
+{
+	int at;
+	if (job_index(e, j->name, &at))
+		return -EEXIST;
+	if (jobs_reserve(e, e->n_jobs + 1) < 0)
+		return -ENOMEM;
+	memmove(e->jobs + at + 1, e->jobs + at,
+	        (size_t)(e->n_jobs - at) * sizeof *e->jobs);
+	e->jobs[at] = j;
+	e->n_jobs++;
+	j->fire.slot = SIZE_MAX;
+	job_load_last_run(e, j);
+	sched_arm_job(e, j, now_us());
+	return 0;
+}
+
+static void job_destroy(struct engine *e, struct job *j)
+{
+	sched_disarm_job(e, j);
+	job_free(j);
+	free(j);
+}
+
+/* Swaps in a new definition under the same name, keeping what the engine
+ * knows at run time (live run counts, last run). */
+int engine_job_replace(struct engine *e, struct job *j)
+{
+	int at;
+	if (!job_index(e, j->name, &at))
+		return engine_job_add(e, j);
+	struct job *old = e->jobs[at];
+	j->running = old->running;
+	j->queued = old->queued;
+	j->last_run = old->last_run;
+	j->fire.slot = SIZE_MAX;
+	job_destroy(e, old);
+	e->jobs[at] = j;
+	sched_arm_job(e, j, now_us());
+	return 0;
+}
+
+int engine_job_remove(struct engine *e, const char *name)
+{
+	int at;
+	if (!job_index(e, name, &at))
+		return -ENOENT;
+	job_destroy(e, e->jobs[at]);
+	memmove(e->jobs + at, e->jobs + at + 1,
+	        (size_t)(e->n_jobs - at - 1) * sizeof *e->jobs);
+	e->n_jobs--;
+	return 0;
+}
+
+int engine_job_set_enabled(struct engine *e, struct job *j, int enabled)
+{
+	j->enabled = enabled != 0;
+	if (j->enabled)
+		sched_arm_job(e, j, now_us());
+	else
+		sched_disarm_job(e, j);
+	if (!j->source) {
+		json_t *def = job_to_json(j);
+		char *s = json_dumps(def, JSON_COMPACT);
+		json_decref(def);
+		int rc = s ? store_job_put(e->store, j->name, s) : -ENOMEM;
+		free(s);
+		return rc;
+	}
+	return 0;
+}
+
+/* ---- loading jobs: the store's API jobs, then the job files ---- */
+
+struct load_ctx {
+	struct engine *e;
+	struct job **v;
+	int n, cap;
+	int from_files;
+};
+
+static int load_push(struct load_ctx *lc, json_t *def, char *err, size_t n)
+{
+	struct job *j = calloc(1, sizeof *j);
+	if (!j)
+		return -ENOMEM;
+	int rc = job_from_json(def, lc->e->cfg.timezone, j, err, n);
+	if (rc < 0) {
+		free(j);
+		return rc;
+	}
+	if (lc->n == lc->cap) {
+		int cap = lc->cap ? lc->cap * 2 : 64;
+		struct job **v = realloc(lc->v, (size_t)cap * sizeof *v);
+		if (!v) {
+			job_free(j);
+			free(j);
+			return -ENOMEM;
+		}
+		lc->v = v;
+		lc->cap = cap;
+	}
+	lc->v[lc->n++] = j;
+	return 0;
+}
+
+static int load_file_job(void *ctx, json_t *def, const char *file, int line,
+                         char *err, size_t n)
+{
+	char msg[512];
+	int rc = load_push(ctx, def, msg, sizeof msg);
+	if (rc < 0)
+		snprintf(err, n, "%s:%d: %s", file, line, msg);
+	return rc;
+}
+
+static int load_store_job(void *ctx, const char *name, const char *text)
+{
+	struct load_ctx *lc = ctx;
+	char msg[512];
+	json_t *def = json_loads(text, 0, NULL);
+	int rc = def ? load_push(lc, def, msg, sizeof msg) : -EINVAL;
+	json_decref(def);
+	if (rc < 0)
+		log_error("stored job '%s' is invalid, skipped: %s", name,
+		          def ? msg : "not JSON");
+	return 0;
+}
+
+static void load_free(struct load_ctx *lc)
+{
+	for (int i = 0; i < lc->n; i++) {
+		job_free(lc->v[i]);
+		free(lc->v[i]);
+	}
+	free(lc->v);
+}
+
+/* Replaces the file-defined jobs with those of jobs_dir; API jobs stay.
+ * All or nothing: on any error the old set is kept. */
+int engine_jobs_load(struct engine *e, int *n_files, char *err, size_t errlen)
+{
+	struct load_ctx lc = {.e = e};
+	int rc = jobfiles_load(e->cfg.jobs_dir, load_file_job, &lc, err, errlen);
+	if (rc < 0)
+		goto error;
+	if (n_files)
+		*n_files = rc;
+	for (int i = 0; i < lc.n; i++) {
+		struct job *old = engine_job_find(e, lc.v[i]->name);
+		if (old && !old->source) {
+			snprintf(err, errlen, "%s: job '%s' already exists "
+			         "(created with jobctl)", lc.v[i]->source,
+			         lc.v[i]->name);
+			rc = -EEXIST;
+			goto error;
+		}
+	}
+	/* drop file jobs that are gone, then add or replace the rest */
+	for (int i = e->n_jobs - 1; i >= 0; i--) {
+		struct job *j = e->jobs[i];
+		int keep = !j->source;
+		for (int k = 0; !keep && k < lc.n; k++)
+			keep = strcmp(lc.v[k]->name, j->name) == 0;
+		if (!keep)
+			engine_job_remove(e, j->name);
+	}
+	for (int i = 0; i < lc.n; i++) {
+		engine_job_replace(e, lc.v[i]);
+		lc.v[i] = NULL;
+	}
+	lc.n = 0;
+	load_free(&lc);
+	return 0;
+error:
+	load_free(&lc);
+	return rc;
+}
+
+static int jobs_load_store(struct engine *e)
+{
+	struct load_ctx lc = {.e = e};
+	int rc = store_job_each(e->store, load_store_job, &lc);
+	if (rc < 0) {
+		load_free(&lc);
+		return rc;
+	}
+	/* bulk: sort once instead of inserting one by one */
+	if (jobs_reserve(e, e->n_jobs + lc.n) < 0) {
+		load_free(&lc);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < lc.n; i++)
+		e->jobs[e->n_jobs++] = lc.v[i];
+	qsort(e->jobs, (size_t)e->n_jobs, sizeof *e->jobs, job_cmp);
+	for (int i = 0; i < lc.n; i++) {
+		lc.v[i]->fire.slot = SIZE_MAX;
+		job_load_last_run(e, lc.v[i]);
+	}
+	free(lc.v);
+	return 0;
+}
+
+/* ---- targets from the config ---- */
+
+static void targets_apply_config(struct engine *e)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (!queue_target(e, "default"))
+		queue_target_add(e, "default", ncpu > 0 ? (int)ncpu : 1);
+	for (int i = 0; i < e->cfg.n_targets; i++) {
+		struct config_target *ct = &e->cfg.targets[i];
+		struct target *t = queue_target(e, ct->name);
+		if (!t)
+			t = queue_target_add(e, ct->name, ct->concurrency);
+		else
+			t->concurrency = ct->concurrency;
+		if (t)
+			t->from_config = 1;
+	}
+}
+
+static int load_store_target(void *ctx, const char *name, int conc, int paused)
+{
+	struct engine *e = ctx;
+	struct target *t = queue_target_add(e, name, conc);
+	if (t)
+		t->paused = paused;
+	return 0;
+}
+
+/* ---- proc files ---- */
+
+int procfile_write(struct engine *e, const struct arun *a)
+{
+	char path[4200], tmp[4210], ts[40];
+	json_t *o = json_object();
+	json_t *spec = a->r.spec ? json_loads(a->r.spec, 0, NULL) : NULL;
+	json_t *cmd = spec ? json_object_get(spec, "command") : NULL;
+
+	time_format_utc(ts, sizeof ts, a->r.time_started);
+	json_object_set_new(o, "jid", json_string(a->r.jid));
+	json_object_set_new(o, "job", a->r.job ? json_string(a->r.job) : json_null());
+	json_object_set_new(o, "pid", json_integer(a->r.pid));
+	json_object_set_new(o, "pgid", json_integer(a->r.pid));
+	json_object_set_new(o, "pid_start", json_integer(a->r.pid_start));
+	json_object_set_new(o, "user", json_string(a->r.user ? a->r.user : ""));
+	json_object_set_new(o, "uid", json_integer(a->r.uid));
+	json_object_set_new(o, "started", json_string(ts));
+	json_object_set(o, "command", cmd ? cmd : json_null());
+	json_object_set_new(o, "target", json_string(a->r.target));
+	char *text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	json_decref(spec);
+	if (!text)
+		return -ENOMEM;
+
+	snprintf(path, sizeof path, "%s/%s", e->proc_dir, a->r.jid);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int rc = 0, fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t len = strlen(text);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len ||
+	    write(fd, "\n", 1) != 1)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlink(tmp);
+		log_warn("cannot write proc file %s: %s", path, strerror(-rc));
+	}
+	free(text);
+	return rc;
+}
+
+void procfile_remove(struct engine *e, const char *jid)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/%s", e->proc_dir, jid);
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_warn("cannot remove proc file %s: %s", path, strerror(errno));
+}
+
+/* ---- retention ---- */
+
+static void sweep_tick(uv_timer_t *t)
+{
+	struct engine *e = t->data;
+	if (e->cfg.keep_runs <= 0)
+		return;
+	int64_t before = now_us() - e->cfg.keep_runs;
+	/* small batches, a few per tick, so the loop never stalls */
+	int total = 0;
+	for (int i = 0; i < 10; i++) {
+		int n = store_run_sweep(e->store, before, 500);
+		if (n <= 0)
+			break;
+		total += n;
+		if (n < 500)
+			break;
+	}
+	if (total)
+		log_info("retention: deleted %d finished runs older than the "
+		         "keep_runs limit", total);
+	/* more to do: come back soon instead of holding the loop */
+	uv_timer_start(&e->sweep_timer, sweep_tick, total >= 5000 ? 10 : 60000, 0);
+}
+
+/* ---- lifecycle ---- */
+
+static int mkdir_p(const char *dir, mode_t mode)
+{
+	char buf[4096];
+	snprintf(buf, sizeof buf, "%s", dir);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void clear_stale_procfiles(struct engine *e)
+{
+	uv_fs_t req;
+	uv_dirent_t ent;
+	if (uv_fs_scandir(NULL, &req, e->proc_dir, 0, NULL) < 0)
+		return;
+	while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+		if (!run_find(e, ent.name))
+			procfile_remove(e, ent.name);
+	}
+	uv_fs_req_cleanup(&req);
+}
+
+int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
+                char *err, size_t errlen)
+{
+	int rc;
+	char jid[JID_LEN + 1] = "";
+
+	memset(e, 0, sizeof *e);
+	e->loop = loop;
+	e->cfg = *cfg;
+	e->uid = geteuid();
+	e->is_root = e->uid == 0;
+	e->started = now_us();
+	link_init(&e->runs);
+	heap_init(&e->fires);
+	uv_timer_init(loop, &e->sched_timer);
+	uv_timer_init(loop, &e->delay_timer);
+	uv_timer_init(loop, &e->sweep_timer);
+	uv_timer_init(loop, &e->shutdown_timer);
+	e->sched_timer.data = e->delay_timer.data = e->sweep_timer.data = e;
+	e->shutdown_timer.data = e;
+
+	snprintf(e->proc_dir, sizeof e->proc_dir, "%s/proc", e->cfg.state_dir);
+	if ((rc = mkdir_p(e->proc_dir, 0755)) < 0) {
+		snprintf(err, errlen, "cannot create state directory '%s': %s",
+		         e->proc_dir, strerror(-rc));
+		return rc;
+	}
+	if ((rc = store_open(e->cfg.store, &e->store, err, errlen)) < 0)
+		return rc;
+	if (store_run_max_jid(e->store, jid) == 0 && jid[0])
+		jid_parse(jid, &e->last_jid);
+	store_target_each(e->store, load_store_target, e);
+	targets_apply_config(e);
+	if ((rc = jobs_load_store(e)) < 0) {
+		snprintf(err, errlen, "cannot load jobs from the store: %s",
+		         store_error(e->store));
+		return rc;
+	}
+	if ((rc = engine_jobs_load(e, NULL, err, errlen)) < 0)
+		return rc;
+	if ((rc = recover_runs(e, err, errlen)) < 0)
+		return rc;
+	clear_stale_procfiles(e);
+	sched_start(e, 1);
+	uv_timer_start(&e->sweep_timer, sweep_tick, 1000, 0);
+	queue_pump_all(e);
+	return 0;
+}
+
+static void swap_str(char **a, char **b)
+{
+	char *t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* The state dir, store and socket are fixed for the daemon's life: a
+ * reload keeps the running values and ignores changes to them. */
+static void swap_pinned(struct config *a, struct config *b)
+{
+	swap_str(&a->state_dir, &b->state_dir);
+	swap_str(&a->store, &b->store);
+	swap_str(&a->socket, &b->socket);
+}
+
+/* Takes *cfg on success (the caller must not free it); on failure the old
+ * configuration stays in force and *cfg is the caller's to free. */
+int engine_reload(struct engine *e, struct config *cfg, int *n_jobs,
+                  int *n_files, char *err, size_t errlen)
+{
+	struct config old = e->cfg;
+	swap_pinned(cfg, &old);
+	e->cfg = *cfg;
+	int rc = engine_jobs_load(e, n_files, err, errlen);
+	if (rc < 0) {
+		swap_pinned(cfg, &old);
+		e->cfg = old;
+		return rc;
+	}
+	config_free(&old);
+	targets_apply_config(e);
+	*n_jobs = e->n_jobs;
+	queue_pump_all(e);
+	return 0;
+}
+
+static void idle_cb(uv_timer_t *t)
+{
+	struct engine *e = t->data;
+	if (e->n_running == 0 && e->on_idle)
+		e->on_idle(e);
+}
+
+void engine_idle_soon(struct engine *e)
+{
+	uv_timer_start(&e->shutdown_timer, idle_cb, 0, 0);
+}
+
+static void grace_over(uv_timer_t *t)
+{
+	struct engine *e = t->data;
+	log_warn("shutdown grace over: terminating %d running runs",
+	         e->n_running);
+	for (struct link *l = e->runs.next; l != &e->runs; l = l->next) {
+		struct arun *a = link_entry(l, struct arun, all);
+		if (a->r.status == RUN_RUNNING && a->proc)
+			proc_terminate(a->proc, 5 * US_PER_S);
+	}
+}
+
+void engine_shutdown(struct engine *e, void (*done)(struct engine *))
+{
+	e->shutting_down = 1;
+	e->on_idle = done;
+	sched_stop(e);
+	uv_timer_stop(&e->delay_timer);
+	uv_timer_stop(&e->sweep_timer);
+	if (e->n_running == 0) {
+		engine_idle_soon(e);
+		return;
+	}
+	log_info("waiting up to %llds for %d running runs",
+	         (long long)(e->cfg.shutdown_grace / US_PER_S), e->n_running);
+	uv_timer_start(&e->shutdown_timer, grace_over,
+	               (uint64_t)(e->cfg.shutdown_grace / 1000), 0);
+}
+
+void engine_close(struct engine *e)
+{
+	sched_stop(e);
+	uv_close((uv_handle_t *)&e->sched_timer, NULL);
+	uv_close((uv_handle_t *)&e->delay_timer, NULL);
+	uv_close((uv_handle_t *)&e->sweep_timer, NULL);
+	uv_close((uv_handle_t *)&e->shutdown_timer, NULL);
+	while (!link_empty(&e->runs)) {
+		struct arun *a = link_entry(e->runs.next, struct arun, all);
+		link_remove(&a->all);
+		run_clear(&a->r);
+		free(a->out.buf);
+		free(a->err.buf);
+		free(a);
+	}
+	for (int i = 0; i < e->n_jobs; i++) {
+		job_free(e->jobs[i]);
+		free(e->jobs[i]);
+	}
+	free(e->jobs);
+	for (int i = 0; i < e->n_targets; i++) {
+		free(e->targets[i]->name);
+		free(e->targets[i]);
+	}
+	free(e->targets);
+	heap_free(&e->fires);
+	store_close(e->store);
+	config_free(&e->cfg);
+}

@@ -1,0 +1,173 @@
+/* engine.h — the one owner of jobd's state: jobs, runs, targets, the
+ * scheduler.  Everything here runs on the loop thread; no locks.
+ *
+ * The faces (Unix socket, TCP wire, later 9P and HTTP) never touch this
+ * state directly: they call the ops table (faces/ops.h), which calls the
+ * engine_* / run_* / queue_* functions declared here. */
+#ifndef JOBD_ENGINE_H
+#define JOBD_ENGINE_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "core/heap.h"
+#include "engine/config.h"
+#include "engine/jobs.h"
+#include "jobd.h"
+#include "store/store.h"
+
+struct call;
+struct proc;
+
+/* An intrusive doubly linked list (libuv's QUEUE, spelled out). */
+struct link {
+	struct link *prev, *next;
+};
+void link_init(struct link *l);
+void link_insert_before(struct link *at, struct link *l);
+void link_remove(struct link *l);
+int link_empty(const struct link *l);
+#define link_entry(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* A named queue with slots. */
+struct target {
+	char *name;
+	int concurrency;
+	int paused;
+	int running;
+	int waiting;
+	struct link queue;       /* struct arun.qlink, by priority then id */
+	int from_config;
+};
+
+/* Output of one stream, capped. */
+struct outbuf {
+	char *buf;
+	size_t len, cap;
+	size_t limit;
+	int truncated;
+};
+
+/* A run the engine holds in memory: waiting, accepted or running.  Finished
+ * runs live only in the store. */
+struct arun {
+	struct run r;
+	struct engine *e;
+	struct link all;         /* engine.runs */
+	struct link qlink;       /* target.queue while waiting */
+	struct target *target;
+	struct proc *proc;
+	uv_timer_t *timeout;     /* armed while running with a timeout */
+	struct outbuf out, err;
+	struct link watchers;    /* struct call.wlink: wait/follow */
+	int stop_signal;         /* signal we sent to end it (timeout, kill) */
+	int timed_out;
+	int cancelled;
+};
+
+struct engine {
+	uv_loop_t *loop;
+	struct config cfg;
+	struct store *store;
+	uid_t uid;               /* the daemon's user */
+	int is_root;
+	int64_t started;         /* unix us */
+
+	struct job **jobs;       /* sorted by name */
+	int n_jobs, cap_jobs;
+
+	struct target **targets;
+	int n_targets;
+
+	struct link runs;        /* struct arun.all: every in-memory run */
+	int n_running, n_waiting;
+
+	struct heap fires;       /* jobs by next fire time */
+	uv_timer_t sched_timer;
+	uv_timer_t delay_timer;  /* wakes the queue for --at / backoff runs */
+	uv_timer_t sweep_timer;
+	int64_t last_jid;
+
+	/* fire lateness samples in microseconds (ring) */
+	int64_t lateness[1024];
+	int n_lateness;
+
+	int shutting_down;
+	uv_timer_t shutdown_timer;
+	void (*on_idle)(struct engine *e);   /* shutdown: last run ended */
+	char proc_dir[4096];
+};
+
+/* engine.c-level lifecycle (engine/runs.c and friends) */
+int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
+                char *err, size_t errlen);
+void engine_close(struct engine *e);
+/* Re-reads job files (and the config's [targets]); keeps runs going. */
+int engine_reload(struct engine *e, struct config *cfg, int *n_jobs,
+                  int *n_files, char *err, size_t errlen);
+/* Graceful stop: nothing new starts, running runs get shutdown_grace, then
+ * their groups get SIGTERM (SIGKILL after kill_grace).  done runs on a
+ * later loop turn once no run is left.  Waiting runs stay in the store. */
+void engine_shutdown(struct engine *e, void (*done)(struct engine *));
+void engine_idle_soon(struct engine *e);
+
+/* jobs (engine/jobsreg.c) */
+struct job *engine_job_find(struct engine *e, const char *name);
+int engine_job_add(struct engine *e, struct job *j);       /* takes j */
+int engine_job_replace(struct engine *e, struct job *j);   /* takes j */
+int engine_job_remove(struct engine *e, const char *name);
+int engine_job_set_enabled(struct engine *e, struct job *j, int enabled);
+int engine_jobs_load(struct engine *e, int *n_files, char *err, size_t errlen);
+
+/* runs (engine/runs.c) */
+struct run_req {
+	struct job *job;         /* or NULL for a submit */
+	const char *action;
+	int trigger;
+	json_t *spec;            /* submit: what to run (borrowed) */
+	const char *target;      /* NULL = job's or "default" */
+	int priority;
+	int retries;
+	int64_t not_before;
+	uint32_t uid;
+	int status;              /* RUN_WAITING (default) or RUN_MANUAL */
+};
+int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
+                char *err, size_t errlen);
+int run_start(struct engine *e, struct arun *a);
+struct arun *run_adopt_row(struct engine *e, struct run *row);
+struct arun *run_find(struct engine *e, const char *jid);
+int run_signal(struct engine *e, struct arun *a, int sig);
+int run_cancel(struct engine *e, struct arun *a);
+void run_watch(struct arun *a, struct call *c);
+json_t *run_to_json(const struct run *r, int with_output);
+json_t *arun_to_json(const struct arun *a, int with_output);
+
+/* queue (engine/queue.c) */
+struct target *queue_target(struct engine *e, const char *name);
+struct target *queue_target_add(struct engine *e, const char *name,
+                                int concurrency);
+int queue_target_remove(struct engine *e, const char *name);
+void queue_push(struct engine *e, struct arun *a);
+void queue_unlink(struct engine *e, struct arun *a);
+void queue_pump(struct engine *e, struct target *t);
+void queue_pump_all(struct engine *e);
+
+/* scheduler (engine/scheduler.c) */
+void sched_arm_job(struct engine *e, struct job *j, int64_t now);
+void sched_disarm_job(struct engine *e, struct job *j);
+void sched_start(struct engine *e, int at_boot);
+void sched_stop(struct engine *e);
+void sched_lateness(const struct engine *e, double *p50_ms, double *p99_ms);
+uint64_t sched_seed(const struct job *j);
+
+/* recovery (engine/recover.c): settle what a crash left behind. */
+int recover_runs(struct engine *e, char *err, size_t errlen);
+
+/* proc files: <state_dir>/proc/<jid> */
+int procfile_write(struct engine *e, const struct arun *a);
+void procfile_remove(struct engine *e, const char *jid);
+#endif

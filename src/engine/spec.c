@@ -1,0 +1,260 @@
+/* spec.c — what a run executes.  The spec is JSON stored with the run, so a
+ * run requeued after a crash executes exactly what was asked, even if its
+ * job was edited since.  At start it becomes argv, environment and
+ * credentials (struct exec).
+ *
+ * Spec keys: argv (list) or command (string), shell, cwd, env {K: V},
+ * user, group, timeout, kill_grace, backoff (microseconds), retries. */
+#include "engine/spec.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/shlex.h"
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_set_new(o, k, json_string(v));
+}
+
+json_t *spec_from_job(const struct job *j, const char *action, char *err,
+                      size_t errlen)
+{
+	const char *command = j->command;
+	if (action) {
+		const struct job_action *ja = job_action_find(j, action);
+		if (!ja) {
+			snprintf(err, errlen, "job '%s' has no action '%s'",
+			         j->name, action);
+			return NULL;
+		}
+		command = ja->command;
+	}
+	json_t *s = json_object();
+	json_object_set_new(s, "command", json_string(command));
+	if (j->shell)
+		json_object_set_new(s, "shell", json_true());
+	set_str(s, "cwd", j->cwd);
+	set_str(s, "user", j->user);
+	set_str(s, "group", j->group);
+	if (j->env) {
+		json_t *env = json_object();
+		for (char **kv = j->env; *kv; kv++) {
+			char *eq = strchr(*kv, '=');
+			if (!eq)
+				continue;
+			char key[256];
+			snprintf(key, sizeof key, "%.*s", (int)(eq - *kv), *kv);
+			json_object_set_new(env, key, json_string(eq + 1));
+		}
+		json_object_set_new(s, "env", env);
+	}
+	json_object_set_new(s, "timeout", json_integer(j->timeout));
+	json_object_set_new(s, "kill_grace", json_integer(j->kill_grace));
+	json_object_set_new(s, "retries", json_integer(j->retries));
+	json_object_set_new(s, "backoff", json_integer(j->backoff));
+	return s;
+}
+
+/* The command as one display string. */
+char *spec_display(json_t *spec)
+{
+	json_t *cmd = json_object_get(spec, "command");
+	if (json_is_string(cmd))
+		return strdup(json_string_value(cmd));
+	json_t *argv = json_object_get(spec, "argv");
+	size_t n = json_array_size(argv), i;
+	char **v = calloc(n + 1, sizeof *v);
+	if (!v)
+		return NULL;
+	for (i = 0; i < n; i++)
+		v[i] = (char *)json_string_value(json_array_get(argv, i));
+	char *s = shlex_join(v);
+	free(v);
+	return s;
+}
+
+static int argv_build(json_t *spec, struct exec *x, char *err, size_t errlen)
+{
+	json_t *cmd = json_object_get(spec, "command");
+	json_t *argv = json_object_get(spec, "argv");
+	int argc;
+
+	if (json_is_true(json_object_get(spec, "shell"))) {
+		x->argv = calloc(4, sizeof *x->argv);
+		if (!x->argv)
+			return -ENOMEM;
+		x->argv[0] = strdup("/bin/sh");
+		x->argv[1] = strdup("-c");
+		x->argv[2] = json_is_string(cmd) ? strdup(json_string_value(cmd))
+		                                 : spec_display(spec);
+		return x->argv[2] ? 0 : -ENOMEM;
+	}
+	if (json_is_string(cmd))
+		return shlex_split(json_string_value(cmd), &x->argv, &argc, err,
+		                   errlen);
+	size_t n = json_array_size(argv);
+	x->argv = calloc(n + 1, sizeof *x->argv);
+	if (!x->argv)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *w = json_string_value(json_array_get(argv, i));
+		x->argv[i] = strdup(w ? w : "");
+	}
+	return 0;
+}
+
+static int env_add(struct exec *x, int *n, const char *k, const char *v)
+{
+	char **slot = NULL;
+	size_t kl = strlen(k);
+	for (int i = 0; i < *n; i++)
+		if (strncmp(x->env[i], k, kl) == 0 && x->env[i][kl] == '=')
+			slot = &x->env[i];
+	char *kv = malloc(kl + strlen(v) + 2);
+	if (!kv)
+		return -ENOMEM;
+	sprintf(kv, "%s=%s", k, v);
+	if (slot) {
+		free(*slot);
+		*slot = kv;
+		return 0;
+	}
+	x->env[(*n)++] = kv;
+	return 0;
+}
+
+/* A clean environment, as cron and systemd give: PATH and the identity of
+ * the user, LANG, the run's own JOBD_* variables, then the spec's env. */
+static int env_build(json_t *spec, const struct run *r, const char *home,
+                     struct exec *x)
+{
+	json_t *env = json_object_get(spec, "env");
+	size_t cap = 16 + json_object_size(env);
+	int n = 0;
+	char num[32];
+	const char *path = getenv("PATH"), *lang = getenv("LANG");
+	const char *k;
+	json_t *v;
+
+	x->env = calloc(cap + 1, sizeof *x->env);
+	if (!x->env)
+		return -ENOMEM;
+	env_add(x, &n, "PATH", path ? path : "/usr/local/bin:/usr/bin:/bin");
+	env_add(x, &n, "HOME", home ? home : "/");
+	env_add(x, &n, "USER", x->user);
+	env_add(x, &n, "LOGNAME", x->user);
+	env_add(x, &n, "SHELL", "/bin/sh");
+	if (lang)
+		env_add(x, &n, "LANG", lang);
+	env_add(x, &n, "JOBD_JID", r->jid);
+	if (r->job)
+		env_add(x, &n, "JOBD_JOB", r->job);
+	env_add(x, &n, "JOBD_TARGET", r->target);
+	snprintf(num, sizeof num, "%" PRId64, r->id);
+	env_add(x, &n, "JOBD_ID", num);
+	snprintf(num, sizeof num, "%d", r->attempt);
+	env_add(x, &n, "JOBD_ATTEMPT", num);
+	json_object_foreach(env, k, v)
+		if (json_is_string(v))
+			env_add(x, &n, k, json_string_value(v));
+	return 0;
+}
+
+/* Who the run runs as.  Another user only when jobd is root. */
+static int ids_resolve(json_t *spec, int is_root, struct exec *x,
+                       const char **home, char *err, size_t errlen)
+{
+	const char *user = json_string_value(json_object_get(spec, "user"));
+	const char *group = json_string_value(json_object_get(spec, "group"));
+	uid_t me = geteuid();
+	struct passwd *pw = user ? getpwnam(user) : getpwuid(me);
+
+	if (!pw) {
+		snprintf(err, errlen, "unknown user '%s'", user ? user : "?");
+		return -ENOENT;
+	}
+	x->user = strdup(pw->pw_name);
+	*home = pw->pw_dir;
+	x->uid = pw->pw_uid;
+	x->gid = pw->pw_gid;
+	if (group) {
+		struct group *gr = getgrnam(group);
+		if (!gr) {
+			snprintf(err, errlen, "unknown group '%s'", group);
+			return -ENOENT;
+		}
+		x->gid = gr->gr_gid;
+	}
+	if (x->uid == me && (!group || x->gid == getegid()))
+		return 0;
+	if (!is_root) {
+		snprintf(err, errlen, "cannot run as user '%s'%s%s: jobd is not "
+		         "running as root", pw->pw_name, group ? " group " : "",
+		         group ? group : "");
+		return -EPERM;
+	}
+	x->set_ids = 1;
+	return 0;
+}
+
+int spec_prepare(const char *spec_text, const struct run *r, int is_root,
+                 struct exec *x, char *err, size_t errlen)
+{
+	const char *home = NULL;
+	json_error_t je;
+	json_t *spec = json_loads(spec_text ? spec_text : "{}", 0, &je);
+	int rc;
+
+	memset(x, 0, sizeof *x);
+	if (!spec) {
+		snprintf(err, errlen, "invalid run spec: %s", je.text);
+		return -EINVAL;
+	}
+	if ((rc = ids_resolve(spec, is_root, x, &home, err, errlen)) < 0)
+		goto out;
+	if ((rc = argv_build(spec, x, err, errlen)) < 0)
+		goto out;
+	if (!x->argv || !x->argv[0]) {
+		snprintf(err, errlen, "empty command");
+		rc = -EINVAL;
+		goto out;
+	}
+	if ((rc = env_build(spec, r, home, x)) < 0)
+		goto out;
+	const char *cwd = json_string_value(json_object_get(spec, "cwd"));
+	x->cwd = strdup(cwd ? cwd : (home ? home : "/"));
+	x->timeout = json_integer_value(json_object_get(spec, "timeout"));
+	x->kill_grace = json_integer_value(json_object_get(spec, "kill_grace"));
+	if (x->kill_grace <= 0)
+		x->kill_grace = 10 * US_PER_S;
+	x->retries = (int)json_integer_value(json_object_get(spec, "retries"));
+	x->backoff = json_integer_value(json_object_get(spec, "backoff"));
+out:
+	json_decref(spec);
+	if (rc < 0)
+		exec_free(x);
+	return rc;
+}
+
+static void strv_free(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+void exec_free(struct exec *x)
+{
+	strv_free(x->argv);
+	strv_free(x->env);
+	free(x->cwd);
+	free(x->user);
+	memset(x, 0, sizeof *x);
+}

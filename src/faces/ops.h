@@ -1,0 +1,49 @@
+/* ops.h — the operations table: every operation of jobd exists once, here,
+ * with one validation path and one error vocabulary.  A face decodes its
+ * wire format into (type, data) and a struct call, calls ops_dispatch, and
+ * encodes what comes back through the call's callbacks. */
+#ifndef JOBD_OPS_H
+#define JOBD_OPS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+
+/* One request in flight.  The face owns it; an op may keep it (wait,
+ * follow) by linking it into a run's watchers, and must then finish it
+ * with call_reply/call_fail.  When the face's connection goes away it
+ * calls call_abandon, which unlinks it from whatever holds it. */
+struct call {
+	struct engine *e;
+	int64_t no;
+	uint32_t uid;            /* the requester's uid */
+	int admin;               /* root or the daemon's user */
+	int compat;              /* wire face: replies shaped as the original's */
+	void *face;              /* the face's connection */
+	/* Sends the one response; data is stolen.  err != 0: data is NULL and
+	 * msg says what is wrong; err is a negative errno whose class gives
+	 * the exit code. */
+	void (*respond)(struct call *c, json_t *data, int err, const char *msg);
+	/* Streams an event (Unix socket only; NULL elsewhere). */
+	void (*event)(struct call *c, const char *kind, json_t *data);
+	struct link wlink;       /* in arun.watchers while pending */
+	int follow;              /* send output events while watching */
+	int pending;             /* linked somewhere, reply later */
+	void (*on_done)(struct call *c);   /* face: the call has replied */
+};
+
+int ops_dispatch(struct call *c, const char *type, json_t *data);
+/* Re-reads the config file and job files (jobctl reload, SIGHUP). */
+int ops_reload(struct engine *e, int *n_jobs, int *n_files, char *err,
+               size_t errlen);
+void call_reply(struct call *c, json_t *data);
+void call_fail(struct call *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void call_abandon(struct call *c);
+
+/* Watchers of a run: called by the engine. */
+void calls_output(struct arun *a, int stream, const char *buf, size_t n);
+void calls_started(struct arun *a);
+void calls_finished(struct arun *a);
+#endif
