@@ -18,7 +18,7 @@ count() {   # count NAME PASSED FAILED
 if [ $# -eq 0 ]; then
 	echo "== unit tests"
 	for t in "$BUILD"/tests/unit/test_*; do
-		[ -x "$t" ] || continue
+		[ -f "$t" ] && [ -x "$t" ] || continue
 		out=$(TZDIR=/usr/share/zoneinfo "$t" 2>&1); rc=$?
 		p=$(grep -oE '^\[  PASSED  \] [0-9]+' <<<"$out" | grep -oE '[0-9]+$' || true)
 		f=$(grep -oE '^\[  FAILED  \] [0-9]+' <<<"$out" | grep -oE '[0-9]+$' || true)

@@ -160,10 +160,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	uv_loop_t *loop = uv_default_loop();
-	if (check) {
-		/* job files are validated by loading them into a throwaway list */
-		int rc = jobfiles_load(cfg.jobs_dir, check_job, cfg.timezone, err,
-		                       sizeof err);
+	/* job files are validated by loading them into a throwaway list; a
+	 * bad one is bad configuration (exit 2) at start as with --check */
+	int rc = jobfiles_load(cfg.jobs_dir, check_job, cfg.timezone, err,
+	                       sizeof err);
+	if (rc < 0 || check) {
 		config_free(&cfg);
 		if (rc < 0) {
 			fprintf(stderr, "jobd: %s\n", err);

@@ -40,6 +40,8 @@ struct ini_ctx {
 	int hdr_line;     /* header line of the open section, 0 = none */
 	int err_line;     /* line of our first error, 0 = none */
 	char msg[512];
+	char cont[1024];  /* a continuation value, comment stripped */
+	int read_errno;   /* getline's, e.g. EISDIR */
 };
 
 /* Callbacks that fail for want of memory may leave msg empty. */
@@ -123,8 +125,10 @@ static char *ini_line_reader(char *str, int num, void *stream)
 	if (c->err_line)
 		return NULL;
 	n = getline(&c->line, &c->cap, c->f);
-	if (n < 0)
+	if (n < 0) {
+		c->read_errno = ferror(c->f) ? errno : 0;
 		return NULL;
+	}
 	c->lineno++;
 	while (n > 0 && (c->line[n - 1] == '\n' || c->line[n - 1] == '\r'))
 		c->line[--n] = '\0';
@@ -139,6 +143,24 @@ static char *ini_line_reader(char *str, int num, void *stream)
 	memcpy(str, c->line, (size_t)n + 1);
 	ini_classify(c);
 	return c->err_line ? NULL : str;
+}
+
+/* inih strips " ; comment" from key lines but not from continuation
+ * lines; strip it here so that both read alike. */
+static const char *strip_comment(struct ini_ctx *c, const char *value)
+{
+	size_t n = strlen(value) + 1;
+	char *e;
+
+	if (n > sizeof(c->cont))
+		n = sizeof(c->cont);
+	memcpy(c->cont, value, n);
+	c->cont[n - 1] = '\0';
+	e = find_delim(c->cont, "");
+	*e = '\0';
+	while (e > c->cont && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return c->cont;
 }
 
 static int ini_line_handler(void *user, const char *section, const char *name,
@@ -158,6 +180,14 @@ static int ini_line_handler(void *user, const char *section, const char *name,
 			ini_fail(c, c->lineno, "out of memory");
 			return 0;
 		}
+	}
+	if (cont)
+		value = strip_comment(c, value);
+	/* inih would take an indented "[x]" as more of the previous value. */
+	if (cont && value[0] == '[') {
+		ini_fail(c, c->lineno, "indented section header (a continuation "
+		         "line may not start with '[')");
+		return 0;
 	}
 	if (c->ops->key(c->user, cont ? c->prev_name : name, value, c->lineno,
 	                cont, msg, sizeof(msg))) {
@@ -191,10 +221,10 @@ int config_ini_read(const char *path, const char *what,
 		return ret;
 	}
 	rc = ini_parse_stream(ini_line_reader, &c, ini_line_handler, &c);
-	if (ferror(c.f)) {
-		ret = -EIO;
+	if (c.read_errno) {
+		ret = -c.read_errno;
 		snprintf(err, errlen, "cannot read %s '%s': %s", what, path,
-		         strerror(EIO));
+		         strerror(c.read_errno));
 		goto out;
 	}
 	syntax = rc > 0 && (!c.err_line || rc < c.err_line);
@@ -660,6 +690,21 @@ void config_free(struct config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+static int key_seen(const struct cparse *p, const char *name)
+{
+	for (size_t i = 0; i < N_CKEYS; i++)
+		if (strcmp(ckeys[i].name, name) == 0)
+			return p->seen[i];
+	return 0;
+}
+
+/* The original's max_output_buffer capped output as output_cap does. */
+static void compat_keys(struct cparse *p)
+{
+	if (key_seen(p, "max_output_buffer") && !key_seen(p, "output_cap"))
+		p->c->output_cap = p->c->max_output_buffer;
+}
+
 int config_load(const char *path, struct config *out, char *err, size_t errlen)
 {
 	static const struct config_ini_ops ops = {
@@ -673,6 +718,7 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 	rc = config_ini_read(path, "config", &ops, &p, err, errlen);
 	if (rc < 0)
 		goto error;
+	compat_keys(&p);
 	c.path = realpath(path, NULL);
 	if (!c.path) {
 		rc = -errno;

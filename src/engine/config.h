@@ -29,14 +29,14 @@ struct config {
 	int64_t shutdown_grace;  /* us, default 30 s */
 	int orphans_adopt;       /* orphans = adopt|kill (default kill) */
 	char *host;              /* wire worker role */
-	int port;                /* 0 = off */
+	int port;                /* 0 = off; 7081 by default for role master */
 	char *password;
 	int always_allow_localhost;
 	char *name;              /* worker name, default host name */
 	char *labels;
 	char *role;              /* worker (default) | master */
 	char *master_host;
-	int master_port;
+	int master_port;         /* 7081 when master_host is set */
 	int64_t ping_interval, poke_throttle_interval, master_reconnect_timeout;
 	char *ninep_listen, *ninep_token, *ninep_socket;
 	char *http_listen, *http_token;
@@ -46,7 +46,7 @@ struct config {
 	char *mysql_host, *mysql_user, *mysql_password, *mysql_database,
 	     *mysql_table;
 	int mysql_port, mysql_fetch_limit;
-	int64_t max_output_buffer;
+	int64_t max_output_buffer;   /* sets output_cap unless it is given */
 	struct config_target *targets;   /* [targets] name = concurrency */
 	int n_targets;
 };

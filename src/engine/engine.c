@@ -287,7 +287,8 @@ static int jobs_load_store(struct engine *e)
 	}
 	for (int i = 0; i < lc.n; i++)
 		e->jobs[e->n_jobs++] = lc.v[i];
-	qsort(e->jobs, (size_t)e->n_jobs, sizeof *e->jobs, job_cmp);
+	if (e->n_jobs > 1)      /* e->jobs is NULL when there are none */
+		qsort(e->jobs, (size_t)e->n_jobs, sizeof *e->jobs, job_cmp);
 	for (int i = 0; i < lc.n; i++) {
 		lc.v[i]->fire.slot = SIZE_MAX;
 		job_load_last_run(e, lc.v[i]);
@@ -377,6 +378,36 @@ void procfile_remove(struct engine *e, const char *jid)
 		log_warn("cannot remove proc file %s: %s", path, strerror(errno));
 }
 
+/* ---- group commit ---- */
+
+void engine_write(struct engine *e)
+{
+	if (e->in_txn)
+		return;
+	if (store_begin(e->store) < 0) {
+		log_error("store: cannot begin a transaction: %s",
+		          store_error(e->store));
+		return;
+	}
+	e->in_txn = 1;
+}
+
+void engine_flush(struct engine *e)
+{
+	if (!e->in_txn)
+		return;
+	e->in_txn = 0;
+	if (store_commit(e->store) < 0) {
+		log_error("store: commit failed: %s", store_error(e->store));
+		store_rollback(e->store);
+	}
+}
+
+static void flush_cb(uv_prepare_t *p)
+{
+	engine_flush(p->data);
+}
+
 /* ---- retention ---- */
 
 static void sweep_tick(uv_timer_t *t)
@@ -387,6 +418,7 @@ static void sweep_tick(uv_timer_t *t)
 	int64_t before = now_us() - e->cfg.keep_runs;
 	/* small batches, a few per tick, so the loop never stalls */
 	int total = 0;
+	engine_flush(e);
 	for (int i = 0; i < 10; i++) {
 		int n = store_run_sweep(e->store, before, 500);
 		if (n <= 0)
@@ -452,6 +484,9 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	uv_timer_init(loop, &e->delay_timer);
 	uv_timer_init(loop, &e->sweep_timer);
 	uv_timer_init(loop, &e->shutdown_timer);
+	uv_prepare_init(loop, &e->flush_prep);
+	e->flush_prep.data = e;
+	uv_prepare_start(&e->flush_prep, flush_cb);
 	e->sched_timer.data = e->delay_timer.data = e->sweep_timer.data = e;
 	e->shutdown_timer.data = e;
 
@@ -563,6 +598,8 @@ void engine_shutdown(struct engine *e, void (*done)(struct engine *))
 
 void engine_close(struct engine *e)
 {
+	engine_flush(e);
+	uv_close((uv_handle_t *)&e->flush_prep, NULL);
 	sched_stop(e);
 	uv_close((uv_handle_t *)&e->sched_timer, NULL);
 	uv_close((uv_handle_t *)&e->delay_timer, NULL);
@@ -576,6 +613,7 @@ void engine_close(struct engine *e)
 		free(a->err.buf);
 		free(a);
 	}
+	heap_free(&e->fires);   /* it touches the jobs' nodes: before freeing them */
 	for (int i = 0; i < e->n_jobs; i++) {
 		job_free(e->jobs[i]);
 		free(e->jobs[i]);
@@ -586,7 +624,6 @@ void engine_close(struct engine *e)
 		free(e->targets[i]);
 	}
 	free(e->targets);
-	heap_free(&e->fires);
 	store_close(e->store);
 	config_free(&e->cfg);
 }

@@ -95,6 +95,9 @@ struct engine {
 	int64_t lateness[1024];
 	int n_lateness;
 
+	int in_txn;              /* a write batch is open (engine_write) */
+	uv_prepare_t flush_prep; /* commits the batch before the loop blocks */
+
 	int shutting_down;
 	uv_timer_t shutdown_timer;
 	void (*on_idle)(struct engine *e);   /* shutdown: last run ended */
@@ -114,7 +117,14 @@ int engine_reload(struct engine *e, struct config *cfg, int *n_jobs,
 void engine_shutdown(struct engine *e, void (*done)(struct engine *));
 void engine_idle_soon(struct engine *e);
 
-/* jobs (engine/jobsreg.c) */
+/* Group commit: store writes join one transaction that is committed
+ * before the loop blocks, before a process is spawned and before a reply
+ * is sent (so nothing acknowledged is ever lost).  engine_write() opens
+ * the batch if needed; engine_flush() commits it. */
+void engine_write(struct engine *e);
+void engine_flush(struct engine *e);
+
+/* jobs (engine/engine.c) */
 struct job *engine_job_find(struct engine *e, const char *name);
 int engine_job_add(struct engine *e, struct job *j);       /* takes j */
 int engine_job_replace(struct engine *e, struct job *j);   /* takes j */

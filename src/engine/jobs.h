@@ -62,9 +62,13 @@ struct job {
  * docs/protocol.md's job object; unknown keys are errors.  Durations are
  * DUR strings or integer seconds; env is an object or a ["K=V"] list;
  * tags/selectors/requires are lists or comma strings; actions an object
- * name -> command.  `tz_default` is used to check the schedule.  Returns 0
- * or -EINVAL with err naming the field: "schedule: syntax error in
- * minute field: '61'". */
+ * name -> command; health_checks a list of {name, tcp|http|command,
+ * attempts, interval, timeout}.  Booleans and integers may also be strings
+ * (as job files give them).  A name is name_valid() or, for the tasks of a
+ * service file, "<valid>.task#<digits>" (64 characters at most).  The
+ * schedule is parsed into out->sched with the job's timezone, else
+ * `tz_default`.  Returns 0 or -EINVAL with err naming the field:
+ * "schedule: syntax error in minute field: '61'"; *out is then freed. */
 int job_from_json(json_t *def, const char *tz_default, struct job *out,
                   char *err, size_t errlen);
 /* The definition as JSON (the same keys; durations as DUR strings). */
@@ -72,11 +76,16 @@ json_t *job_to_json(const struct job *j);
 void job_free(struct job *j);   /* frees the fields, not j itself */
 const struct job_action *job_action_find(const struct job *j, const char *name);
 
-/* Reads every *.conf file of `dir` (sorted by name).  For each job found
- * calls cb(ctx, def, file, line) with the section turned into a JSON object
- * (the keys of job_from_json, plus "source").  Stops at the first error:
- * -EINVAL with err "dir/x.conf:7: unknown key 'foo' in [job backup]".  A
- * missing dir is not an error.  Returns the number of files read. */
+/* Reads every *.conf file of `dir` (sorted by name; see docs/jobfiles.md).
+ * After each file is read whole, calls cb(ctx, def, file, line) once per
+ * job of it, `line` being its section header's, with the section turned
+ * into a JSON object (the keys of job_from_json, values mostly strings,
+ * plus "source" = file); def is borrowed (json_incref to keep it).  Stops
+ * at the first error: -EINVAL with err "dir/x.conf:7: unknown key 'foo' in
+ * [job backup]"; duplicate job names across the files are errors naming
+ * both places.  cb's message is prefixed with "FILE:LINE: " unless it
+ * already starts with the file.  A missing (or NULL) dir is not an error.
+ * Returns the number of files read. */
 typedef int (*jobfile_cb)(void *ctx, json_t *def, const char *file, int line,
                           char *err, size_t errlen);
 int jobfiles_load(const char *dir, jobfile_cb cb, void *ctx, char *err,

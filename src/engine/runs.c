@@ -36,6 +36,7 @@ static int set_status(struct arun *a, int ev)
 
 static void save(struct engine *e, struct arun *a)
 {
+	engine_write(e);
 	if (store_run_update(e->store, &a->r) < 0)
 		log_error("run %s: cannot save: %s", a->r.jid,
 		          store_error(e->store));
@@ -215,6 +216,7 @@ int run_start(struct engine *e, struct arun *a)
 	set_status(a, EV_START);
 	r->time_started = now_us();
 	save(e, a);
+	engine_flush(e);
 
 	struct proc_spec ps = {x.argv, x.env, x.cwd, x.set_ids, x.uid, x.gid};
 	if (proc_start(e->loop, &ps, &run_cbs, a, &a->proc, err, sizeof err) < 0) {
@@ -272,7 +274,7 @@ static struct arun *arun_new(struct engine *e, const struct run_req *rq,
 	r->attempt = 1;
 	r->priority = rq->priority;
 	r->status = rq->status;
-	r->time_created = now_us();
+	r->time_created = e->last_jid;     /* the jid is the creation time */
 	r->time_not_before = rq->not_before;
 	r->spec = spec_text;
 	r->uid = rq->uid;
@@ -319,6 +321,7 @@ int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
 	struct arun *a = text ? arun_new(e, rq, text, t) : NULL;
 	if (!a)
 		return -ENOMEM;
+	engine_write(e);
 	if (store_run_insert(e->store, &a->r) < 0) {
 		snprintf(err, errlen, "cannot store the run: %s",
 		         store_error(e->store));
@@ -356,6 +359,7 @@ static void retry_maybe(struct engine *e, struct arun *a, const struct exec *x)
 	b->r.attempt = r->attempt + 1;
 	snprintf(b->r.parent, sizeof b->r.parent, "%s",
 	         r->parent[0] ? r->parent : r->jid);
+	engine_write(e);
 	if (store_run_insert(e->store, &b->r) < 0) {
 		log_error("run %s: cannot store its retry: %s", r->jid,
 		          store_error(e->store));

@@ -157,6 +157,7 @@ static void persist_last_run(struct engine *e, struct job *j)
 	char key[128], val[32];
 	snprintf(key, sizeof key, "last:%s", j->name);
 	snprintf(val, sizeof val, "%lld", (long long)j->last_run);
+	engine_write(e);
 	if (store_kv_put(e->store, key, val) < 0)
 		log_warn("job %s: cannot save its last run time: %s", j->name,
 		         store_error(e->store));
@@ -212,7 +213,10 @@ static void tick(uv_timer_t *t)
 		j->fire.slot = SIZE_MAX;
 		if (!catchup)
 			lateness_add(e, now - when);
-		fire(e, j, when, catchup ? TRIG_CATCHUP : TRIG_SCHEDULE);
+		/* a catch-up run happens now: it is the last run that an
+		 * interval counts from (anacron), not the missed time */
+		fire(e, j, catchup ? now : when,
+		     catchup ? TRIG_CATCHUP : TRIG_SCHEDULE);
 		/* after a late wake (clock step, busy loop) skip the missed
 		 * times: the next fire is after now */
 		int64_t next = next_fire(j, when > now ? when : now);

@@ -119,6 +119,7 @@ static void call_respond(struct call *c, json_t *data, int err,
 {
 	struct conn_call *cc = (struct conn_call *)c;
 	struct conn *cn = cc->conn;
+	engine_flush(c->e);          /* what we acknowledge is on disk */
 	call_abandon(c);
 	link_remove(&cc->clink);
 	if (err)
@@ -386,7 +387,7 @@ static int unix_listen(struct server *srv, char *err, size_t errlen)
 			         cfg->socket_group);
 	}
 	if (rc == 0)
-		rc = uv_listen((uv_stream_t *)&srv->unix_listener, 128,
+		rc = uv_listen((uv_stream_t *)&srv->unix_listener, SOMAXCONN,
 		               on_connection);
 	if (rc < 0)
 		snprintf(err, errlen, "cannot listen on %s: %s", cfg->socket,
@@ -411,7 +412,7 @@ static int tcp_listen(struct server *srv, char *err, size_t errlen)
 	srv->tcp_on = 1;
 	rc = uv_tcp_bind(&srv->tcp_listener, (struct sockaddr *)&sa, 0);
 	if (rc == 0)
-		rc = uv_listen((uv_stream_t *)&srv->tcp_listener, 128,
+		rc = uv_listen((uv_stream_t *)&srv->tcp_listener, SOMAXCONN,
 		               on_connection);
 	if (rc < 0)
 		snprintf(err, errlen, "cannot listen on %s:%d: %s", host,

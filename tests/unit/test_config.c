@@ -243,6 +243,13 @@ static void test_compat_keys(void **state)
 	                      "log_level_file = nonsense\n", &c), 0);
 	assert_int_equal(c.log_level, LOG_ERROR);
 	config_free(&c);
+	/* max_output_buffer caps output unless output_cap says otherwise. */
+	assert_int_equal(load("max_output_buffer = 64k\n", &c), 0);
+	assert_int_equal(c.output_cap, 65536);
+	config_free(&c);
+	assert_int_equal(load("max_output_buffer = 64k\noutput_cap = 2M\n", &c), 0);
+	assert_int_equal(c.output_cap, 2 << 20);
+	config_free(&c);
 }
 
 static void test_mysql_store(void **state)
@@ -404,6 +411,9 @@ static void test_missing_file(void **state)
 	assert_int_equal(config_load(path, &c, err, sizeof(err)), -ENOENT);
 	snprintf(want, sizeof(want), "cannot read config '%s': No such file or "
 	         "directory", path);
+	assert_string_equal(err, want);
+	assert_int_equal(config_load(dir, &c, err, sizeof(err)), -EISDIR);
+	snprintf(want, sizeof(want), "cannot read config '%s': Is a directory", dir);
 	assert_string_equal(err, want);
 }
 

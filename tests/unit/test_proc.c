@@ -342,7 +342,6 @@ static void test_terminate_after_leader_exit(void **state)
 	assert_false(pid_gone(g));           /* TERM was ignored */
 	assert_true(wait_gone(fx, g, 3000));
 	assert_true(uv_hrtime() - t0 >= 190000000u);
-	assert_int_equal(proc_signal(p, 0), -ESRCH);
 	proc_free(p);
 }
 
@@ -466,6 +465,8 @@ static void test_identity(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		close(fds[1]);
+		close(ack[0]);
 		if (read(fds[0], &ch, 1) != 1)
 			_exit(1);
 		prctl(PR_SET_NAME, "a) b (c) d", 0, 0, 0);

@@ -342,21 +342,25 @@ static void finish(struct cron *c, uint64_t bits[NFIELDS][3], bool has_year)
 	}
 }
 
-static int parse_fields(struct parse *p, char *text, const char *expr)
+static int parse_fields(struct parse *p, char *text)
 {
 	static const int order[3][NFIELDS] = {
 		{ F_MIN, F_HOUR, F_DOM, F_MON, F_DOW },
 		{ F_SEC, F_MIN, F_HOUR, F_DOM, F_MON, F_DOW },
 		{ F_SEC, F_MIN, F_HOUR, F_DOM, F_MON, F_DOW, F_YEAR },
 	};
-	char *fields[NFIELDS];
+	char *fields[NFIELDS], mbuf[16];
+	const char *m;
 	int n = split(text, fields, NFIELDS), rc;
 
-	if (n < 5 || n > 7) {
-		if (n == 1 && expr[0] == '@')
+	if (n == 1 && fields[0][0] == '@') {
+		if (!(m = macro(fields[0])))
 			return fail(p, "unknown macro: '%s'", fields[0]);
-		return fail(p, "expected 5, 6 or 7 fields, got %d", n);
+		snprintf(mbuf, sizeof(mbuf), "%s", m);
+		n = split(mbuf, fields, NFIELDS);
 	}
+	if (n < 5 || n > 7)
+		return fail(p, "expected 5, 6 or 7 fields, got %d", n);
 	if (n == 5)
 		set_bit(p->bits[F_SEC], 0);
 	for (int i = 0; i < n; i++) {
@@ -370,24 +374,20 @@ static int parse_fields(struct parse *p, char *text, const char *expr)
 int cron_parse(const char *expr, struct cron **out, char *err, size_t errlen)
 {
 	struct parse p = { 0 };
-	const char *m;
 	char dummy[1], *text = NULL;
 	int rc;
 
 	p.err = err && errlen ? err : dummy;
 	p.errlen = err && errlen ? errlen : sizeof(dummy);
 	*out = NULL;
-	while (*expr == ' ' || *expr == '\t')
-		expr++;
-	m = macro(expr);
-	text = strdup(m ? m : expr);
+	text = strdup(expr);
 	p.c = calloc(1, sizeof(*p.c));
 	if (!text || !p.c) {
 		rc = -ENOMEM;
 		fail(&p, "out of memory");
 		goto error;
 	}
-	if ((rc = parse_fields(&p, text, expr)) < 0)
+	if ((rc = parse_fields(&p, text)) < 0)
 		goto error;
 	free(text);
 	*out = p.c;
