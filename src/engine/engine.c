@@ -370,6 +370,20 @@ int procfile_write(struct engine *e, const struct arun *a)
 	return rc;
 }
 
+int procfile_read(struct engine *e, const char *jid, int *pid,
+                  int64_t *pid_start)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/%s", e->proc_dir, jid);
+	json_t *o = json_load_file(path, 0, NULL);
+	if (!o)
+		return -ENOENT;
+	*pid = (int)json_integer_value(json_object_get(o, "pid"));
+	*pid_start = json_integer_value(json_object_get(o, "pid_start"));
+	json_decref(o);
+	return *pid > 0 ? 0 : -ENOENT;
+}
+
 void procfile_remove(struct engine *e, const char *jid)
 {
 	char path[4200];
@@ -379,6 +393,11 @@ void procfile_remove(struct engine *e, const char *jid)
 }
 
 /* ---- group commit ---- */
+
+static void flush_cb(uv_timer_t *t)
+{
+	engine_flush(t->data);
+}
 
 void engine_write(struct engine *e)
 {
@@ -390,6 +409,7 @@ void engine_write(struct engine *e)
 		return;
 	}
 	e->in_txn = 1;
+	uv_timer_start(&e->flush_timer, flush_cb, 2, 0);
 }
 
 void engine_flush(struct engine *e)
@@ -397,16 +417,13 @@ void engine_flush(struct engine *e)
 	if (!e->in_txn)
 		return;
 	e->in_txn = 0;
+	uv_timer_stop(&e->flush_timer);
 	if (store_commit(e->store) < 0) {
 		log_error("store: commit failed: %s", store_error(e->store));
 		store_rollback(e->store);
 	}
 }
 
-static void flush_cb(uv_prepare_t *p)
-{
-	engine_flush(p->data);
-}
 
 /* ---- retention ---- */
 
@@ -484,9 +501,8 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	uv_timer_init(loop, &e->delay_timer);
 	uv_timer_init(loop, &e->sweep_timer);
 	uv_timer_init(loop, &e->shutdown_timer);
-	uv_prepare_init(loop, &e->flush_prep);
-	e->flush_prep.data = e;
-	uv_prepare_start(&e->flush_prep, flush_cb);
+	uv_timer_init(loop, &e->flush_timer);
+	e->flush_timer.data = e;
 	e->sched_timer.data = e->delay_timer.data = e->sweep_timer.data = e;
 	e->shutdown_timer.data = e;
 
@@ -599,7 +615,7 @@ void engine_shutdown(struct engine *e, void (*done)(struct engine *))
 void engine_close(struct engine *e)
 {
 	engine_flush(e);
-	uv_close((uv_handle_t *)&e->flush_prep, NULL);
+	uv_close((uv_handle_t *)&e->flush_timer, NULL);
 	sched_stop(e);
 	uv_close((uv_handle_t *)&e->sched_timer, NULL);
 	uv_close((uv_handle_t *)&e->delay_timer, NULL);

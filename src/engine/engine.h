@@ -96,7 +96,7 @@ struct engine {
 	int n_lateness;
 
 	int in_txn;              /* a write batch is open (engine_write) */
-	uv_prepare_t flush_prep; /* commits the batch before the loop blocks */
+	uv_timer_t flush_timer;  /* commits the batch at most 2 ms after it opened */
 
 	int shutting_down;
 	uv_timer_t shutdown_timer;
@@ -118,8 +118,8 @@ void engine_shutdown(struct engine *e, void (*done)(struct engine *));
 void engine_idle_soon(struct engine *e);
 
 /* Group commit: store writes join one transaction that is committed
- * before the loop blocks, before a process is spawned and before a reply
- * is sent (so nothing acknowledged is ever lost).  engine_write() opens
+ * within 2 ms, before a process is spawned (so a crash never runs it
+ * twice) and before a reply is sent (so nothing acknowledged is lost).  engine_write() opens
  * the batch if needed; engine_flush() commits it. */
 void engine_write(struct engine *e);
 void engine_flush(struct engine *e);
@@ -180,4 +180,8 @@ int recover_runs(struct engine *e, char *err, size_t errlen);
 /* proc files: <state_dir>/proc/<jid> */
 int procfile_write(struct engine *e, const struct arun *a);
 void procfile_remove(struct engine *e, const char *jid);
+/* The pid recorded in a proc file: recovery's source when the store's
+ * pid update was not committed before a crash. */
+int procfile_read(struct engine *e, const char *jid, int *pid,
+                  int64_t *pid_start);
 #endif

@@ -31,6 +31,8 @@ struct recover_ctx {
 static void settle_running(struct recover_ctx *rc, struct run *r)
 {
 	int64_t start;
+	if (r->pid <= 0)
+		procfile_read(rc->e, r->jid, &r->pid, &r->pid_start);
 	int alive = r->pid > 0 && proc_identity(r->pid, &start) == 0 &&
 	            start == r->pid_start;
 	if (alive && !rc->e->cfg.orphans_adopt) {

@@ -4,7 +4,9 @@
  * credentials (struct exec).
  *
  * Spec keys: argv (list) or command (string), shell, cwd, env {K: V},
- * user, group, timeout, kill_grace, backoff (microseconds), retries. */
+ * user, group, timeout, kill_grace, backoff (microseconds), retries;
+ * or "builtin": "true", a run without a process that succeeds at once
+ * (for measuring the queue itself). */
 #include "engine/spec.h"
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/shlex.h"
@@ -219,6 +222,15 @@ int spec_prepare(const char *spec_text, const struct run *r, int is_root,
 	}
 	if ((rc = ids_resolve(spec, is_root, x, &home, err, errlen)) < 0)
 		goto out;
+	const char *builtin = json_string_value(json_object_get(spec, "builtin"));
+	if (builtin) {
+		if (strcmp(builtin, "true") != 0) {
+			snprintf(err, errlen, "unknown builtin '%s'", builtin);
+			rc = -EINVAL;
+		}
+		x->builtin = 1;
+		goto out;
+	}
 	if ((rc = argv_build(spec, x, err, errlen)) < 0)
 		goto out;
 	if (!x->argv || !x->argv[0]) {
@@ -228,8 +240,21 @@ int spec_prepare(const char *spec_text, const struct run *r, int is_root,
 	}
 	if ((rc = env_build(spec, r, home, x)) < 0)
 		goto out;
+	/* a missing directory is named here: after the fork the child could
+	 * only report it as if the program were missing */
 	const char *cwd = json_string_value(json_object_get(spec, "cwd"));
-	x->cwd = strdup(cwd ? cwd : (home ? home : "/"));
+	struct stat st;
+	if (cwd && (stat(cwd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		int missing = stat(cwd, &st) < 0;
+		snprintf(err, errlen, "cannot change to directory '%s': %s", cwd,
+		         missing ? strerror(errno) : "not a directory");
+		rc = -ENOENT;
+		goto out;
+	}
+	if (!cwd)       /* the user's home, as cron does, if it exists */
+		cwd = home && stat(home, &st) == 0 && S_ISDIR(st.st_mode) ? home
+		                                                         : "/";
+	x->cwd = strdup(cwd);
 	x->timeout = json_integer_value(json_object_get(spec, "timeout"));
 	x->kill_grace = json_integer_value(json_object_get(spec, "kill_grace"));
 	if (x->kill_grace <= 0)

@@ -18,6 +18,7 @@ struct exec {
 	gid_t gid;
 	int64_t timeout, kill_grace, backoff;
 	int retries;
+	int builtin;      /* "builtin": "true": no process (benchmarks) */
 };
 
 /* The spec of a run of job j (or of its action); NULL with err when the

@@ -510,6 +510,14 @@ static json_t *submit_spec(struct call *c, json_t *data, const char *user)
 	size_t i;
 	json_t *v;
 
+	if (get_str(data, "builtin")) {
+		if (!c->admin) {
+			call_fail(c, -EPERM, "permission denied: builtin runs are for "
+			          "the daemon's user");
+			return NULL;
+		}
+		return json_pack("{s:s}", "builtin", get_str(data, "builtin"));
+	}
 	if (json_is_array(argv) && json_array_size(argv) > 0) {
 		json_array_foreach(argv, i, v)
 			if (!json_is_string(v)) {

@@ -64,6 +64,15 @@ struct store_vt {
 	/* The highest jid in the store ("" if none), to keep jids monotonic
 	 * across restarts and clock steps. */
 	int (*run_max_jid)(struct store *s, char out[JID_LEN + 1]);
+	/* Claims row `id` for this worker, atomically across processes (two
+	 * jobds on one table never both get it): only if its status is still
+	 * `from_status` (RUN_WAITING for poll, RUN_MANUAL for run-manual) it
+	 * becomes accepted with `worker` set, and gets `jid` if it has none
+	 * (rows inserted by other programs).  0 = claimed by this call,
+	 * -EBUSY = not in from_status any more (someone else has it),
+	 * -ENOENT = no such row. */
+	int (*run_claim)(struct store *s, int64_t id, int from_status,
+	                 const char *worker, const char *jid);
 	/* Deletes up to `batch` finished (done|ignored) runs finished before
 	 * `before`; returns how many (>= 0) or a negative errno. */
 	int (*run_sweep)(struct store *s, int64_t before, int batch);
@@ -104,6 +113,7 @@ static inline int store_run_get(struct store *s, const char *jid, int o, struct 
 static inline int store_run_get_id(struct store *s, int64_t id, int o, struct run *r) { return s->vt->run_get_id(s, id, o, r); }
 static inline int store_run_list(struct store *s, const struct run_query *q, store_run_cb cb, void *c) { return s->vt->run_list(s, q, cb, c); }
 static inline int store_run_max_jid(struct store *s, char out[JID_LEN + 1]) { return s->vt->run_max_jid(s, out); }
+static inline int store_run_claim(struct store *s, int64_t id, int from, const char *w, const char *jid) { return s->vt->run_claim(s, id, from, w, jid); }
 static inline int store_run_sweep(struct store *s, int64_t before, int batch) { return s->vt->run_sweep(s, before, batch); }
 static inline int store_target_put(struct store *s, const char *n, int c, int p) { return s->vt->target_put(s, n, c, p); }
 static inline int store_target_del(struct store *s, const char *n) { return s->vt->target_del(s, n); }
