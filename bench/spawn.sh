@@ -49,6 +49,7 @@ sched() { cat "/proc/$JOBD_PID/schedstat" 2>/dev/null || echo "0 0 0"; }
 read -r cpu0 rq0 _ <<<"$(sched)"
 
 # ---- the load: N runs of t, K in flight, one connection per slot ----
+[ -n "${BENCH_PERF:-}" ] && { perf record --no-inherit -g -o /tmp/jobd.perf -p "$(pgrep -n -f "$T/jobd.conf")" & PERF_PID=$!; sleep 0.5; }
 jobd_rate=$(python3 - "$N" "$K" <<'PY'
 import json, os, socket, sys, threading, time
 N, K = int(sys.argv[1]), int(sys.argv[2])
@@ -104,6 +105,7 @@ PY
 )
 read -r cpu1 rq1 _ <<<"$(sched)"
 rss_load=$(rss_kib)
+[ -n "${PERF_PID:-}" ] && { kill -INT $PERF_PID; wait $PERF_PID; }
 read -r jobd_rate client_ms <<<"$jobd_rate"
 
 # ---- the peer ----

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,21 +252,49 @@ int engine_jobs_load(struct engine *e, int *n_files, char *err, size_t errlen)
 			goto error;
 		}
 	}
-	/* drop file jobs that are gone, then add or replace the rest */
-	for (int i = e->n_jobs - 1; i >= 0; i--) {
+	/* room for all first: past here nothing fails */
+	if (jobs_reserve(e, e->n_jobs + lc.n) < 0) {
+		rc = -ENOMEM;
+		goto error;
+	}
+	/* drop file jobs that are gone, in one pass; the new list is sorted
+	 * so each lookup is a binary search (O(n log n), not O(n^2)) */
+	if (lc.n > 1)
+		qsort(lc.v, (size_t)lc.n, sizeof *lc.v, job_cmp);
+	int kept = 0;
+	for (int i = 0; i < e->n_jobs; i++) {
 		struct job *j = e->jobs[i];
-		int keep = !j->source;
-		for (int k = 0; !keep && k < lc.n; k++)
-			keep = strcmp(lc.v[k]->name, j->name) == 0;
-		if (!keep)
-			engine_job_remove(e, j->name);
+		if (j->source && (lc.n == 0 || !bsearch(&j, lc.v, (size_t)lc.n,
+		                  sizeof *lc.v, job_cmp))) {
+			job_destroy(e, j);
+			continue;
+		}
+		e->jobs[kept++] = j;
 	}
+	e->n_jobs = kept;
+	/* replace the jobs that stay in place; append the new ones and sort
+	 * once, rather than inserting one by one */
+	int n_old = e->n_jobs, n_new = 0;
 	for (int i = 0; i < lc.n; i++) {
-		engine_job_replace(e, lc.v[i]);
+		struct job *j = lc.v[i];
 		lc.v[i] = NULL;
+		if (engine_job_find(e, j->name)) {  /* searches the old jobs */
+			engine_job_replace(e, j);
+			continue;
+		}
+		e->jobs[n_old + n_new++] = j;
+		j->fire.slot = SIZE_MAX;
+		job_load_last_run(e, j);
+		sched_arm_job(e, j, now_us());
 	}
+	e->n_jobs = n_old + n_new;
+	if (n_new > 0 && n_old > 0)    /* lc.v was sorted: only then needed */
+		qsort(e->jobs, (size_t)e->n_jobs, sizeof *e->jobs, job_cmp);
 	lc.n = 0;
 	load_free(&lc);
+	/* parsing leaves many freed holes (the JSON of each file, the old
+	 * definitions on reload): hand them back to the system */
+	malloc_trim(0);
 	return 0;
 error:
 	load_free(&lc);
@@ -325,7 +354,16 @@ static int load_store_target(void *ctx, const char *name, int conc, int paused)
 	return 0;
 }
 
-/* ---- proc files ---- */
+/* ---- proc files ----
+ * A proc file exists exactly while its run's process does.  Creating and
+ * deleting an inode per run is a large part of a run's cost on ext4, so
+ * ended files are renamed to hidden spares (.spare.N) and reused by the
+ * next run: write the spare, rename it to the jid. */
+
+static void spare_path(struct engine *e, char *out, size_t n, int id)
+{
+	snprintf(out, n, "%s/.spare.%d", e->proc_dir, id);
+}
 
 int procfile_write(struct engine *e, const struct arun *a)
 {
@@ -352,11 +390,17 @@ int procfile_write(struct engine *e, const struct arun *a)
 		return -ENOMEM;
 
 	snprintf(path, sizeof path, "%s/%s", e->proc_dir, a->r.jid);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int rc = 0, fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (e->n_spares > 0)
+		spare_path(e, tmp, sizeof tmp, e->spares[--e->n_spares]);
+	else
+		snprintf(tmp, sizeof tmp, "%s/.new.%s", e->proc_dir, a->r.jid);
+	/* overwrite and cut to length: truncating to zero makes ext4 flush
+	 * the file at close (its replace-by-truncate safeguard) */
+	int rc = 0, fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	size_t len = strlen(text);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len ||
-	    write(fd, "\n", 1) != 1)
+	text[len++] = '\n';
+	if (fd < 0 || pwrite(fd, text, len, 0) != (ssize_t)len ||
+	    ftruncate(fd, (off_t)len) < 0)
 		rc = -errno;
 	if (fd >= 0)
 		close(fd);
@@ -386,8 +430,16 @@ int procfile_read(struct engine *e, const char *jid, int *pid,
 
 void procfile_remove(struct engine *e, const char *jid)
 {
-	char path[4200];
+	char path[4200], spare[4210];
 	snprintf(path, sizeof path, "%s/%s", e->proc_dir, jid);
+	if (e->n_spares < PROC_SPARES) {
+		int id = e->next_spare++;
+		spare_path(e, spare, sizeof spare, id);
+		if (rename(path, spare) == 0) {
+			e->spares[e->n_spares++] = id;
+			return;
+		}
+	}
 	if (unlink(path) < 0 && errno != ENOENT)
 		log_warn("cannot remove proc file %s: %s", path, strerror(errno));
 }
@@ -477,8 +529,11 @@ static void clear_stale_procfiles(struct engine *e)
 	if (uv_fs_scandir(NULL, &req, e->proc_dir, 0, NULL) < 0)
 		return;
 	while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
-		if (!run_find(e, ent.name))
-			procfile_remove(e, ent.name);
+		char path[4200];
+		if (run_find(e, ent.name))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", e->proc_dir, ent.name);
+		unlink(path);
 	}
 	uv_fs_req_cleanup(&req);
 }

@@ -41,6 +41,8 @@ struct target {
 	int waiting;
 	struct link queue;       /* struct arun.qlink, by priority then id */
 	int from_config;
+	int poll_more;           /* the last poll hit mysql_fetch_limit */
+	int polling;             /* queue_poll is running for it */
 };
 
 /* Output of one stream, capped. */
@@ -102,6 +104,9 @@ struct engine {
 	uv_timer_t shutdown_timer;
 	void (*on_idle)(struct engine *e);   /* shutdown: last run ended */
 	char proc_dir[4096];
+#define PROC_SPARES 64
+	int spares[PROC_SPARES]; /* reusable proc file inodes (engine.c) */
+	int n_spares, next_spare;
 };
 
 /* engine.c-level lifecycle (engine/runs.c and friends) */
@@ -150,6 +155,9 @@ int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
 int run_start(struct engine *e, struct arun *a);
 struct arun *run_adopt_row(struct engine *e, struct run *row);
 struct arun *run_find(struct engine *e, const char *jid);
+struct arun *run_find_id(struct engine *e, int64_t id);
+/* Forgets a waiting run whose row another worker claimed first. */
+void run_drop(struct engine *e, struct arun *a);
 int run_signal(struct engine *e, struct arun *a, int sig);
 int run_cancel(struct engine *e, struct arun *a);
 void run_watch(struct arun *a, struct call *c);
@@ -165,6 +173,10 @@ void queue_push(struct engine *e, struct arun *a);
 void queue_unlink(struct engine *e, struct arun *a);
 void queue_pump(struct engine *e, struct target *t);
 void queue_pump_all(struct engine *e);
+/* Claims rows in status waiting of target t that no run in memory holds
+ * (rows other programs INSERTed), up to mysql_fetch_limit, and queues
+ * them as accepted runs.  Returns how many it claimed. */
+int queue_poll(struct engine *e, struct target *t);
 
 /* scheduler (engine/scheduler.c) */
 void sched_arm_job(struct engine *e, struct job *j, int64_t now);

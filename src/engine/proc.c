@@ -1,7 +1,11 @@
 /* proc.c — one child process of a run (see proc.h).
  *
- * Spawning, pipes and reaping are libuv's (uv_spawn, uv_pipe_t, the
- * SIGCHLD watcher); this file only ties them together: it reports the exit
+ * Spawning: posix_spawn (vfork-like: no copy of the daemon's page tables)
+ * with POSIX_SPAWN_SETSID, pipes opened as uv_pipe_t, and the exit
+ * watched through a pidfd polled by libuv and reaped with waitid.  Runs
+ * that switch user need setuid/setgid in the child, which posix_spawn
+ * cannot do: those go through libuv's uv_spawn (a fork) instead.  This
+ * file ties the parts together: it reports the exit
  * once both pipes are drained (or 1 s after the exit when a grandchild
  * keeps them open), signals the whole process group, escalates SIGTERM to
  * SIGKILL after a grace period, and reads a pid's identity (starttime)
@@ -16,6 +20,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -29,7 +36,9 @@
 
 struct proc {
 	uv_loop_t *loop;
-	uv_process_t process;
+	uv_process_t process;    /* uv_spawn path (set_ids) */
+	uv_poll_t pidfd_poll;    /* posix_spawn path */
+	int pidfd;
 	uv_pipe_t pipes[2];      /* [0] stdout, [1] stderr */
 	uv_timer_t drain_timer;
 	uv_timer_t kill_timer;
@@ -53,8 +62,11 @@ static void on_handle_closed(uv_handle_t *h)
 {
 	struct proc *p = h->data;
 
-	if (--p->open_handles == 0)
+	if (--p->open_handles == 0) {
+		if (p->pidfd > 0)
+			close(p->pidfd);
 		free(p);
+	}
 }
 
 /* Handles get .data = p right after their init (the struct starts zeroed),
@@ -123,10 +135,8 @@ static void on_drain_timeout(uv_timer_t *t)
 	maybe_report(p);
 }
 
-static void on_process_exit(uv_process_t *h, int64_t status, int sig)
+static void proc_exit(struct proc *p, int status, int sig)
 {
-	struct proc *p = h->data;
-
 	p->exited = 1;
 	p->exit_status = (int)status;
 	p->term_signal = sig;
@@ -134,6 +144,29 @@ static void on_process_exit(uv_process_t *h, int64_t status, int sig)
 		uv_timer_start(&p->drain_timer, on_drain_timeout, PROC_DRAIN_MS,
 		               0);
 	maybe_report(p);
+}
+
+static void on_process_exit(uv_process_t *h, int64_t status, int sig)
+{
+	proc_exit(h->data, (int)status, sig);
+}
+
+static void on_pidfd(uv_poll_t *h, int status, int events)
+{
+	struct proc *p = h->data;
+	siginfo_t si;
+
+	(void)status;
+	(void)events;
+	memset(&si, 0, sizeof si);
+	if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG) < 0 ||
+	    si.si_pid == 0)
+		return;
+	close_handle(p, (uv_handle_t *)&p->pidfd_poll);
+	if (si.si_code == CLD_EXITED)
+		proc_exit(p, si.si_status, 0);
+	else
+		proc_exit(p, 0, si.si_status);
 }
 
 static void on_grace_over(uv_timer_t *t)
@@ -190,6 +223,91 @@ static void proc_close_all(struct proc *p)
 	close_handle(p, (uv_handle_t *)&p->drain_timer);
 	close_handle(p, (uv_handle_t *)&p->kill_timer);
 	close_handle(p, (uv_handle_t *)&p->process);
+	close_handle(p, (uv_handle_t *)&p->pidfd_poll);
+}
+
+/* pidfds exist since Linux 5.3; without them every run takes uv_spawn. */
+static int pidfd_supported(void)
+{
+	static int known = -1;
+	if (known < 0) {
+		int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+		known = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	return known;
+}
+
+static int spawn_posix(const struct proc_spec *spec, int out, int err,
+                       pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out, 1);
+	posix_spawn_file_actions_adddup2(&fa, err, 2);
+	if (spec->cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, spec->cwd);
+	posix_spawnattr_init(&at);
+	sigemptyset(&none);
+	sigfillset(&all);       /* the daemon ignores SIGPIPE; its runs must not */
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+	                              POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawnp(pid, spec->argv[0], &fa, &at, spec->argv, spec->env);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	return -rc;
+}
+
+/* The posix_spawn path: pipes made here (close-on-exec; the child's copies
+ * are dup2'd onto 1 and 2), the exit watched through a pidfd. */
+static int proc_spawn_posix(struct proc *p, const struct proc_spec *spec)
+{
+	int out[2] = {-1, -1}, err[2] = {-1, -1}, rc;
+	pid_t pid;
+
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		rc = -errno;
+		goto done;
+	}
+	rc = spawn_posix(spec, out[1], err[1], &pid);
+	if (rc < 0)
+		goto done;
+	p->process.pid = pid;
+	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (p->pidfd < 0 ||
+	    (rc = uv_poll_init(p->loop, &p->pidfd_poll, p->pidfd)) < 0) {
+		rc = p->pidfd < 0 ? -errno : rc;
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		goto done;
+	}
+	p->pidfd_poll.data = p;
+	p->open_handles++;
+	uv_poll_start(&p->pidfd_poll, UV_READABLE, on_pidfd);
+	if ((rc = uv_pipe_open(&p->pipes[0], out[0])) == 0)
+		out[0] = -1;
+	if (rc == 0 && (rc = uv_pipe_open(&p->pipes[1], err[0])) == 0)
+		err[0] = -1;
+	if (rc < 0) {           /* it must not run unwatched */
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+done:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	return rc;
 }
 
 static int proc_spawn(struct proc *p, const struct proc_spec *spec)
@@ -260,7 +378,8 @@ int proc_start(uv_loop_t *loop, const struct proc_spec *spec,
 	rc = proc_init_handles(p);
 	if (rc < 0)
 		goto error;
-	rc = proc_spawn(p, spec);
+	rc = !spec->set_ids && pidfd_supported() ? proc_spawn_posix(p, spec)
+	                                          : proc_spawn(p, spec);
 	if (rc < 0)
 		goto error;
 	p->pid = p->process.pid;
