@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -647,6 +648,8 @@ static void grace_over(uv_timer_t *t)
 		struct arun *a = link_entry(l, struct arun, all);
 		if (a->r.status == RUN_RUNNING && a->proc)
 			proc_terminate(a->proc, 5 * US_PER_S);
+		else if (a->r.status == RUN_RUNNING && a->orphan)
+			run_signal(e, a, SIGKILL);   /* no grace timer of its own */
 	}
 }
 

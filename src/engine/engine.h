@@ -65,6 +65,7 @@ struct arun {
 	uv_timer_t *timeout;     /* armed while running with a timeout */
 	struct outbuf out, err;
 	struct link watchers;    /* struct call.wlink: wait/follow */
+	uv_poll_t *orphan;       /* adopted after a crash: its pidfd watch */
 	int stop_signal;         /* signal we sent to end it (timeout, kill) */
 	int timed_out;
 	int cancelled;
@@ -154,6 +155,7 @@ int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
                 char *err, size_t errlen);
 int run_start(struct engine *e, struct arun *a);
 struct arun *run_adopt_row(struct engine *e, struct run *row);
+int run_adopt_orphan(struct engine *e, struct run *row);
 struct arun *run_find(struct engine *e, const char *jid);
 struct arun *run_find_id(struct engine *e, int64_t id);
 /* Forgets a waiting run whose row another worker claimed first. */

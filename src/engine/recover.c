@@ -6,9 +6,8 @@
  *             (same pid *and* same start time, so a reused pid is not
  *             mistaken for it) it is killed with its group (orphans=kill)
  *             and recorded done/fail with sig=LOST; with orphans=adopt it
- *             is left alone and recorded LOST too, since jobd cannot read
- *             its exit status or output any more (documented gap);
- *             a dead one is done/fail sig=LOST.
+ *             stays running, watched through a pidfd (runs.c), and is
+ *             recorded when it ends; a dead one is done/fail sig=LOST.
  * All in one transaction. */
 #include <errno.h>
 #include <signal.h>
@@ -24,26 +23,34 @@
 
 struct recover_ctx {
 	struct engine *e;
-	int requeued, lost, killed, waiting;
+	int requeued, lost, killed, waiting, adopted;
 	int rc;
 };
 
-static void settle_running(struct recover_ctx *rc, struct run *r)
+/* Returns 1 when the run was adopted (it stays running), else settles it. */
+static int settle_running(struct recover_ctx *rc, struct run *r)
 {
 	int64_t start;
 	if (r->pid <= 0)
 		procfile_read(rc->e, r->jid, &r->pid, &r->pid_start);
 	int alive = r->pid > 0 && proc_identity(r->pid, &start) == 0 &&
 	            start == r->pid_start;
-	if (alive && !rc->e->cfg.orphans_adopt) {
+	if (alive && rc->e->cfg.orphans_adopt) {
+		if (store_run_update(rc->e->store, r) == 0 &&
+		    run_adopt_orphan(rc->e, r) == 0) {
+			log_warn("run %s was running when jobd stopped: still alive "
+			         "(pid %d), adopted", r->jid, r->pid);
+			rc->adopted++;
+			return 1;
+		}
+	}
+	if (alive) {
 		kill(-r->pid, SIGKILL);
 		rc->killed++;
 	}
 	log_warn("run %s%s%s was running when jobd stopped: %s, recorded LOST",
 	         r->jid, r->job ? " job=" : "", r->job ? r->job : "",
-	         alive ? (rc->e->cfg.orphans_adopt ? "still alive, left running"
-	                                           : "killed its process group")
-	               : "process gone");
+	         alive ? "killed its process group" : "process gone");
 	r->status = runstate_next(r->status, EV_LOST);
 	r->result = RESULT_FAIL;
 	r->return_code = -1;
@@ -51,6 +58,7 @@ static void settle_running(struct recover_ctx *rc, struct run *r)
 	r->time_finished = now_us();
 	procfile_remove(rc->e, r->jid);
 	rc->lost++;
+	return 0;
 }
 
 static void recover_one(struct recover_ctx *rc, struct run *r)
@@ -63,7 +71,8 @@ static void recover_one(struct recover_ctx *rc, struct run *r)
 		rc->requeued++;
 		break;
 	case RUN_RUNNING:
-		settle_running(rc, r);
+		if (settle_running(rc, r))
+			return;
 		break;
 	case RUN_WAITING:
 		rc->waiting++;
@@ -122,10 +131,11 @@ int recover_runs(struct engine *e, char *err, size_t errlen)
 	for (size_t i = 0; i < rows.n; i++)
 		run_clear(&rows.v[i]);
 	free(rows.v);
-	if (rc.requeued || rc.lost || rc.waiting)
+	if (rc.requeued || rc.lost || rc.waiting || rc.adopted)
 		log_info("recovery: %d waiting, %d requeued, %d lost (%d "
-		         "orphan groups killed)", rc.waiting + rc.requeued,
-		         rc.requeued, rc.lost, rc.killed);
+		         "orphan groups killed), %d adopted",
+		         rc.waiting + rc.requeued, rc.requeued, rc.lost, rc.killed,
+		         rc.adopted);
 	return 0;
 error:
 	for (size_t i = 0; i < rows.n; i++)

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "core/jid.h"
 #include "core/runstate.h"
@@ -217,6 +219,13 @@ int run_start(struct engine *e, struct arun *a)
 	char err[512];
 	struct job *j = r->job ? engine_job_find(e, r->job) : NULL;
 
+	/* a row INSERTed by another program carries no command: it runs the
+	 * config's launcher, whose spec is kept with the run from now on */
+	if (!r->spec && !(r->spec = spec_from_launcher(&e->cfg, r, err,
+	                                                 sizeof err))) {
+		run_fail_start(e, a, err);
+		goto released;
+	}
 	if (spec_prepare(r->spec, r, e->is_root, &x, err, sizeof err) < 0) {
 		run_fail_start(e, a, err);
 		goto released;
@@ -303,7 +312,8 @@ static void arun_attach(struct engine *e, struct arun *a)
 {
 	struct job *j = a->r.job ? engine_job_find(e, a->r.job) : NULL;
 	link_insert_before(&e->runs, &a->all);
-	if (a->r.status == RUN_WAITING) {
+	/* accepted: claimed from the store by poll or run-manual */
+	if (a->r.status == RUN_WAITING || a->r.status == RUN_ACCEPTED) {
 		queue_push(e, a);
 		if (j)
 			j->queued++;
@@ -387,9 +397,19 @@ static void retry_maybe(struct engine *e, struct arun *a, const struct exec *x)
 	         r->attempt, x->retries, b->r.jid, (double)delay / US_PER_S);
 }
 
-/* Recovery hands over rows read from the store. */
+/* Recovery, poll and run-manual hand over rows read from the store. */
 struct arun *run_adopt_row(struct engine *e, struct run *row)
 {
+	/* Rows INSERTed by other programs have no jid until they are claimed
+	 * (the claim stores this one: store_run_claim keeps a jid a row
+	 * has), and the seed queue's time_created in unix seconds: jobd's
+	 * microseconds are >= 10^12 for any time after 2001-09-09. */
+	if (!row->jid[0])
+		jid_next(row->jid, now_us(), &e->last_jid);
+	if (row->time_created <= 0)
+		row->time_created = now_us();
+	else if (row->time_created < 1000000000000LL)
+		row->time_created *= US_PER_S;
 	struct target *t = queue_target(e, row->target);
 	if (!t)
 		t = queue_target_add(e, row->target, 1);
@@ -420,14 +440,98 @@ struct arun *run_find(struct engine *e, const char *jid)
 	return NULL;
 }
 
+struct arun *run_find_id(struct engine *e, int64_t id)
+{
+	for (struct link *l = e->runs.next; l != &e->runs; l = l->next) {
+		struct arun *a = link_entry(l, struct arun, all);
+		if (a->r.id == id)
+			return a;
+	}
+	return NULL;
+}
+
+void run_drop(struct engine *e, struct arun *a)
+{
+	if (!link_empty(&a->qlink))
+		queue_unlink(e, a);
+	calls_finished(a);       /* watchers get the run as it was */
+	arun_release(e, a);
+}
+
 int run_signal(struct engine *e, struct arun *a, int sig)
 {
 	(void)e;
-	if (a->r.status != RUN_RUNNING || !a->proc)
+	if (a->r.status != RUN_RUNNING || (!a->proc && !a->orphan))
 		return -ESRCH;
 	if (sig == SIGKILL || sig == SIGTERM)
 		a->stop_signal = sig;
+	if (a->orphan)
+		return kill(-a->r.pid, sig) < 0 ? -errno : 0;
 	return proc_signal(a->proc, sig);
+}
+
+/* ---- orphans (orphans = adopt) ----
+ * A run's process that outlived a crash of jobd is not jobd's child any
+ * more: jobd cannot reap it nor read the rest of its output.  It watches
+ * it through a pidfd, can signal its group, and records it when it ends:
+ * done, exit status unknown (result fail, sig LOST). */
+
+static void orphan_closed(uv_handle_t *h)
+{
+	uv_os_fd_t fd;
+	if (uv_fileno(h, &fd) == 0)
+		close(fd);
+	free(h);
+}
+
+static void on_orphan_exit(uv_poll_t *h, int status, int events)
+{
+	static const char note[] = "jobd restarted while this run was going: "
+	                           "its exit status is unknown\n";
+	struct arun *a = h->data;
+	struct engine *e = a->e;
+	struct target *t = a->target;
+	(void)status;
+	(void)events;
+	uv_poll_stop(h);
+	uv_close((uv_handle_t *)h, orphan_closed);
+	a->orphan = NULL;
+	set_status(a, EV_EXIT);
+	a->r.result = RESULT_FAIL;
+	a->r.return_code = -1;
+	snprintf(a->r.sig, sizeof a->r.sig, "LOST");
+	outbuf_add(&a->err, note, sizeof note - 1);
+	procfile_remove(e, a->r.jid);
+	t->running--;
+	e->n_running--;
+	run_finish(e, a);
+	arun_release(e, a);
+	queue_pump(e, t);
+}
+
+int run_adopt_orphan(struct engine *e, struct run *row)
+{
+	int fd = (int)syscall(SYS_pidfd_open, row->pid, 0);
+	if (fd < 0)
+		return -errno;
+	uv_poll_t *h = malloc(sizeof *h);
+	struct arun *a = h ? run_adopt_row(e, row) : NULL;
+	if (!a) {
+		free(h);
+		close(fd);
+		return -ENOMEM;
+	}
+	struct job *j = a->r.job ? engine_job_find(e, a->r.job) : NULL;
+	uv_poll_init(e->loop, h, fd);
+	h->data = a;
+	a->orphan = h;
+	uv_poll_start(h, UV_READABLE, on_orphan_exit);
+	a->target->running++;
+	e->n_running++;
+	if (j)
+		j->running++;
+	procfile_write(e, a);
+	return 0;
 }
 
 int run_cancel(struct engine *e, struct arun *a)

@@ -65,6 +65,84 @@ json_t *spec_from_job(const struct job *j, const char *action, char *err,
 	return s;
 }
 
+/* One launcher word with its placeholders replaced. */
+static char *launcher_word(const char *w, size_t n, const struct run *r)
+{
+	char id[32];
+	size_t cap = n + 1, len = 0;
+	char *out = malloc(cap);
+
+	snprintf(id, sizeof id, "%" PRId64, r->id);
+	for (size_t i = 0; out && i < n;) {
+		const char *val = NULL;
+		size_t skip = 1;
+		if (strncmp(w + i, "{id}", 4) == 0 && i + 4 <= n)
+			val = id, skip = 4;
+		else if (strncmp(w + i, "{jid}", 5) == 0 && i + 5 <= n)
+			val = r->jid, skip = 5;
+		else if (strncmp(w + i, "{target}", 8) == 0 && i + 8 <= n)
+			val = r->target ? r->target : "", skip = 8;
+		size_t vl = val ? strlen(val) : 1;
+		if (len + vl + 1 > cap) {
+			cap = (len + vl + 1) * 2;
+			char *p = realloc(out, cap);
+			if (!p) {
+				free(out);
+				return NULL;
+			}
+			out = p;
+		}
+		memcpy(out + len, val ? val : w + i, vl);
+		len += vl;
+		i += skip;
+	}
+	if (out)
+		out[len] = '\0';
+	return out;
+}
+
+char *spec_from_launcher(const struct config *cfg, const struct run *r,
+                         char *err, size_t errlen)
+{
+	const char *t = cfg->launcher;
+	char cwd[4096];
+
+	if (!t || !*t) {
+		snprintf(err, errlen, "run %" PRId64 " has no command and no "
+		         "launcher is configured", r->id);
+		return NULL;
+	}
+	json_t *s = json_object(), *argv = json_array();
+	/* split first, replace after: a value with spaces stays one word */
+	while (*t) {
+		size_t n = strcspn(t, " ");
+		if (n) {
+			char *w = launcher_word(t, n, r);
+			json_array_append_new(argv, json_string(w ? w : ""));
+			free(w);
+		}
+		t += n + strspn(t + n, " ");
+	}
+	json_object_set_new(s, "argv", argv);
+	/* the original's launcher.cwd defaults to the daemon's own directory */
+	if (cfg->launcher_cwd)
+		json_object_set_new(s, "cwd", json_string(cfg->launcher_cwd));
+	else if (getcwd(cwd, sizeof cwd))
+		json_object_set_new(s, "cwd", json_string(cwd));
+	if (cfg->n_launcher_env) {
+		json_t *env = json_object();
+		for (int i = 0; i < cfg->n_launcher_env; i++)
+			json_object_set_new(env, cfg->launcher_env[i].name,
+			                    json_string(cfg->launcher_env[i].value));
+		json_object_set_new(s, "env", env);
+	}
+	char *text = json_dumps(s, JSON_COMPACT);
+	json_decref(s);
+	if (!text)
+		snprintf(err, errlen, "out of memory");
+	return text;
+}
+
 /* The command as one display string. */
 char *spec_display(json_t *spec)
 {
@@ -170,6 +248,20 @@ static int env_build(json_t *spec, const struct run *r, const char *home,
 	return 0;
 }
 
+/* The daemon's own entry, looked up once: most runs run as the daemon's
+ * user, and an NSS lookup per run (reading /etc/passwd) is not free. */
+static struct passwd *self_passwd(void)
+{
+	static struct passwd self;
+	static char buf[2048];
+	static int known;
+	struct passwd *pw = NULL;
+	if (!known && getpwuid_r(geteuid(), &self, buf, sizeof buf, &pw) == 0 &&
+	    pw)
+		known = 1;
+	return known ? &self : getpwuid(geteuid());
+}
+
 /* Who the run runs as.  Another user only when jobd is root. */
 static int ids_resolve(json_t *spec, int is_root, struct exec *x,
                        const char **home, char *err, size_t errlen)
@@ -177,7 +269,7 @@ static int ids_resolve(json_t *spec, int is_root, struct exec *x,
 	const char *user = json_string_value(json_object_get(spec, "user"));
 	const char *group = json_string_value(json_object_get(spec, "group"));
 	uid_t me = geteuid();
-	struct passwd *pw = user ? getpwnam(user) : getpwuid(me);
+	struct passwd *pw = user ? getpwnam(user) : self_passwd();
 
 	if (!pw) {
 		snprintf(err, errlen, "unknown user '%s'", user ? user : "?");

@@ -215,18 +215,29 @@ mine=0; for j in "${all_jids[@]}"; do grep -qx "$j" <<<"$list" && mine=$((mine +
 expect_eq "runs shows each submitted jid" "$mine" 21
 jobd_stop
 
-# ---- kill -9 (c): orphans = adopt leaves the process alive -----------------
+# ---- kill -9 (c): orphans = adopt keeps watching the live process ---------
 jobd_start "orphans = adopt"
 jid=$(jobctl submit -- sleep "400.$TOK")
 retry_until 5 is_running "$jid"
 spid=$(sleepers "400.$TOK")
 jobd_kill9
 JOBD_KEEP_CONFIG=1 jobd_start
-expect_eq "adopt: the run is recorded LOST" \
-	"$(field "$jid" status)/$(field "$jid" sig)" done/LOST
+expect_eq "adopt: the run is still running after the restart" \
+	"$(field "$jid" status)" running
 sleep 0.3
 [ -n "$spid" ] && kill -0 "$spid" 2>/dev/null && pass "adopt: the process is not killed" ||
 	fail "adopt: the process is not killed" "pid '$spid' is gone"
+expect_match "adopt: active lists it" "$(jobctl active)" "$jid"
+[ -f "$T/state/proc/$jid" ] && pass "adopt: its proc file is there" ||
+	fail "adopt: its proc file is there"
+ok "adopt: kill reaches its process group" jobctl kill "$jid"
+retry_until 5 is_done "$jid"
+expect_eq "adopt: it ends recorded LOST (exit status unknown)" \
+	"$(field "$jid" status)/$(field "$jid" sig)" done/LOST
+retry_until 5 sh -c "! kill -0 $spid 2>/dev/null" && pass "adopt: the process is gone" ||
+	fail "adopt: the process is gone" "pid $spid"
+[ ! -f "$T/state/proc/$jid" ] && pass "adopt: its proc file is removed" ||
+	fail "adopt: its proc file is removed"
 [ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
 jobd_stop
 
