@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "engine/config.h"
 #include "engine/jobs.h"
 #include "jobd.h"
 
@@ -25,6 +26,12 @@ struct exec {
  * action does not exist. */
 json_t *spec_from_job(const struct job *j, const char *action, char *err,
                       size_t errlen);
+/* The spec of a run whose row has none (INSERTed by another program): the
+ * config's launcher template split on spaces, each word with {id}, {jid}
+ * and {target} replaced, with launcher.cwd and launcher.env.NAME.  Returns
+ * the JSON text (malloc'd), or NULL with err when no launcher is set. */
+char *spec_from_launcher(const struct config *cfg, const struct run *r,
+                         char *err, size_t errlen);
 /* The command as one string, for lists and proc files. */
 char *spec_display(json_t *spec);
 /* Turns a stored spec into argv/env/ids for run r.  -EPERM when it asks for
