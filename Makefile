@@ -7,7 +7,7 @@ BUILD    := build-san
 MESONOPT += -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 endif
 
-.PHONY: all deps build run test unit it bench clean
+.PHONY: all deps build run test unit it bench fuzz clean
 all: build
 
 deps:
@@ -25,6 +25,11 @@ test: build
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# libFuzzer targets of fuzz/ (clang), FUZZ_SECONDS each
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 clean:
 	rm -rf build build-san var

@@ -8,6 +8,21 @@ BUILD=${1:-build}; shift || true
 export JOBD_BUILD=$PWD/$BUILD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+# A throw-away MariaDB for the MySQL store's tests: always in CI (installed
+# if missing), locally when mariadbd is installed; its URL in
+# JOBD_TEST_MYSQL, stopped on exit.  Without it those tests skip.
+if [ -z "${JOBD_TEST_MYSQL:-}" ] && { [ -n "${CI:-}" ] || [ -x /usr/sbin/mariadbd ]; }; then
+	export JOBD_MARIADB_STATE=/tmp/jobd-mariadb.test.$$
+	if JOBD_TEST_MYSQL=$(scripts/mariadb.sh start 2>"$JOBD_MARIADB_STATE.log"); then
+		export JOBD_TEST_MYSQL
+		trap 'scripts/mariadb.sh stop' EXIT
+	else
+		unset JOBD_TEST_MYSQL
+		echo "MariaDB did not start (MySQL store tests skip):"; tail -5 "$JOBD_MARIADB_STATE.log"
+	fi
+	rm -f "$JOBD_MARIADB_STATE.log"
+fi
 passed=0; failed=0; failures=()
 
 count() {   # count NAME PASSED FAILED
@@ -45,6 +60,23 @@ for t in "${its[@]}"; do
 	count "$(basename "$t")" "$p" "$f"
 	rm -f "$log"
 done
+
+# fuzzing (scripts/fuzz.sh), normal build only: the targets bring their own
+# ASan + UBSan
+if [ $# -eq 0 ] && [ "$(basename "$BUILD")" != build-san ] && command -v clang >/dev/null; then
+	echo "== fuzzing"
+	fz=(FUZZ_SECONDS=10)
+	[ "${CI:-}" != true ] || fz=(FUZZ_SECONDS=20 FUZZ_SECONDS_SCHEDULE=60)
+	log=$(mktemp)
+	env "${fz[@]}" scripts/fuzz.sh >"$log" 2>&1; rc=$?
+	line=$(grep -E '^RESULT [0-9]+ [0-9]+$' "$log" | tail -1)
+	p=$(cut -d' ' -f2 <<<"${line:-RESULT 0 1}"); f=$(cut -d' ' -f3 <<<"${line:-RESULT 0 1}")
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	printf '%-28s %3d passed, %d failed\n' fuzz "$p" "$f"
+	[ "$f" -eq 0 ] || grep -v '^RESULT' "$log" | head -40
+	count fuzz "$p" "$f"
+	rm -f "$log"
+fi
 
 [ ${#failures[@]} -eq 0 ] || echo "failing: ${failures[*]}"
 echo "$passed passed, $failed failed"

@@ -252,7 +252,7 @@ static int ctl_recv(struct ctl *c, json_t **msg)
 			return EXIT_FAILED;
 		}
 	}
-	*msg = json_loadb(m, len, 0, &e);
+	*msg = json_loadb(m, len, JSON_ALLOW_NUL, &e);
 	if (*msg)
 		return 0;
 	fprintf(stderr, "jobctl: bad message from jobd: %s\n", e.text);

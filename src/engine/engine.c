@@ -587,6 +587,10 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	sched_start(e, 1);
 	uv_timer_start(&e->sweep_timer, sweep_tick, 1000, 0);
 	queue_pump_all(e);
+	/* one poll at start-up: rows other programs INSERTed while jobd was
+	 * down (recovery leaves rows without a jid to a claim) */
+	for (int i = 0; i < e->n_targets; i++)
+		queue_poll(e, e->targets[i]);
 	return 0;
 }
 

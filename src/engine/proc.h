@@ -39,14 +39,17 @@ int proc_start(uv_loop_t *loop, const struct proc_spec *spec,
                char *err, size_t errlen);
 int proc_pid(const struct proc *p);
 int64_t proc_start_time(const struct proc *p);   /* /proc starttime ticks */
-int proc_exited(const struct proc *p);
+int proc_exited(const struct proc *p);   /* 1 once reaped (pipes may still be open) */
 /* Sends sig to the whole process group; -ESRCH when it is gone. */
 int proc_signal(struct proc *p, int sig);
 /* SIGTERM to the group now, SIGKILL to the group after grace_us unless
  * the group is gone (checked with kill(-pgid, 0)).  Also applies after the
  * leader exited: grandchildren in the group are killed too. */
 void proc_terminate(struct proc *p, int64_t grace_us);
-/* Frees after on_exit (closes handles asynchronously). */
+/* Frees after on_exit: closes the handles (also a pending grace timer);
+ * the memory goes with the last close callback, so the loop must run once
+ * more.  Safe to call from inside on_exit.  Freeing before on_exit stops
+ * libuv from reaping the child (it stays a zombie): don't. */
 void proc_free(struct proc *p);
 
 /* Identity of any pid: the starttime field (22) of /proc/<pid>/stat.

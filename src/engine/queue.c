@@ -1,11 +1,19 @@
 /* queue.c — targets: named FIFO queues (by priority, then id) with a number
  * of slots.  A paused target starts nothing new; running runs go on.  Runs
  * with a not-before time (--at, retry backoff) wait in the queue and a
- * single timer wakes the queue for the earliest of them. */
+ * single timer wakes the queue for the earliest of them.
+ *
+ * A waiting run is claimed in the store (waiting -> accepted, guarded by
+ * its status) before it starts, so that two jobds sharing a table, or a
+ * jobd and a program that edits the table, never both run one row.  Rows
+ * that other programs INSERT are found by queue_poll, which claims them
+ * and queues them already accepted. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jid.h"
 #include "core/runstate.h"
 #include "core/timefmt.h"
 #include "engine/engine.h"
@@ -117,6 +125,29 @@ static int startable(struct engine *e, struct arun *a, int64_t now)
 	return 1;
 }
 
+/* Makes a waiting run ours in the store.  0: accepted, start it; 1: gone
+ * to someone else (dropped from memory); < 0: store error, retry later. */
+static int claim(struct engine *e, struct arun *a)
+{
+	if (a->r.status == RUN_ACCEPTED)      /* claimed by poll / run-manual */
+		return 0;
+	engine_write(e);
+	int rc = store_run_claim(e->store, a->r.id, RUN_WAITING, e->cfg.name,
+	                         a->r.jid);
+	if (rc == 0) {
+		a->r.status = runstate_next(a->r.status, EV_CLAIM);
+		return 0;
+	}
+	if (rc == -EBUSY || rc == -ENOENT) {
+		log_info("run %s: %s; not starting it", a->r.jid,
+		         store_error(e->store));
+		run_drop(e, a);
+		return 1;
+	}
+	log_error("run %s: cannot claim: %s", a->r.jid, store_error(e->store));
+	return rc;
+}
+
 void queue_pump(struct engine *e, struct target *t)
 {
 	int64_t now = now_us();
@@ -128,10 +159,118 @@ void queue_pump(struct engine *e, struct target *t)
 		l = l->next;
 		if (!startable(e, a, now))
 			continue;
+		int rc = claim(e, a);
+		if (rc < 0)
+			break;
+		if (rc > 0)
+			continue;
 		queue_unlink(e, a);
-		a->r.status = runstate_next(a->r.status, EV_CLAIM);
 		run_start(e, a);
 	}
+	/* the original polls again for a target whose last poll was cut at
+	 * the fetch limit, once its queue has room */
+	if (t->poll_more && !t->polling && !t->paused && !e->shutting_down &&
+	    t->waiting < t->concurrency)
+		queue_poll(e, t);
+}
+
+/* ---- poll: rows other programs INSERTed ---- */
+
+static int id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+struct poll_ctx {
+	int64_t *held;           /* ids of this target's runs in memory, sorted */
+	size_t n_held;
+	struct run *rows;
+	int n, max;
+};
+
+static int poll_collect(void *ctx, struct run *r)
+{
+	struct poll_ctx *p = ctx;
+	if (p->n_held && bsearch(&r->id, p->held, p->n_held, sizeof *p->held,
+	                         id_cmp))
+		return 0;
+	p->rows[p->n++] = *r;
+	memset(r, 0, sizeof *r);
+	return p->n == p->max;
+}
+
+int queue_poll(struct engine *e, struct target *t)
+{
+	int limit = e->cfg.mysql_fetch_limit > 0 ? e->cfg.mysql_fetch_limit
+	                                         : INT_MAX / 2;
+	struct poll_ctx p = {.max = limit};
+	int claimed = 0;
+
+	t->poll_more = 0;
+	/* a paused target leaves its rows to other workers; continue polls */
+	if (t->paused || e->shutting_down || t->polling)
+		return 0;
+	/* runs in memory are waiting in the store too: list past them */
+	p.held = malloc(((size_t)t->waiting + 1) * sizeof *p.held);
+	p.rows = calloc(limit < 1024 ? (size_t)limit : 1024, sizeof *p.rows);
+	if (!p.held || !p.rows)
+		goto out;
+	if (limit > 1024)
+		p.max = limit = 1024;
+	for (struct link *l = t->queue.next; l != &t->queue; l = l->next) {
+		struct arun *a = link_entry(l, struct arun, qlink);
+		if (a->r.status == RUN_WAITING && p.n_held < (size_t)t->waiting)
+			p.held[p.n_held++] = a->r.id;
+	}
+	qsort(p.held, p.n_held, sizeof *p.held, id_cmp);
+	struct run_query q = {.target = t->name, .status = RUN_WAITING,
+	                      .limit = limit + (int)p.n_held};
+	/* collected first, claimed after: no writes while the list reads */
+	if (store_run_list(e->store, &q, poll_collect, &p) < 0) {
+		log_error("poll %s: cannot list waiting runs: %s", t->name,
+		          store_error(e->store));
+		goto out;
+	}
+	t->polling = 1;
+	for (int i = 0; i < p.n; i++) {
+		struct run *r = &p.rows[i];
+		char jid[JID_LEN + 1];
+		if (r->jid[0])
+			memcpy(jid, r->jid, sizeof jid);
+		else
+			jid_next(jid, now_us(), &e->last_jid);
+		engine_write(e);
+		int rc = store_run_claim(e->store, r->id, RUN_WAITING,
+		                         e->cfg.name, jid);
+		if (rc < 0) {        /* -EBUSY: another worker was first */
+			if (rc != -EBUSY && rc != -ENOENT)
+				log_error("poll %s: cannot claim run id %lld: %s",
+				          t->name, (long long)r->id,
+				          store_error(e->store));
+			continue;
+		}
+		memcpy(r->jid, jid, sizeof jid);
+		r->status = RUN_ACCEPTED;
+		free(r->worker);
+		r->worker = e->cfg.name ? strdup(e->cfg.name) : NULL;
+		if (run_adopt_row(e, r))
+			claimed++;
+	}
+	/* more rows may wait behind a full batch; a batch that claimed none
+	 * (store errors) is not repeated at once */
+	t->poll_more = p.n == limit && claimed > 0;
+	t->polling = 0;
+	if (claimed)
+		log_info("poll %s: claimed %d waiting run%s", t->name, claimed,
+		         claimed == 1 ? "" : "s");
+out:
+	for (int i = 0; i < p.n; i++)
+		run_clear(&p.rows[i]);
+	free(p.rows);
+	free(p.held);
+	queue_pump(e, t);
+	return claimed;
 }
 
 void queue_pump_all(struct engine *e)

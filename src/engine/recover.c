@@ -65,6 +65,11 @@ static void recover_one(struct recover_ctx *rc, struct run *r)
 {
 	struct engine *e = rc->e;
 
+	/* Workers may share one table: settle only this worker's rows.  Rows
+	 * other programs INSERTed (no jid) wait for a claim by poll. */
+	if (!r->jid[0] || (r->worker && e->cfg.name &&
+	                   strcmp(r->worker, e->cfg.name) != 0))
+		return;
 	switch (r->status) {
 	case RUN_ACCEPTED:
 		r->status = runstate_next(r->status, EV_REQUEUE);

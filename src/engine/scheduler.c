@@ -195,7 +195,9 @@ static void fire(struct engine *e, struct job *j, int64_t when, int trigger)
 		return;
 	}
 	log_debug("job %s fired: run %s", j->name, a->r.jid);
-	queue_pump(e, a->target);
+	/* the caller pumps the queues once every due job has its run: a
+	 * start commits and spawns, and the jobs due at the same second
+	 * should not wait for each other's starts to be enqueued */
 }
 
 static void tick(uv_timer_t *t)
@@ -212,7 +214,7 @@ static void tick(uv_timer_t *t)
 		heap_pop(&e->fires);
 		j->fire.slot = SIZE_MAX;
 		if (!catchup)
-			lateness_add(e, now - when);
+			lateness_add(e, now_us() - when);
 		/* a catch-up run happens now: it is the last run that an
 		 * interval counts from (anacron), not the missed time */
 		fire(e, j, catchup ? now : when,
@@ -226,6 +228,7 @@ static void tick(uv_timer_t *t)
 			heap_push(&e->fires, &j->fire);
 		}
 	}
+	queue_pump_all(e);
 	rearm(e);
 }
 
@@ -239,6 +242,7 @@ void sched_start(struct engine *e, int at_boot)
 		    sched_kind(j->sched) == SCHED_REBOOT)
 			fire(e, j, now, TRIG_SCHEDULE);
 	}
+	queue_pump_all(e);
 	rearm(e);
 }
 

@@ -6,6 +6,7 @@
 #include "faces/ops.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include "core/timefmt.h"
 #include "engine/log.h"
 #include "engine/proc.h"
+#include "faces/ops_queue.h"
 
 typedef void (*op_fn)(struct call *c, json_t *data);
 
@@ -41,10 +43,14 @@ void call_fail(struct call *c, int err, const char *fmt, ...)
 
 void call_abandon(struct call *c)
 {
+	void (*cancel)(struct call *) = c->cancel;
 	if (c->pending) {
 		link_remove(&c->wlink);
 		c->pending = 0;
 	}
+	c->cancel = NULL;
+	if (cancel)
+		cancel(c);
 }
 
 static json_t *text_json(const char *buf, size_t n)
@@ -834,7 +840,11 @@ static void op_status(struct call *c, json_t *data)
 	double p50, p99;
 	(void)data;
 	sched_lateness(e, &p50, &p99);
-	call_reply(c, json_pack(
+	/* memoryUsage: the original's field (Node's process.memoryUsage()),
+	 * its heap read as malloc's */
+	struct mallinfo2 mi = mallinfo2();
+	json_int_t rss = (json_int_t)rss_bytes();
+	json_t *o = json_pack(
 		"{s:s, s:i, s:I, s:o, s:s, s:s, s:s?, s:o, s:{s:i, s:i, s:i},"
 		" s:{s:I}, s:{s:f, s:f}}",
 		"version", JOBD_VERSION, "pid", (int)getpid(),
@@ -845,8 +855,13 @@ static void op_status(struct call *c, json_t *data)
 		"targets", targets_json(e, 0),
 		"counts", "jobs", e->n_jobs, "running", e->n_running,
 		"waiting", e->n_waiting,
-		"memory", "rss", (json_int_t)rss_bytes(),
-		"schedule", "lateness_p50_ms", p50, "lateness_p99_ms", p99));
+		"memory", "rss", rss,
+		"schedule", "lateness_p50_ms", p50, "lateness_p99_ms", p99);
+	json_object_set_new(o, "memoryUsage", json_pack("{s:I, s:I, s:I}",
+	                    "rss", rss,
+	                    "heapTotal", (json_int_t)(mi.arena + mi.hblkhd),
+	                    "heapUsed", (json_int_t)(mi.uordblks + mi.hblkhd)));
+	call_reply(c, o);
 }
 
 static void op_next(struct call *c, json_t *data)
@@ -985,11 +1000,14 @@ static void t_pause(struct engine *e, struct target *t)
 	store_target_put(e->store, t->name, t->concurrency, 1);
 }
 
+/* Continue also polls: a paused target's poll left its rows in the store
+ * (for other workers), so they are claimed now. */
 static void t_continue(struct engine *e, struct target *t)
 {
 	t->paused = 0;
 	store_target_put(e->store, t->name, t->concurrency, 0);
 	queue_pump(e, t);
+	queue_poll(e, t);
 }
 
 static void op_pause(struct call *c, json_t *data)
@@ -1006,9 +1024,33 @@ static void op_continue(struct call *c, json_t *data)
 	each_target(c, data, t_continue);
 }
 
+/* Replies "ok" at once, as the original does, then claims the waiting rows
+ * of the targets (see queue_poll). */
 static void op_poll(struct call *c, json_t *data)
 {
-	each_target(c, data, queue_pump);
+	struct engine *e = c->e;
+	json_t *ts = json_object_get(data, "targets");
+	size_t i, n = ts ? json_array_size(ts) : (size_t)e->n_targets;
+	json_t *v;
+
+	if (ts && !json_is_array(ts))
+		return call_fail(c, -EINVAL, "targets must be array");
+	json_array_foreach(ts, i, v)
+		if (!json_is_string(v) || !queue_target(e, json_string_value(v)))
+			return call_fail(c, -ENOENT, "invalid target '%s'",
+			                 json_is_string(v) ? json_string_value(v) : "");
+	char **names = calloc(n + 1, sizeof *names);
+	for (i = 0; names && i < n; i++)
+		names[i] = strdup(ts ? json_string_value(json_array_get(ts, i))
+		                     : e->targets[i]->name);
+	call_reply(c, NULL);         /* c is gone from here on */
+	for (i = 0; names && i < n; i++) {
+		struct target *t = names[i] ? queue_target(e, names[i]) : NULL;
+		if (t)
+			queue_poll(e, t);
+		free(names[i]);
+	}
+	free(names);
 }
 
 /* ---- the table ---- */
@@ -1034,7 +1076,9 @@ static const struct op {
 	{"reload", op_reload},
 	{"remove-target", op_remove_target},
 	{"run", op_run},
+	{"run-manual", op_run_manual},
 	{"runs", op_runs},
+	{"send-signal", op_send_signal},
 	{"set-target-concurrency", op_set_concurrency},
 	{"show", op_show},
 	{"signal", op_signal},

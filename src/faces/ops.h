@@ -31,6 +31,11 @@ struct call {
 	int follow;              /* send output events while watching */
 	int pending;             /* linked somewhere, reply later */
 	void (*on_done)(struct call *c);   /* face: the call has replied */
+	/* An op that keeps state of its own for the call (run-manual's
+	 * sub-calls) frees it here when the call is abandoned; it clears the
+	 * hook before replying. */
+	void (*cancel)(struct call *c);
+	void *op_state;          /* the op's own state, for cancel */
 };
 
 int ops_dispatch(struct call *c, const char *type, json_t *data);

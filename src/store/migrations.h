@@ -62,6 +62,56 @@ static const char *const store_migrations[] = {
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT"
 	");",
+
+	/* 2: jid may be NULL, so that other programs can INSERT rows the seed
+	 * queue's way (target, status, time_created and their own columns)
+	 * without inventing a jid; jobd gives the row one when it claims it
+	 * (run_claim).  SQLite cannot drop a NOT NULL constraint in place:
+	 * the table is rebuilt with the same columns in the same order.
+	 * "SELECT *" makes the copy fail (and the whole migration roll back)
+	 * rather than drop columns that an application added to version 1.
+	 * The AUTOINCREMENT high-water mark is carried over so that ids of
+	 * swept runs are never reused. */
+	"CREATE TABLE runs_new ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  target TEXT NOT NULL,"
+	"  time_created INTEGER,"
+	"  time_started INTEGER,"
+	"  time_finished INTEGER,"
+	"  status TEXT NOT NULL CHECK (status IN ('waiting','manual',"
+	"    'accepted','running','done','ignored')),"
+	"  result TEXT CHECK (result IN ('ok','fail')),"
+	"  return_code INTEGER,"
+	"  sig TEXT,"
+	"  stdout BLOB,"
+	"  stderr BLOB,"
+	"  jid TEXT UNIQUE,"
+	"  job TEXT,"
+	"  action TEXT,"
+	"  \"trigger\" TEXT,"
+	"  attempt INTEGER,"
+	"  parent TEXT,"
+	"  priority INTEGER,"
+	"  time_not_before INTEGER,"
+	"  spec TEXT,"
+	"  user TEXT,"
+	"  uid INTEGER,"
+	"  pid INTEGER,"
+	"  pid_start INTEGER,"
+	"  worker TEXT,"
+	"  stdout_truncated INTEGER,"
+	"  stderr_truncated INTEGER"
+	");"
+	"INSERT INTO runs_new SELECT * FROM runs;"
+	"DELETE FROM sqlite_sequence WHERE name = 'runs_new';"
+	"INSERT INTO sqlite_sequence (name, seq) "
+	"  SELECT 'runs_new', seq FROM sqlite_sequence WHERE name = 'runs';"
+	"DROP TABLE runs;"
+	"ALTER TABLE runs_new RENAME TO runs;"
+	"CREATE INDEX runs_status_target ON runs (status, target, priority DESC, id);"
+	"CREATE INDEX runs_job ON runs (job, id);"
+	"CREATE INDEX runs_time_finished ON runs (time_finished);"
+	"CREATE INDEX runs_uid ON runs (uid);",
 };
 
 #define STORE_SCHEMA_VERSION \

@@ -30,7 +30,7 @@ enum stmt_id {
 	ST_JOB_PUT, ST_JOB_DEL, ST_JOB_EACH,
 	ST_RUN_INSERT, ST_RUN_UPDATE,
 	ST_RUN_GET_JID, ST_RUN_GET_JID_OUT, ST_RUN_GET_ID, ST_RUN_GET_ID_OUT,
-	ST_RUN_MAX_JID, ST_RUN_SWEEP,
+	ST_RUN_MAX_JID, ST_RUN_SWEEP, ST_RUN_CLAIM, ST_RUN_STATUS,
 	ST_TARGET_PUT, ST_TARGET_DEL, ST_TARGET_EACH,
 	ST_KV_GET, ST_KV_PUT,
 	ST_COUNT
@@ -83,6 +83,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RUN_GET_ID] = "SELECT " RUN_COLS_NOOUT " FROM runs WHERE id = ?1",
 	[ST_RUN_GET_ID_OUT] = "SELECT " RUN_COLS_OUT " FROM runs WHERE id = ?1",
 	[ST_RUN_MAX_JID] = "SELECT max(jid) FROM runs",
+	/* A claim is one guarded UPDATE: of two claimers only one sees its
+	 * row change.  An empty jid counts as none. */
+	[ST_RUN_CLAIM] =
+		"UPDATE runs SET status = 'accepted', worker = ?2, "
+		"jid = COALESCE(NULLIF(jid, ''), ?3) WHERE id = ?1 AND status = ?4",
+	[ST_RUN_STATUS] = "SELECT status FROM runs WHERE id = ?1",
 	[ST_RUN_SWEEP] =
 		"DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE status IN "
 		"('done', 'ignored') AND time_finished < ?1 LIMIT ?2)",
@@ -911,6 +917,49 @@ static int sq_run_max_jid(struct store *base, char out[JID_LEN + 1])
 	return ret;
 }
 
+static int sq_run_claim(struct store *base, int64_t id, int from_status,
+                        const char *worker, const char *jid)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[ST_RUN_CLAIM];
+	const char *from = run_status_name(from_status);
+	int rc = SQLITE_OK;
+	int ret;
+
+	if (!from || !jid || !*jid)
+		return sq_failf(s, -EINVAL, "run_claim: a status and a jid are required");
+	b_int(st, 1, id, &rc);
+	b_text(st, 2, worker, &rc);
+	b_text(st, 3, jid, &rc);
+	b_text(st, 4, from, &rc);
+	if (rc != SQLITE_OK) {
+		stmt_done(st);
+		return sq_fail(s, rc);
+	}
+	ret = step_done(s, st);
+	if (ret < 0 || sqlite3_changes(s->db) > 0)
+		return ret;
+	/* Nothing changed: tell "gone" from "someone else has it". */
+	st = s->st[ST_RUN_STATUS];
+	b_int(st, 1, id, &rc);
+	if (rc != SQLITE_OK) {
+		stmt_done(st);
+		return sq_fail(s, rc);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *now = sqlite3_column_text(st, 0);
+		ret = sq_failf(s, -EBUSY, "run id %lld: status = %s != %s",
+		               (long long)id, now ? (const char *)now : "NULL", from);
+	} else if (rc == SQLITE_DONE) {
+		ret = sq_failf(s, -ENOENT, "run id %lld not found", (long long)id);
+	} else {
+		ret = sq_fail(s, rc);
+	}
+	stmt_done(st);
+	return ret;
+}
+
 static int sq_run_sweep(struct store *base, int64_t before, int batch)
 {
 	struct sq *s = sq_of(base);
@@ -1033,6 +1082,7 @@ static const struct store_vt sq_vt = {
 	.run_get_id = sq_run_get_id,
 	.run_list = sq_run_list,
 	.run_max_jid = sq_run_max_jid,
+	.run_claim = sq_run_claim,
 	.run_sweep = sq_run_sweep,
 	.target_put = sq_target_put,
 	.target_del = sq_target_del,

@@ -2,7 +2,8 @@
  *
  *   sqlite:PATH[?sync=normal|full]   the embedded SQLite store
  *   PATH                             the same, a bare path
- *   mysql://user:pass@host:port/db   MariaDB/MySQL (not built yet)
+ *   mysql://user:pass@host:port/db[?table=T&socket=PATH]
+ *   mariadb://...                    MariaDB/MySQL (mysql.c)
  *
  * Anything else that looks like "scheme://" is refused rather than being
  * taken for a file name, so a typo does not silently create a database.
@@ -40,14 +41,12 @@ int store_open(const char *uri, struct store **out, char *err, size_t errlen)
 	}
 	if (strncmp(uri, SQLITE_PREFIX, strlen(SQLITE_PREFIX)) == 0)
 		return store_sqlite_open(uri + strlen(SQLITE_PREFIX), out, err, errlen);
-	if (strncmp(uri, "mysql:", 6) == 0) {
-		snprintf(err, errlen, "mysql store not built yet");
-		return -ENOTSUP;
-	}
+	if (strncmp(uri, "mysql:", 6) == 0 || strncmp(uri, "mariadb:", 8) == 0)
+		return store_mysql_open(uri, out, err, errlen);
 	n = scheme_len(uri);
 	if (n > 0) {
 		snprintf(err, errlen,
-		         "store '%s' has unknown scheme '%.*s' (known: sqlite, mysql)",
+		         "store '%s' has unknown scheme '%.*s' (known: sqlite, mysql, mariadb)",
 		         uri, (int)n, uri);
 		return -EINVAL;
 	}

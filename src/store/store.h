@@ -97,6 +97,9 @@ struct store {
 int store_open(const char *uri, struct store **out, char *err, size_t errlen);
 int store_sqlite_open(const char *path, struct store **out, char *err,
                       size_t errlen);
+/* "mysql://user:pass@host:port/db?table=jobs[&socket=PATH]" */
+int store_mysql_open(const char *uri, struct store **out, char *err,
+                     size_t errlen);
 
 static inline void store_close(struct store *s) { if (s) s->vt->close(s); }
 static inline const char *store_error(struct store *s) { return s->vt->error(s); }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "store/migrations.h"
 #include "store/store.h"
 
 struct fx {
@@ -219,7 +220,7 @@ static void test_open_fresh(void **state)
 	raw_text(f->path, "PRAGMA journal_mode", buf, sizeof(buf));
 	assert_string_equal(buf, "wal");
 	raw_text(f->path, "PRAGMA user_version", buf, sizeof(buf));
-	assert_string_equal(buf, "1");
+	assert_string_equal(buf, "2");
 	raw_text(f->path, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
 	         "sqlite_master WHERE type IN ('table','index') AND name NOT LIKE "
 	         "'sqlite_%' ORDER BY name)", buf, sizeof(buf));
@@ -257,9 +258,11 @@ static void test_open_uris(void **state)
 	assert_null(s);
 	assert_non_null(strstr(f->err, "'sync=bogus'"));
 
-	assert_int_equal(store_open("mysql://u:p@localhost:3306/jobs?table=jobs",
-	                            &s, f->err, sizeof(f->err)), -ENOTSUP);
-	assert_string_equal(f->err, "mysql store not built yet");
+	/* mysql URIs go to mysql.c, which checks them before connecting */
+	assert_int_equal(store_open("mysql://u:p@localhost:3306/jobs?table=a;b",
+	                            &s, f->err, sizeof(f->err)), -EINVAL);
+	assert_null(s);
+	assert_non_null(strstr(f->err, "is invalid"));
 	assert_int_equal(store_open("postgres://x/y", &s, f->err, sizeof(f->err)),
 	                 -EINVAL);
 	assert_non_null(strstr(f->err, "'postgres'"));
@@ -314,7 +317,7 @@ static void test_newer_schema_refused(void **state)
 	assert_int_equal(store_open(path, &s, f->err, sizeof(f->err)), -EPROTO);
 	assert_null(s);
 	assert_string_equal(f->err,
-	                    "store schema version 999 is newer than this jobd (1)");
+	                    "store schema version 999 is newer than this jobd (2)");
 }
 
 static void test_reopen_keeps_data(void **state)
@@ -332,7 +335,7 @@ static void test_reopen_keeps_data(void **state)
 	reopen(f);
 	reopen(f);
 	raw_text(f->path, "PRAGMA user_version", buf, sizeof(buf));
-	assert_string_equal(buf, "1");
+	assert_string_equal(buf, "2");
 	raw_text(f->path, "SELECT count(*) FROM sqlite_master WHERE name='marker'",
 	         buf, sizeof(buf));
 	assert_string_equal(buf, "1");
@@ -920,6 +923,198 @@ static void test_kill9_durability(void **state)
 	assert_true(atoi(buf) == last || atoi(buf) == last + 1);
 }
 
+/* ---- claims and rows inserted by other programs ------------------------ */
+
+/* A row the seed queue's way: no jid, time_created in seconds, the
+ * application's own column. */
+static int64_t insert_foreign(const char *path, const char *status)
+{
+	char sql[300], buf[32];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO runs (target, status, "
+	         "time_created, app_data) VALUES ('t', '%s', 1700000000, 'mine')",
+	         status);
+	raw_exec(path, sql);
+	raw_text(path, "SELECT max(id) FROM runs", buf, sizeof(buf));
+	return atoll(buf);
+}
+
+static void test_run_claim(void **state)
+{
+	struct fx *f = *state;
+	struct store *other;
+	struct run r;
+	char buf[200];
+	int64_t w1, w2, m1;
+
+	raw_exec(f->path, "ALTER TABLE runs ADD COLUMN app_data TEXT");
+	w1 = insert_foreign(f->path, "waiting");
+	w2 = insert_foreign(f->path, "waiting");   /* two NULL jids may coexist */
+	m1 = insert_foreign(f->path, "manual");
+
+	/* a row without a jid reads with jid "" */
+	assert_int_equal(store_run_get_id(f->s, w1, 0, &r), 0);
+	assert_string_equal(r.jid, "");
+	assert_int_equal(r.status, RUN_WAITING);
+	assert_int_equal(r.time_created, 1700000000);   /* as stored */
+	assert_int_equal(r.trigger, TRIG_API);
+	assert_null(r.spec);
+	run_clear(&r);
+
+	/* the wrong from-status is refused and changes nothing */
+	assert_int_equal(store_run_claim(f->s, w1, RUN_MANUAL, "w", "20240101000000000001"),
+	                 -EBUSY);
+	assert_non_null(strstr(store_error(f->s), "waiting != manual"));
+	assert_int_equal(store_run_claim(f->s, m1, RUN_WAITING, "w", "20240101000000000001"),
+	                 -EBUSY);
+	raw_text(f->path, "SELECT quote(jid) || status FROM runs WHERE id = 1",
+	         buf, sizeof(buf));
+	assert_string_equal(buf, "NULLwaiting");
+
+	/* claimed: accepted, worker and jid set, other columns untouched */
+	assert_int_equal(store_run_claim(f->s, w1, RUN_WAITING, "w1", "20240101000000000001"), 0);
+	assert_int_equal(store_run_get_id(f->s, w1, 0, &r), 0);
+	assert_string_equal(r.jid, "20240101000000000001");
+	assert_int_equal(r.status, RUN_ACCEPTED);
+	assert_string_equal(r.worker, "w1");
+	run_clear(&r);
+	raw_text(f->path, "SELECT app_data FROM runs WHERE id = 1", buf, sizeof(buf));
+	assert_string_equal(buf, "mine");
+	assert_int_equal(store_run_get(f->s, "20240101000000000001", 0, &r), 0);
+	assert_int_equal(r.id, w1);
+	run_clear(&r);
+
+	/* only once */
+	assert_int_equal(store_run_claim(f->s, w1, RUN_WAITING, "w2", "20240101000000000009"),
+	                 -EBUSY);
+	assert_non_null(strstr(store_error(f->s), "accepted != waiting"));
+	assert_int_equal(store_run_claim(f->s, 9999, RUN_WAITING, "w", "20240101000000000002"),
+	                 -ENOENT);
+
+	/* a jid already taken by another row is an error, not a silent reuse */
+	assert_int_equal(store_run_claim(f->s, w2, RUN_WAITING, "w", "20240101000000000001"),
+	                 -EEXIST);
+	raw_text(f->path, "SELECT quote(jid) || status FROM runs WHERE id = 2",
+	         buf, sizeof(buf));
+	assert_string_equal(buf, "NULLwaiting");
+
+	/* a row that has a jid keeps it */
+	insert(f->s, 50, "j", "t", RUN_MANUAL);
+	assert_int_equal(store_run_get(f->s, "20240101000000000050", 0, &r), 0);
+	assert_int_equal(store_run_claim(f->s, r.id, RUN_MANUAL, "w", "20240101000000000003"), 0);
+	run_clear(&r);
+	assert_int_equal(store_run_get(f->s, "20240101000000000050", 0, &r), 0);
+	assert_int_equal(r.status, RUN_ACCEPTED);
+	run_clear(&r);
+	assert_int_equal(store_run_get(f->s, "20240101000000000003", 0, &r), -ENOENT);
+
+	/* two connections (two jobds on one file): one claim wins */
+	assert_int_equal(store_open(f->path, &other, f->err, sizeof(f->err)), 0);
+	assert_int_equal(store_run_claim(other, m1, RUN_MANUAL, "b", "20240101000000000004"), 0);
+	assert_int_equal(store_run_claim(f->s, m1, RUN_MANUAL, "a", "20240101000000000005"),
+	                 -EBUSY);
+	store_close(other);
+
+	/* inside a transaction, and rolled back with it */
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_run_claim(f->s, w2, RUN_WAITING, "w", "20240101000000000006"), 0);
+	assert_int_equal(store_rollback(f->s), 0);
+	raw_text(f->path, "SELECT quote(jid) || status FROM runs WHERE id = 2",
+	         buf, sizeof(buf));
+	assert_string_equal(buf, "NULLwaiting");
+
+	/* bad arguments */
+	assert_int_equal(store_run_claim(f->s, w2, 99, "w", "20240101000000000007"), -EINVAL);
+	assert_int_equal(store_run_claim(f->s, w2, RUN_WAITING, "w", ""), -EINVAL);
+}
+
+/* A version-1 database (jid NOT NULL) with runs and a swept high id. */
+static void make_v1(const char *path, const char *extra_sql)
+{
+	char sql[400];
+
+	raw_exec(path, store_migrations[0]);
+	raw_exec(path, "PRAGMA user_version = 1");
+	raw_exec(path, "INSERT INTO runs (id, target, status, jid, job, "
+	         "time_created, stdout) VALUES (3, 't', 'done', "
+	         "'20240101000000000003', 'j', 1704067200000000, x'00ff')");
+	raw_exec(path, "INSERT INTO runs (id, target, status, jid) VALUES "
+	         "(40, 't', 'done', '20240101000000000040')");
+	raw_exec(path, "DELETE FROM runs WHERE id = 40");   /* seq stays 40 */
+	if (extra_sql) {
+		snprintf(sql, sizeof(sql), "%s", extra_sql);
+		raw_exec(path, sql);
+	}
+}
+
+static void test_migration_v1_to_v2(void **state)
+{
+	struct fx *f = *state;
+	struct store *s;
+	struct run r;
+	char path[200], buf[300];
+
+	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
+	make_v1(path, NULL);
+	raw_text(path, "SELECT count(*) FROM runs WHERE jid IS NULL", buf, sizeof(buf));
+	assert_string_equal(buf, "0");
+	assert_int_equal(store_open(path, &s, f->err, sizeof(f->err)), 0);
+	raw_text(path, "PRAGMA user_version", buf, sizeof(buf));
+	assert_string_equal(buf, "2");
+
+	/* the row survived, output included */
+	assert_int_equal(store_run_get(s, "20240101000000000003", 1, &r), 0);
+	assert_int_equal(r.id, 3);
+	assert_int_equal(r.time_created, 1704067200000000LL);
+	assert_int_equal(r.out_len, 2);
+	assert_memory_equal(r.out, "\0\xff", 2);
+	run_clear(&r);
+
+	/* jid is nullable now but still unique; the indexes are back */
+	raw_exec(path, "INSERT INTO runs (target, status) VALUES ('t', 'waiting')");
+	raw_text(path, "SELECT id FROM runs WHERE jid IS NULL", buf, sizeof(buf));
+	assert_string_equal(buf, "41");   /* the swept id 40 is not reused */
+	raw_text(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
+	         "sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND "
+	         "name NOT LIKE 'sqlite_%' ORDER BY name)", buf, sizeof(buf));
+	assert_string_equal(buf, "runs_job,runs_status_target,runs_time_finished,"
+	                    "runs_uid");
+	make_run(&r, 3, "j", "t", RUN_WAITING);
+	assert_int_equal(store_run_insert(s, &r), -EEXIST);
+	run_clear(&r);
+	raw_text(path, "PRAGMA integrity_check", buf, sizeof(buf));
+	assert_string_equal(buf, "ok");
+	store_close(s);
+
+	/* opening again does not migrate again */
+	assert_int_equal(store_open(path, &s, f->err, sizeof(f->err)), 0);
+	store_close(s);
+	raw_text(path, "SELECT count(*) FROM runs", buf, sizeof(buf));
+	assert_string_equal(buf, "2");
+}
+
+static void test_migration_keeps_app_columns(void **state)
+{
+	struct fx *f = *state;
+	struct store *s = NULL;
+	char path[200], buf[100];
+
+	/* an application added a column to a version-1 table: the rebuild
+	 * would lose it, so the migration fails and changes nothing */
+	snprintf(path, sizeof(path), "%s/v1x.db", f->dir);
+	make_v1(path, "ALTER TABLE runs ADD COLUMN app_data TEXT");
+	assert_true(store_open(path, &s, f->err, sizeof(f->err)) < 0);
+	assert_null(s);
+	assert_non_null(strstr(f->err, "schema version 2"));
+	raw_text(path, "PRAGMA user_version", buf, sizeof(buf));
+	assert_string_equal(buf, "1");
+	raw_text(path, "SELECT count(*) FROM sqlite_master WHERE name = 'runs_new'",
+	         buf, sizeof(buf));
+	assert_string_equal(buf, "0");
+	raw_text(path, "SELECT jid FROM runs", buf, sizeof(buf));
+	assert_string_equal(buf, "20240101000000000003");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -943,6 +1138,9 @@ int main(void)
 		T(test_kv),
 		T(test_jobs),
 		T(test_kill9_durability),
+		T(test_run_claim),
+		T(test_migration_v1_to_v2),
+		T(test_migration_keeps_app_columns),
 #undef T
 	};
 

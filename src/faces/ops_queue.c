@@ -1,0 +1,297 @@
+/* ops_queue.c — run-manual and send-signal, the original queue daemon's
+ * requests that name rows by their integer id.  Their replies and error
+ * texts are the original's ("job N not found", "status = done != manual").
+ *
+ * run-manual waits for several runs with one call: each claimed run gets an
+ * internal sub-call among its watchers (as `wait` does), whose respond
+ * callback adds the run's result to the parent's reply; the parent replies
+ * when the last sub-call has.  When the parent's connection goes away,
+ * call_abandon runs manual_cancel, which unhooks and frees the sub-calls;
+ * the runs themselves go on and record their results in the store. */
+#include "faces/ops_queue.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/jid.h"
+#include "core/timefmt.h"
+#include "engine/engine.h"
+#include "engine/log.h"
+#include "engine/proc.h"
+#include "faces/ops.h"
+
+struct manual {
+	struct call *parent;
+	json_t *jobs, *errors;   /* the reply's two members */
+	int left;                /* sub-calls still watching, +1 while setting up */
+	struct link subs;        /* struct sub.link */
+};
+
+struct sub {
+	struct call c;           /* watches one run; c.op_state = its manual */
+	int64_t id;
+	struct link link;
+};
+
+static void id_key(char *buf, size_t n, int64_t id)
+{
+	snprintf(buf, n, "%" PRId64, id);
+}
+
+static void manual_error(struct manual *m, int64_t id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void manual_error(struct manual *m, int64_t id, const char *fmt, ...)
+{
+	char key[32], msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	id_key(key, sizeof key, id);
+	json_object_set_new(m->errors, key, json_string(msg));
+}
+
+static void manual_free(struct manual *m)
+{
+	while (!link_empty(&m->subs)) {
+		struct sub *s = link_entry(m->subs.next, struct sub, link);
+		link_remove(&s->link);
+		call_abandon(&s->c);
+		free(s);
+	}
+	json_decref(m->jobs);
+	json_decref(m->errors);
+	free(m);
+}
+
+/* The parent's connection closed before the runs finished. */
+static void manual_cancel(struct call *parent)
+{
+	struct manual *m = parent->op_state;
+	parent->op_state = NULL;
+	if (m)
+		manual_free(m);
+}
+
+static void manual_done_maybe(struct manual *m)
+{
+	if (--m->left > 0)
+		return;
+	struct call *p = m->parent;
+	json_t *reply = json_object();
+	p->cancel = NULL;
+	p->op_state = NULL;
+	/* the PHP client reads absent members as empty: omit empty ones */
+	if (json_object_size(m->jobs))
+		json_object_set(reply, "jobs", m->jobs);
+	if (json_object_size(m->errors))
+		json_object_set(reply, "errors", m->errors);
+	manual_free(m);
+	call_reply(p, reply);
+}
+
+/* A sub-call's one response: the finished run (calls_finished). */
+static void sub_respond(struct call *c, json_t *data, int err, const char *msg)
+{
+	struct sub *s = (struct sub *)c;
+	struct manual *m = c->op_state;
+	json_t *run = json_object_get(data, "run");
+	const char *status = json_string_value(json_object_get(run, "status"));
+	char key[32];
+
+	id_key(key, sizeof key, s->id);
+	if (err)
+		manual_error(m, s->id, "%s", msg);
+	else if (!status || strcmp(status, "done") != 0)
+		manual_error(m, s->id, "job %" PRId64 " was not run (status = %s)",
+		             s->id, status ? status : "?");
+	else
+		json_object_set_new(m->jobs, key, json_pack(
+			"{s:O, s:O, s:O, s:O, s:O}",
+			"result", json_object_get(run, "result"),
+			"code", json_object_get(run, "return_code"),
+			"signal", json_object_get(run, "sig"),
+			"stdout", json_object_get(run, "stdout"),
+			"stderr", json_object_get(run, "stderr")));
+	json_decref(data);
+	link_remove(&s->link);
+	free(s);
+	manual_done_maybe(m);
+}
+
+static int seen(struct manual *m, int64_t id)
+{
+	char key[32];
+	id_key(key, sizeof key, id);
+	if (json_object_get(m->jobs, key) || json_object_get(m->errors, key))
+		return 1;
+	for (struct link *l = m->subs.next; l != &m->subs; l = l->next)
+		if (link_entry(l, struct sub, link)->id == id)
+			return 1;
+	return 0;
+}
+
+/* Claims row `id` (manual -> accepted), queues it and watches it. */
+static void manual_one(struct manual *m, struct engine *e, int64_t id)
+{
+	struct run row;
+	struct arun *a;
+	char jid[JID_LEN + 1];
+	int rc;
+
+	if (seen(m, id))
+		return;
+	if ((a = run_find_id(e, id)))     /* queued or running here already */
+		return manual_error(m, id, "status = %s != manual",
+		                    run_status_name(a->r.status));
+	rc = store_run_get_id(e->store, id, 0, &row);
+	if (rc == -ENOENT)
+		return manual_error(m, id, "job %" PRId64 " not found", id);
+	if (rc < 0)
+		return manual_error(m, id, "cannot read job %" PRId64 ": %s", id,
+		                    store_error(e->store));
+	if (row.status != RUN_MANUAL) {
+		manual_error(m, id, "status = %s != manual",
+		             run_status_name(row.status));
+		run_clear(&row);
+		return;
+	}
+	if (!row.target || !queue_target(e, row.target)) {
+		manual_error(m, id, "target '%s' not found (job id=%" PRId64 ")",
+		             row.target ? row.target : "", id);
+		run_clear(&row);
+		return;
+	}
+	if (row.jid[0])
+		memcpy(jid, row.jid, sizeof jid);
+	else
+		jid_next(jid, now_us(), &e->last_jid);
+	engine_write(e);
+	rc = store_run_claim(e->store, id, RUN_MANUAL, e->cfg.name, jid);
+	if (rc < 0) {
+		/* someone else ran it since we read it */
+		struct run now;
+		if (rc == -EBUSY && store_run_get_id(e->store, id, 0, &now) == 0) {
+			manual_error(m, id, "status = %s != manual",
+			             run_status_name(now.status));
+			run_clear(&now);
+		} else if (rc == -ENOENT) {
+			manual_error(m, id, "job %" PRId64 " not found", id);
+		} else {
+			manual_error(m, id, "cannot claim job %" PRId64 ": %s", id,
+			             store_error(e->store));
+		}
+		run_clear(&row);
+		return;
+	}
+	memcpy(row.jid, jid, sizeof jid);
+	row.status = RUN_ACCEPTED;
+	free(row.worker);
+	row.worker = e->cfg.name ? strdup(e->cfg.name) : NULL;
+	a = run_adopt_row(e, &row);
+	run_clear(&row);
+	struct sub *s = a ? calloc(1, sizeof *s) : NULL;
+	if (!s) {
+		/* claimed but not in memory: recovery requeues accepted rows */
+		return manual_error(m, id, "out of memory");
+	}
+	s->id = id;
+	s->c.e = e;
+	s->c.no = m->parent->no;
+	s->c.uid = m->parent->uid;
+	s->c.admin = m->parent->admin;
+	s->c.respond = sub_respond;
+	s->c.op_state = m;
+	link_init(&s->c.wlink);
+	link_insert_before(&m->subs, &s->link);
+	m->left++;
+	run_watch(a, &s->c);
+	log_info("run-manual: job %" PRId64 " claimed as run %s", id, a->r.jid);
+}
+
+/* An id as the PHP client sends it: an integer (or a string of digits). */
+static int64_t id_of(json_t *v)
+{
+	if (json_is_integer(v))
+		return json_integer_value(v) > 0 ? json_integer_value(v) : -1;
+	const char *s = json_string_value(v);
+	char *end;
+	if (!s || !*s)
+		return -1;
+	long long n = strtoll(s, &end, 10);
+	return *end || n <= 0 ? -1 : n;
+}
+
+void op_run_manual(struct call *c, json_t *data)
+{
+	json_t *ids = json_object_get(data, "ids");
+	size_t i;
+	json_t *v;
+
+	if (!c->admin)
+		return call_fail(c, -EPERM, "permission denied");
+	/* the original sent an empty list to MySQL as "IN()": an SQL error */
+	if (!json_is_array(ids) || json_array_size(ids) == 0)
+		return call_fail(c, -EINVAL, "ids must be a non-empty array of "
+		                 "job ids");
+	json_array_foreach(ids, i, v)
+		if (id_of(v) < 0)
+			return call_fail(c, -EINVAL, "ids: invalid job id at index "
+			                 "%zu", i);
+	struct manual *m = calloc(1, sizeof *m);
+	if (!m)
+		return call_fail(c, -ENOMEM, "out of memory");
+	m->parent = c;
+	m->jobs = json_object();
+	m->errors = json_object();
+	m->left = 1;                     /* held until every id is set up */
+	link_init(&m->subs);
+	c->op_state = m;
+	c->cancel = manual_cancel;
+	json_array_foreach(ids, i, v)
+		manual_one(m, c->e, id_of(v));
+	/* starting may finish runs at once (a spawn that fails): the hold
+	 * above keeps m alive through it */
+	queue_pump_all(c->e);
+	manual_done_maybe(m);
+}
+
+void op_send_signal(struct call *c, json_t *data)
+{
+	json_t *jobs = json_object_get(data, "jobs");
+	const char *key;
+	json_t *v;
+
+	if (!c->admin)
+		return call_fail(c, -EPERM, "permission denied");
+	if (!json_is_object(jobs))
+		return call_fail(c, -EINVAL, "jobs must be object");
+	/* all checked before any is sent */
+	json_object_foreach(jobs, key, v) {
+		char *end;
+		long long id = strtoll(key, &end, 10);
+		int sig = json_is_integer(v) ? (int)json_integer_value(v)
+		        : json_is_string(v) ? signal_parse(json_string_value(v)) : -1;
+		if (!*key || *end || id <= 0)
+			return call_fail(c, -EINVAL, "invalid job id '%s'", key);
+		if (sig < 1 || sig > 64)
+			return call_fail(c, -EINVAL, "job %s: invalid signal", key);
+	}
+	json_t *out = json_object();
+	json_object_foreach(jobs, key, v) {
+		int sig = json_is_integer(v) ? (int)json_integer_value(v)
+		        : signal_parse(json_string_value(v));
+		struct arun *a = run_find_id(c->e, strtoll(key, NULL, 10));
+		int sent = a && run_signal(c->e, a, sig) == 0;
+		if (sent)
+			log_info("run %s: signal %d sent to process group %d "
+			         "(send-signal)", a->r.jid, sig, a->r.pid);
+		json_object_set_new(out, key, json_boolean(sent));
+	}
+	call_reply(c, out);
+}

@@ -1,0 +1,18 @@
+/* ops_queue.h — the queue worker requests of the original daemon that
+ * act on rows by id (private to the ops table). */
+#ifndef JOBD_OPS_QUEUE_H
+#define JOBD_OPS_QUEUE_H
+
+#include <jansson.h>
+
+struct call;
+
+/* run-manual {ids: [int]}: runs rows in status manual; replies when all
+ * have finished: {jobs?: {"ID": {result, code, signal, stdout, stderr}},
+ * errors?: {"ID": msg}}. */
+void op_run_manual(struct call *c, json_t *data);
+/* send-signal {jobs: {"ID": signal}}: {"ID": bool}, false when the run is
+ * not running here. */
+void op_send_signal(struct call *c, json_t *data);
+
+#endif
