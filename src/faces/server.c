@@ -103,15 +103,62 @@ static void conn_send(struct conn *cn, json_t *msg)
 	}
 }
 
+/* Group commit: what we acknowledge is on disk, so a response waits for the
+ * commit of the store's open transaction.  The responses made while one
+ * read's requests are handled are held and share one commit at the end of
+ * that read (a client pipelining requests gets one commit per batch, not
+ * one per request); any other response commits at once. */
+struct held {
+	struct held *next;
+	struct conn *conn;      /* closed conns are freed only after the read */
+	json_t *msg;
+};
+static int read_depth;
+static struct held *held_first, **held_last = &held_first;
+
+static void conn_respond(struct conn *cn, json_t *msg)
+{
+	struct held *h = read_depth ? malloc(sizeof *h) : NULL;
+	if (!h) {
+		engine_flush(cn->srv->e);
+		conn_send(cn, msg);
+		return;
+	}
+	h->next = NULL;
+	h->conn = cn;
+	h->msg = msg;
+	*held_last = h;
+	held_last = &h->next;
+}
+
+static void held_send(struct engine *e)
+{
+	if (!held_first)
+		return;
+	engine_flush(e);
+	while (held_first) {
+		struct held *h = held_first;
+		held_first = h->next;
+		conn_send(h->conn, h->msg);
+		free(h);
+	}
+	held_last = &held_first;
+}
+
 static int code_of(int err)
 {
 	return err == -ESRCH ? EXIT_NOT_RUNNING : err_exit_code(err);
 }
 
+static json_t *error_msg(json_int_t no, int err, const char *msg)
+{
+	return json_pack("[i, {s:I, s:s, s:i}]", 1, "no", no, "error", msg,
+	                 "code", code_of(err));
+}
+
 static void send_error(struct conn *cn, json_int_t no, int err, const char *msg)
 {
-	conn_send(cn, json_pack("[i, {s:I, s:s, s:i}]", 1, "no", no, "error",
-	                        msg, "code", code_of(err)));
+	conn_respond(cn, error_msg(no, err, msg));     /* in order */
 }
 
 static void call_respond(struct call *c, json_t *data, int err,
@@ -119,14 +166,13 @@ static void call_respond(struct call *c, json_t *data, int err,
 {
 	struct conn_call *cc = (struct conn_call *)c;
 	struct conn *cn = cc->conn;
-	engine_flush(c->e);          /* what we acknowledge is on disk */
 	call_abandon(c);
 	link_remove(&cc->clink);
 	if (err)
-		send_error(cn, c->no, err, msg);
+		conn_respond(cn, error_msg(c->no, err, msg));
 	else
-		conn_send(cn, json_pack("[i, {s:I, s:o}]", 1, "no",
-		                        (json_int_t)c->no, "data", data));
+		conn_respond(cn, json_pack("[i, {s:I, s:o}]", 1, "no",
+		                           (json_int_t)c->no, "data", data));
 	free(cc);
 }
 
@@ -204,7 +250,7 @@ static void handle_message(struct conn *cn, const char *text, size_t len)
 	if (!json_is_array(msg) || !json_is_integer(type))
 		send_error(cn, 0, -EINVAL, "message must be an array [type, data]");
 	else if (json_integer_value(type) == 2)
-		conn_send(cn, json_pack("[i]", 3));
+		conn_respond(cn, json_pack("[i]", 3));
 	else if (json_integer_value(type) == 0)
 		handle_request(cn, json_array_get(msg, 1));
 	else if (json_integer_value(type) != 3)
@@ -236,8 +282,11 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		conn_close(cn);
 		return;
 	}
+	read_depth++;
 	while (!cn->closing && framebuf_pop(&cn->fb, &msg, &len) == 1)
 		handle_message(cn, msg, len);
+	if (--read_depth == 0)
+		held_send(cn->srv->e);
 }
 
 /* ---- connections ---- */
