@@ -55,7 +55,6 @@ struct proc {
 	int reported;            /* on_exit called */
 	int terminating;         /* proc_terminate called */
 	int freed;               /* proc_free called: no more callbacks */
-	char buf[PROC_READ_BUF]; /* shared by both pipes: reads are sequential */
 };
 
 static void on_handle_closed(uv_handle_t *h)
@@ -102,10 +101,12 @@ static void maybe_report(struct proc *p)
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
-	struct proc *p = h->data;
-
+	(void)h;
 	(void)hint;
-	*buf = uv_buf_init(p->buf, sizeof(p->buf));
+	/* one loop thread reads one pipe at a time: one buffer for all, and no
+	 * 64 KiB allocation per run */
+	static char slab[PROC_READ_BUF];
+	*buf = uv_buf_init(slab, sizeof slab);
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
@@ -180,12 +181,10 @@ static void on_grace_over(uv_timer_t *t)
 static struct proc *proc_alloc(uv_loop_t *loop, const struct proc_cbs *cbs,
                                void *ud)
 {
-	struct proc *p = malloc(sizeof(*p));
+	struct proc *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
-	/* Zero only the header: the read buffer needs no clearing. */
-	memset(p, 0, offsetof(struct proc, buf));
 	p->loop = loop;
 	p->cbs = *cbs;
 	p->ud = ud;
@@ -244,7 +243,7 @@ static int spawn_posix(const struct proc_spec *spec, int out, int err,
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	sigset_t none, all;
+	sigset_t none, dfl;
 	int rc;
 
 	posix_spawn_file_actions_init(&fa);
@@ -254,10 +253,13 @@ static int spawn_posix(const struct proc_spec *spec, int out, int err,
 	if (spec->cwd)
 		posix_spawn_file_actions_addchdir_np(&fa, spec->cwd);
 	posix_spawnattr_init(&at);
+	/* handlers are reset in the child anyway; what the daemon ignores
+	 * (SIGPIPE) would be inherited, and its runs must not ignore it */
 	sigemptyset(&none);
-	sigfillset(&all);       /* the daemon ignores SIGPIPE; its runs must not */
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
 	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setsigdefault(&at, &dfl);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
 	                              POSIX_SPAWN_SETSIGDEF);
 	rc = posix_spawnp(pid, spec->argv[0], &fa, &at, spec->argv, spec->env);

@@ -330,6 +330,11 @@ static int configure(struct sq *s, int sync_full, char *err, size_t errlen)
 		                  NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	/* checkpoint (and fsync) every 4000 pages (16 MiB of WAL) rather than
+	 * every 1000: a busy queue checkpoints a quarter as often */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 4000", NULL,
+		                  NULL, NULL);
 	if (rc == SQLITE_OK)
 		return 0;
 	snprintf(err, errlen, "cannot open store '%s': %s", s->path,
