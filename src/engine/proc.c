@@ -238,12 +238,33 @@ static int pidfd_supported(void)
 	return known;
 }
 
+/* Handlers are reset in a child anyway, but ignored signals are inherited
+ * through exec: SIGPIPE (jobd ignores it) and whatever jobd's own parent
+ * ignored (a shell's background job ignores SIGINT and SIGQUIT).  Runs
+ * start with every signal at its default.  Looked up once: only those get
+ * a sigaction in the child, not all 64. */
+static const sigset_t *ignored_signals(void)
+{
+	static sigset_t set;
+	static int known;
+	struct sigaction sa;
+	if (known)
+		return &set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			sigaddset(&set, sig);
+	known = 1;
+	return &set;
+}
+
 static int spawn_posix(const struct proc_spec *spec, int out, int err,
                        pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	sigset_t none, dfl;
+	sigset_t none;
 	int rc;
 
 	posix_spawn_file_actions_init(&fa);
@@ -253,13 +274,9 @@ static int spawn_posix(const struct proc_spec *spec, int out, int err,
 	if (spec->cwd)
 		posix_spawn_file_actions_addchdir_np(&fa, spec->cwd);
 	posix_spawnattr_init(&at);
-	/* handlers are reset in the child anyway; what the daemon ignores
-	 * (SIGPIPE) would be inherited, and its runs must not ignore it */
 	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
 	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &dfl);
+	posix_spawnattr_setsigdefault(&at, ignored_signals());
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
 	                              POSIX_SPAWN_SETSIGDEF);
 	rc = posix_spawnp(pid, spec->argv[0], &fa, &at, spec->argv, spec->env);

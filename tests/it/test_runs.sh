@@ -259,4 +259,14 @@ jid=$(jobctl submit --env X=1 --cwd /usr --shell -- 'echo "$JOBD_JID $X $(pwd)"'
 jobctl wait "$jid" >/dev/null 2>&1
 expect_eq "submit: JOBD_JID, --env and --cwd" "$(run_field "$jid" stdout)" "$jid 1 /usr"
 
+# jobd ignores SIGPIPE (and may inherit ignored SIGINT/SIGQUIT from a
+# shell); its runs must start with the standard signals at default.  (glibc
+# leaves its two internal real-time signals, 32 and 33, ignored.)
+jid=$(jobctl submit -- grep -E '^Sig(Ign|Blk):' /proc/self/status)
+jobctl wait "$jid" >/dev/null 2>&1
+masks=$(run_field "$jid" stdout | awk '{print $2}')
+blk=$(sed -n 1p <<<"$masks"); ign=$(sed -n 2p <<<"$masks")
+expect_eq "runs start with no blocked signal" "$((16#$blk))" 0
+expect_eq "runs start with no ignored standard signal" "$((16#$ign & 0x7fffffff))" 0
+
 finish
