@@ -171,11 +171,13 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v >= t) ? "ok" : "MISSED" }'
 row() {  # FIGURE JOBD PEER TARGET
 	local r
 	r=$(ratio "$2" "$3")
-	printf '%-44s %9s %9s %7s %7s %s\n' "$1" "$2" "$3" "$r" \
-		"${4:+>= $4.00}" "${4:+$(verdict "$r" "$4")}"
+	bench_row 44 "$1" "$2" "$3" "$r" "${4:+>= $4.00}" \
+		"${4:+$(verdict "$r" "$4")}"
 }
+BENCH_NAME=queue
+. "$(dirname "$0")/lib.sh"
 echo "== bench/queue: jobs/s, builtin runs $N with $W in flight, e2e $E ($(nproc) CPUs)"
-printf '%-44s %9s %9s %7s %7s %s\n' figure jobd peer ratio target ""
+bench_row 44 figure jobd peer ratio target ""
 row "queue sync=normal (peer: beanstalkd -f0)" "$q_normal" "$bs_f0" 3
 row "queue sync=normal (peer: beanstalkd memory)" "$q_normal" "$bs_mem" 1
 row "queue sync=full (peer: beanstalkd -f0)" "$q_full" "$bs_f0" ""

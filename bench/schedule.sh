@@ -159,7 +159,9 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.1f", b / a; else print "-" }'; }
 verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN {
 	ok = (op == ">=") ? (v >= t) : (v <= t); print ok ? "ok" : "MISSED" }'; }
-row() { printf '%-34s %14s %14s %7s %10s %s\n' "$@"; }
+BENCH_NAME=schedule
+. "$(dirname "$0")/lib.sh"
+row() { bench_row 34 "$@"; }
 echo "== bench/schedule: $N cron jobs ($n_sec every second, $n_min every minute, $n_rare rarer), $SECS s of firing ($(nproc) CPUs)"
 row figure jobd peer ratio target ""
 row "parse (jobd -t), jobs/s" "$(rate "$check_s")" - - - ""

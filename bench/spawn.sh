@@ -116,17 +116,19 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN {
 	ok = (op == ">=") ? (v >= t) : (v <= t); print ok ? "ok" : "MISSED" }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 
+BENCH_NAME=spawn
+. "$(dirname "$0")/lib.sh"
 echo "== bench/spawn: $N runs of /bin/true, $K in flight ($(nproc) CPUs)"
-printf '%-26s %14s %14s %7s %10s %s\n' figure jobd peer ratio target ""
-printf '%-26s %14s %14s %7s %10s %s\n' "runs/s (peer: posix_spawn)" \
+bench_row 26 figure jobd peer ratio target ""
+bench_row 26 "runs/s (peer: posix_spawn)" \
 	"$jobd_rate" "$raw_rate" "$ratio" ">= 0.80" "$(verdict "$ratio" 0.80 '>=')"
-printf '%-26s %14s %14s %7s %10s %s\n' "RSS idle" "$(mib "$rss_idle")" - - \
+bench_row 26 "RSS idle" "$(mib "$rss_idle")" - - \
 	"<= 8 MiB" "$(verdict "$rss_idle" 8192 '<=')"
-printf '%-26s %14s %14s %7s %10s %s\n' "RSS after the load" "$(mib "$rss_load")" - - - ""
+bench_row 26 "RSS after the load" "$(mib "$rss_load")" - - - ""
 per_run() { awk -v a="$1" -v b="$2" -v n="$N" 'BEGIN { printf "%.3f ms", (b - a) / 1e6 / n }'; }
-printf '%-26s %14s %14s %7s %10s %s\n' "jobd CPU per run" "$(per_run "$cpu0" "$cpu1")" - - - ""
-printf '%-26s %14s %14s %7s %10s %s\n' "jobd runqueue wait per run" "$(per_run "$rq0" "$rq1")" - - - ""
-printf '%-26s %14s %14s %7s %10s %s\n' "client CPU per run" "$client_ms ms" - - - ""
+bench_row 26 "jobd CPU per run" "$(per_run "$cpu0" "$cpu1")" - - - ""
+bench_row 26 "jobd runqueue wait per run" "$(per_run "$rq0" "$rq1")" - - - ""
+bench_row 26 "client CPU per run" "$client_ms ms" - - - ""
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews both columns)"
 if grep -qE 'ERROR|Sanitizer|runtime error' "$T/jobd.log"; then
 	echo "jobd logged errors:"; grep -E 'ERROR|Sanitizer|runtime error' "$T/jobd.log" | head -5
