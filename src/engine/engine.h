@@ -67,6 +67,8 @@ struct arun {
 	struct link watchers;    /* struct call.wlink: wait/follow */
 	uv_poll_t *orphan;       /* adopted after a crash: its pidfd watch */
 	int stop_signal;         /* signal we sent to end it (timeout, kill) */
+	int retries;             /* from the spec, kept at start */
+	int64_t backoff, kill_grace;
 	int timed_out;
 	int cancelled;
 };

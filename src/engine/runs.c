@@ -108,7 +108,7 @@ static void arun_release(struct engine *e, struct arun *a)
 		engine_idle_soon(e);
 }
 
-static void retry_maybe(struct engine *e, struct arun *a, const struct exec *x);
+static void retry_maybe(struct engine *e, struct arun *a);
 
 /* Records the end of a run: one store update with everything. */
 static void run_finish(struct engine *e, struct arun *a)
@@ -139,8 +139,6 @@ static void on_exit_cb(struct proc *p, int code, int sig, void *ud)
 	struct arun *a = ud;
 	struct engine *e = a->e;
 	struct run *r = &a->r;
-	struct exec x = {0};
-	char err[256];
 	(void)p;
 
 	set_status(a, EV_EXIT);
@@ -152,11 +150,8 @@ static void on_exit_cb(struct proc *p, int code, int sig, void *ud)
 	a->target->running--;
 	e->n_running--;
 	run_finish(e, a);
-	if (r->result == RESULT_FAIL && !a->cancelled && !e->shutting_down &&
-	    spec_prepare(r->spec, r, 1, &x, err, sizeof err) == 0) {
-		retry_maybe(e, a, &x);
-		exec_free(&x);
-	}
+	if (r->result == RESULT_FAIL && !a->cancelled && !e->shutting_down)
+		retry_maybe(e, a);
 	struct target *t = a->target;
 	arun_release(e, a);
 	queue_pump(e, t);
@@ -183,17 +178,10 @@ static void run_fail_start(struct engine *e, struct arun *a, const char *why)
 static void on_timeout(uv_timer_t *t)
 {
 	struct arun *a = t->data;
-	struct exec x = {0};
-	char err[256];
-	int64_t grace = 10 * US_PER_S;
 
-	if (spec_prepare(a->r.spec, &a->r, 1, &x, err, sizeof err) == 0) {
-		grace = x.kill_grace;
-		exec_free(&x);
-	}
 	log_warn("run %s: timed out, terminating its process group", a->r.jid);
 	a->timed_out = 1;
-	proc_terminate(a->proc, grace);
+	proc_terminate(a->proc, a->kill_grace);
 }
 
 static const struct proc_cbs run_cbs = {on_output, on_exit_cb};
@@ -251,6 +239,9 @@ int run_start(struct engine *e, struct arun *a)
 	}
 	r->pid = proc_pid(a->proc);
 	r->pid_start = proc_start_time(a->proc);
+	a->retries = x.retries;
+	a->backoff = x.backoff;
+	a->kill_grace = x.kill_grace;
 	save(e, a);
 	procfile_write(e, a);
 	a->target->running++;
@@ -307,10 +298,9 @@ static struct arun *arun_new(struct engine *e, const struct run_req *rq,
 	return a;
 }
 
-/* Adopts a run whose row is already stored (retry, recovery). */
-static void arun_attach(struct engine *e, struct arun *a)
+/* Adopts a run whose row is already stored, j being its job if any. */
+static void arun_attach_job(struct engine *e, struct arun *a, struct job *j)
 {
-	struct job *j = a->r.job ? engine_job_find(e, a->r.job) : NULL;
 	link_insert_before(&e->runs, &a->all);
 	/* accepted: claimed from the store by poll or run-manual */
 	if (a->r.status == RUN_WAITING || a->r.status == RUN_ACCEPTED) {
@@ -318,6 +308,12 @@ static void arun_attach(struct engine *e, struct arun *a)
 		if (j)
 			j->queued++;
 	}
+}
+
+/* ... for a run whose job is known by name only (retry, recovery) */
+static void arun_attach(struct engine *e, struct arun *a)
+{
+	arun_attach_job(e, a, a->r.job ? engine_job_find(e, a->r.job) : NULL);
 }
 
 int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
@@ -333,17 +329,28 @@ int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
 		snprintf(err, errlen, "invalid target '%s'", tname);
 		return -ENOENT;
 	}
-	if (rq->job) {
-		spec = spec_from_job(rq->job, rq->action, err, errlen);
-		if (!spec)
-			return -ENOENT;
+	if (rq->job && !rq->action && rq->retries <= 0) {
+		/* the job's own command: the spec is the same every time */
+		if (!rq->job->spec &&
+		    (spec = spec_from_job(rq->job, NULL, err, errlen))) {
+			rq->job->spec = json_dumps(spec, JSON_COMPACT);
+			json_decref(spec);
+		}
+		text = rq->job->spec ? strdup(rq->job->spec) : NULL;
 	} else {
-		spec = json_deep_copy(rq->spec);
+		if (rq->job) {
+			spec = spec_from_job(rq->job, rq->action, err, errlen);
+			if (!spec)
+				return -ENOENT;
+		} else {
+			spec = json_deep_copy(rq->spec);
+		}
+		if (rq->retries > 0)
+			json_object_set_new(spec, "retries",
+			                    json_integer(rq->retries));
+		text = json_dumps(spec, JSON_COMPACT);
+		json_decref(spec);
 	}
-	if (rq->retries > 0)
-		json_object_set_new(spec, "retries", json_integer(rq->retries));
-	text = json_dumps(spec, JSON_COMPACT);
-	json_decref(spec);
 	struct arun *a = text ? arun_new(e, rq, text, t) : NULL;
 	if (!a)
 		return -ENOMEM;
@@ -354,19 +361,19 @@ int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
 		arun_free(a);
 		return -EIO;
 	}
-	arun_attach(e, a);
+	arun_attach_job(e, a, rq->job);
 	*out = a;
 	return 0;
 }
 
 /* Retries a failed run: a new row linked to the first attempt, not before
  * backoff * 2^(attempt-1) (capped at an hour) plus up to 10 % jitter. */
-static void retry_maybe(struct engine *e, struct arun *a, const struct exec *x)
+static void retry_maybe(struct engine *e, struct arun *a)
 {
 	const struct run *r = &a->r;
-	if (r->attempt > x->retries)
+	if (r->attempt > a->retries)
 		return;
-	int64_t base = x->backoff > 0 ? x->backoff : 10 * US_PER_S;
+	int64_t base = a->backoff > 0 ? a->backoff : 10 * US_PER_S;
 	int64_t delay = base;
 	for (int i = 1; i < r->attempt && delay < 3600 * US_PER_S; i++)
 		delay *= 2;
@@ -394,7 +401,7 @@ static void retry_maybe(struct engine *e, struct arun *a, const struct exec *x)
 	}
 	arun_attach(e, b);
 	log_info("run %s failed; retry %d of %d as %s in %.1fs", r->jid,
-	         r->attempt, x->retries, b->r.jid, (double)delay / US_PER_S);
+	         r->attempt, a->retries, b->r.jid, (double)delay / US_PER_S);
 }
 
 /* Recovery, poll and run-manual hand over rows read from the store. */
