@@ -329,28 +329,17 @@ int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
 		snprintf(err, errlen, "invalid target '%s'", tname);
 		return -ENOENT;
 	}
-	if (rq->job && !rq->action && rq->retries <= 0) {
-		/* the job's own command: the spec is the same every time */
-		if (!rq->job->spec &&
-		    (spec = spec_from_job(rq->job, NULL, err, errlen))) {
-			rq->job->spec = json_dumps(spec, JSON_COMPACT);
-			json_decref(spec);
-		}
-		text = rq->job->spec ? strdup(rq->job->spec) : NULL;
+	if (rq->job) {
+		spec = spec_from_job(rq->job, rq->action, err, errlen);
+		if (!spec)
+			return -ENOENT;
 	} else {
-		if (rq->job) {
-			spec = spec_from_job(rq->job, rq->action, err, errlen);
-			if (!spec)
-				return -ENOENT;
-		} else {
-			spec = json_deep_copy(rq->spec);
-		}
-		if (rq->retries > 0)
-			json_object_set_new(spec, "retries",
-			                    json_integer(rq->retries));
-		text = json_dumps(spec, JSON_COMPACT);
-		json_decref(spec);
+		spec = json_deep_copy(rq->spec);
 	}
+	if (rq->retries > 0)
+		json_object_set_new(spec, "retries", json_integer(rq->retries));
+	text = json_dumps(spec, JSON_COMPACT);
+	json_decref(spec);
 	struct arun *a = text ? arun_new(e, rq, text, t) : NULL;
 	if (!a)
 		return -ENOMEM;
@@ -361,7 +350,7 @@ int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
 		arun_free(a);
 		return -EIO;
 	}
-	arun_attach_job(e, a, rq->job);
+	arun_attach(e, a);
 	*out = a;
 	return 0;
 }
