@@ -7,7 +7,7 @@ BUILD    := build-san
 MESONOPT += -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 endif
 
-.PHONY: all deps build run test unit it bench fuzz clean
+.PHONY: all deps build run test unit it bench load fuzz clean
 all: build
 
 deps:
@@ -25,6 +25,11 @@ test: build
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# 1,000 clients for 60 s against one jobd (tests/load/load.sh;
+# LOAD_CLIENTS, LOAD_SECONDS)
+load: build
+	@tests/load/load.sh $(BUILD)
 
 # libFuzzer targets of fuzz/ (clang), FUZZ_SECONDS each
 FUZZ_SECONDS ?= 30

@@ -14,15 +14,32 @@ SECS=${FUZZ_SECONDS:-30}
 CC=${FUZZ_CC:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Isrc"
 
-# the src/core files each target needs (from its includes)
+# the src files each target needs (from its includes)
 sources() {
 	case $1 in
 	schedule) echo src/core/schedule/schedule.c src/core/schedule/cron.c \
 	               src/core/schedule/calendar.c src/core/tz.c src/core/timefmt.c ;;
 	shlex)    echo src/core/shlex.c ;;
 	frame)    echo src/core/frame.c ;;
+	config)   echo src/engine/config.c src/engine/log.c src/core/names.c \
+	               src/core/timefmt.c src/core/tz.c ;;
+	jobfile)  echo src/engine/jobs.c src/engine/config.c src/engine/log.c \
+	               src/core/names.c src/core/timefmt.c src/core/tz.c \
+	               src/core/shlex.c src/core/schedule/schedule.c \
+	               src/core/schedule/cron.c src/core/schedule/calendar.c ;;
+	wire)     echo src/core/frame.c src/core/names.c src/engine/log.c \
+	               src/core/timefmt.c ;;   # includes src/faces/server.c
 	*)        echo "src/core/$1.c" ;;
 	esac
+}
+# and the libraries
+libs() {
+	case $1 in
+	config)  echo -linih ;;
+	jobfile) echo -linih "$(pkg-config --libs jansson)" ;;
+	wire)    echo "$(pkg-config --libs jansson libuv)" ;;
+	esac
+	echo -lm
 }
 
 W=$(mktemp -d /tmp/jobd-fuzz.XXXXXX)
@@ -39,7 +56,7 @@ passed=0; failed=0
 for n in "${names[@]}"; do
 	bin=$W/fuzz_$n
 	# shellcheck disable=SC2046
-	if ! $CC $CFLAGS "fuzz/fuzz_$n.c" $(sources "$n") -lm -o "$bin" >"$W/$n.build" 2>&1; then
+	if ! $CC $CFLAGS "fuzz/fuzz_$n.c" $(sources "$n") $(libs "$n") -o "$bin" >"$W/$n.build" 2>&1; then
 		echo "fuzz_$n: FAILED to build"; sed 's/^/  /' "$W/$n.build" | head -20
 		failed=$((failed + 1)); continue
 	fi

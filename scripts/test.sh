@@ -61,12 +61,28 @@ for t in "${its[@]}"; do
 	rm -f "$log"
 done
 
+# a short load test (tests/load/load.sh; `make load` is the full one),
+# normal build only: the sanitizers' memory would hide jobd's
+if [ $# -eq 0 ] && [ "$(basename "$BUILD")" != build-san ]; then
+	echo "== load"
+	log=$(mktemp)
+	LOAD_SECONDS=10 LOAD_CLIENTS=200 timeout 120 tests/load/load.sh "$BUILD" >"$log" 2>&1; rc=$?
+	line=$(grep -E '^RESULT [0-9]+ [0-9]+$' "$log" | tail -1)
+	p=$(cut -d' ' -f2 <<<"${line:-RESULT 0 1}"); f=$(cut -d' ' -f3 <<<"${line:-RESULT 0 1}")
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	printf '%-28s %3d passed, %d failed\n' load "$p" "$f"
+	grep -E '^(all |requests/s|VmRSS over)' "$log" | sed 's/^/  /'
+	[ "$f" -eq 0 ] || grep -E '^(FAIL|  )' "$log" | head -40
+	count load "$p" "$f"
+	rm -f "$log"
+fi
+
 # fuzzing (scripts/fuzz.sh), normal build only: the targets bring their own
 # ASan + UBSan
 if [ $# -eq 0 ] && [ "$(basename "$BUILD")" != build-san ] && command -v clang >/dev/null; then
 	echo "== fuzzing"
 	fz=(FUZZ_SECONDS=10)
-	[ "${CI:-}" != true ] || fz=(FUZZ_SECONDS=20 FUZZ_SECONDS_SCHEDULE=60)
+	[ "${CI:-}" != true ] || fz=(FUZZ_SECONDS=15 FUZZ_SECONDS_SCHEDULE=60)
 	log=$(mktemp)
 	env "${fz[@]}" scripts/fuzz.sh >"$log" 2>&1; rc=$?
 	line=$(grep -E '^RESULT [0-9]+ [0-9]+$' "$log" | tail -1)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
@@ -139,6 +140,23 @@ static int parse_args(int argc, char **argv, const char **cfg_path, int *check)
 	return 0;
 }
 
+/* One fd per client: with the usual soft limit of 1024 (systemd's
+ * default) clients past about 1,000 would be accepted and closed at once
+ * (libuv's EMFILE handling).  Raised to the hard limit, at most 65536;
+ * the runs' processes inherit it. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rlim_t want = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("cannot raise the open-files limit: %s", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	const char *cfg_path = NULL;
@@ -158,6 +176,7 @@ int main(int argc, char **argv)
 	}
 	log_min_level = cfg.log_level;
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 
 	uv_loop_t *loop = uv_default_loop();
 	/* job files are validated by loading them into a throwaway list; a

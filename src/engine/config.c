@@ -110,7 +110,9 @@ static void ini_classify(struct ini_ctx *c)
 		c->kind = LINE_CONT;
 	} else if (*s == '[') {
 		ini_header(c, s);
-	} else if (*find_delim(s, "=:")) {
+	} else if (*(s = find_delim(s, "=:")) == '=' || *s == ':') {
+		/* not "m ;": inih stops at the comment, a syntax error that
+		 * sets no previous key for a continuation to belong to */
 		c->kind = LINE_KEY;
 		c->have_prev = 1;
 	}

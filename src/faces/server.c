@@ -283,7 +283,9 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	read_depth++;
-	while (!cn->closing && framebuf_pop(&cn->fb, &msg, &len) == 1)
+	/* after "invalid password" nothing more is read: the close is due */
+	while (!cn->closing && !cn->close_after_write &&
+	       framebuf_pop(&cn->fb, &msg, &len) == 1)
 		handle_message(cn, msg, len);
 	if (--read_depth == 0)
 		held_send(cn->srv->e);
