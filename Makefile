@@ -23,6 +23,11 @@ run: build
 test: build
 	@scripts/test.sh $(BUILD)
 
+# the fault scenarios of tests/fault at full size (docs/reliability.md);
+# `make test` runs them in short mode
+fault: build
+	@scripts/fault.sh $(BUILD)
+
 bench: build
 	@scripts/bench.sh $(BUILD)
 

@@ -77,6 +77,20 @@ if [ $# -eq 0 ] && [ "$(basename "$BUILD")" != build-san ]; then
 	rm -f "$log"
 fi
 
+# the fault scenarios (scripts/fault.sh, tests/fault) in short mode, normal
+# build only (kill -9 loops and 200 MB of output are slow under ASan)
+if [ $# -eq 0 ] && [ "$(basename "$BUILD")" != build-san ]; then
+	echo "== fault scenarios (short)"
+	log=$(mktemp)
+	FAULT_SHORT=1 FAULT_TIMEOUT=300 scripts/fault.sh "$BUILD" >"$log" 2>&1; rc=$?
+	line=$(grep -E '^RESULT [0-9]+ [0-9]+$' "$log" | tail -1)
+	p=$(cut -d' ' -f2 <<<"${line:-RESULT 0 1}"); f=$(cut -d' ' -f3 <<<"${line:-RESULT 0 1}")
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	grep -v '^RESULT' "$log"
+	count fault "$p" "$f"
+	rm -f "$log"
+fi
+
 # fuzzing (scripts/fuzz.sh), normal build only: the targets bring their own
 # ASan + UBSan
 if [ $# -eq 0 ] && [ "$(basename "$BUILD")" != build-san ] && command -v clang >/dev/null; then

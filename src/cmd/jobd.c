@@ -88,7 +88,12 @@ static int lock_state_dir(const char *dir)
 	char path[4200];
 	snprintf(path, sizeof path, "%s/jobd.lock", dir);
 	lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+	if (lock_fd < 0) {      /* e.g. a read-only state dir: not "another" */
+		fprintf(stderr, "jobd: cannot open %s: %s\n", path,
+		        strerror(errno));
+		return -2;
+	}
+	if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		fprintf(stderr, "jobd: another jobd uses the state directory %s "
 		        "(%s)\n", dir, strerror(errno));
 		return -1;
@@ -198,9 +203,9 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 2;
 	}
-	if (lock_state_dir(cfg.state_dir) < 0) {
+	if ((rc = lock_state_dir(cfg.state_dir)) < 0) {
 		config_free(&cfg);
-		return 75;
+		return rc == -2 ? 1 : 75;
 	}
 	if (engine_open(&eng, loop, &cfg, err, sizeof err) < 0) {
 		fprintf(stderr, "jobd: %s\n", err);
