@@ -73,6 +73,8 @@ struct job *engine_job_find(struct engine *e, const char *name)
 static void job_load_last_run(struct engine *e, struct job *j)
 {
 	char key[128], *val = NULL;
+	if (!job_keeps_last_run(j))
+		return;         /* not stored (scheduler.c): in memory only */
 	snprintf(key, sizeof key, "last:%s", j->name);
 	if (store_kv_get(e->store, key, &val) == 0) {
 		j->last_run = strtoll(val, NULL, 10);
@@ -465,18 +467,49 @@ void engine_write(struct engine *e)
 	uv_timer_start(&e->flush_timer, flush_cb, 2, 0);
 }
 
-void engine_flush(struct engine *e)
+int engine_flush(struct engine *e)
 {
 	if (!e->in_txn)
-		return;
+		return 0;
 	e->in_txn = 0;
 	uv_timer_stop(&e->flush_timer);
-	if (store_commit(e->store) < 0) {
-		log_error("store: commit failed: %s", store_error(e->store));
-		store_rollback(e->store);
+	if (store_commit(e->store) == 0) {
+		e->n_fresh = 0;
+		return 0;
 	}
+	snprintf(e->store_err, sizeof e->store_err, "%s", store_error(e->store));
+	log_error("store: commit failed: %s", e->store_err);
+	store_rollback(e->store);
+	/* the runs this batch created were never stored: forget them, so
+	 * nothing runs that a restart would not know of (their requests get
+	 * an error, not a jid) */
+	while (e->n_fresh > 0)
+		run_forget(e, e->fresh[--e->n_fresh], e->store_err);
+	return -EIO;
 }
 
+/* Runs created in the open batch, until it commits (runs.c calls these). */
+void engine_fresh_add(struct engine *e, struct arun *a)
+{
+	if (e->n_fresh == e->cap_fresh) {
+		int cap = e->cap_fresh ? e->cap_fresh * 2 : 64;
+		struct arun **v = realloc(e->fresh, (size_t)cap * sizeof *v);
+		if (!v)
+			return;
+		e->fresh = v;
+		e->cap_fresh = cap;
+	}
+	e->fresh[e->n_fresh++] = a;
+}
+
+void engine_fresh_remove(struct engine *e, struct arun *a)
+{
+	for (int i = e->n_fresh - 1; i >= 0; i--)
+		if (e->fresh[i] == a) {
+			e->fresh[i] = e->fresh[--e->n_fresh];
+			return;
+		}
+}
 
 /* ---- retention ---- */
 
@@ -677,6 +710,7 @@ void engine_shutdown(struct engine *e, void (*done)(struct engine *))
 void engine_close(struct engine *e)
 {
 	engine_flush(e);
+	free(e->fresh);
 	uv_close((uv_handle_t *)&e->flush_timer, NULL);
 	sched_stop(e);
 	uv_close((uv_handle_t *)&e->sched_timer, NULL);

@@ -71,6 +71,8 @@ struct arun {
 	int64_t backoff, kill_grace;
 	int timed_out;
 	int cancelled;
+	int starting;            /* inside run_start: run_forget must not free */
+	int forgotten;
 };
 
 struct engine {
@@ -102,6 +104,9 @@ struct engine {
 
 	int in_txn;              /* a write batch is open (engine_write) */
 	uv_timer_t flush_timer;  /* commits the batch at most 2 ms after it opened */
+	struct arun **fresh;     /* runs created in the open batch */
+	int n_fresh, cap_fresh;
+	char store_err[256];     /* why the last commit failed */
 
 	int shutting_down;
 	uv_timer_t shutdown_timer;
@@ -130,7 +135,11 @@ void engine_idle_soon(struct engine *e);
  * twice) and before a reply is sent (so nothing acknowledged is lost).  engine_write() opens
  * the batch if needed; engine_flush() commits it. */
 void engine_write(struct engine *e);
-void engine_flush(struct engine *e);
+/* 0, or -EIO when the commit failed: then the batch is rolled back and
+ * the runs it created are forgotten (run_forget). */
+int engine_flush(struct engine *e);
+void engine_fresh_add(struct engine *e, struct arun *a);
+void engine_fresh_remove(struct engine *e, struct arun *a);
 
 /* jobs (engine/engine.c) */
 struct job *engine_job_find(struct engine *e, const char *name);
@@ -158,6 +167,8 @@ int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
 int run_start(struct engine *e, struct arun *a);
 struct arun *run_adopt_row(struct engine *e, struct run *row);
 int run_adopt_orphan(struct engine *e, struct run *row);
+/* Drops a run whose creation was rolled back: its watchers get an error. */
+void run_forget(struct engine *e, struct arun *a, const char *why);
 struct arun *run_find(struct engine *e, const char *jid);
 struct arun *run_find_id(struct engine *e, int64_t id);
 /* Forgets a waiting run whose row another worker claimed first. */

@@ -50,6 +50,97 @@ static int oom(struct jctx *x)
 	return -ENOMEM;
 }
 
+/* ---- interned strings -------------------------------------------------- */
+
+/* Jobs share a few values many times over: their job file's path, their
+ * target, their time zone.  Each distinct value is kept once, with a count
+ * of the fields holding it; str_release frees it when the last goes.  The
+ * pool belongs to the thread that loads jobs (the loop thread). */
+struct istr {
+	struct istr *next;      /* in its bucket */
+	uint32_t hash;
+	uint32_t refs;
+	char s[];
+};
+
+static struct istr **ipool;     /* buckets, NULL while empty */
+static size_t ipool_size, ipool_count;
+
+static uint32_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;       /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static int ipool_grow(void)
+{
+	size_t n = ipool_size ? ipool_size * 2 : 64;
+	struct istr **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < ipool_size; i++) {
+		for (struct istr *e = ipool[i], *next; e; e = next) {
+			next = e->next;
+			e->next = b[e->hash & (n - 1)];
+			b[e->hash & (n - 1)] = e;
+		}
+	}
+	free(ipool);
+	ipool = b;
+	ipool_size = n;
+	return 0;
+}
+
+/* A counted reference to the one copy of s; NULL when out of memory. */
+static char *str_intern(const char *s)
+{
+	uint32_t h = str_hash(s);
+	size_t len = strlen(s);
+	struct istr *e;
+
+	if (ipool_count >= ipool_size && ipool_grow() < 0 && !ipool)
+		return NULL;
+	for (e = ipool[h & (ipool_size - 1)]; e; e = e->next) {
+		if (e->hash == h && strcmp(e->s, s) == 0) {
+			e->refs++;
+			return e->s;
+		}
+	}
+	if (!(e = malloc(sizeof(*e) + len + 1)))
+		return NULL;
+	e->hash = h;
+	e->refs = 1;
+	memcpy(e->s, s, len + 1);
+	e->next = ipool[h & (ipool_size - 1)];
+	ipool[h & (ipool_size - 1)] = e;
+	ipool_count++;
+	return e->s;
+}
+
+static void str_release(char *s)
+{
+	struct istr *e, **at;
+
+	if (!s)
+		return;
+	e = (struct istr *)(s - offsetof(struct istr, s));
+	if (--e->refs)
+		return;
+	for (at = &ipool[e->hash & (ipool_size - 1)]; *at != e; at = &(*at)->next)
+		;
+	*at = e->next;
+	free(e);
+	if (--ipool_count == 0) {
+		free(ipool);
+		ipool = NULL;
+		ipool_size = 0;
+	}
+}
+
 /* ---- names ------------------------------------------------------------- */
 
 /* Task jobs of a service file are "<file>.task#N": '#' is outside the name
@@ -109,6 +200,19 @@ static int get_str(struct jctx *x, const char *key, json_t *v, char **out)
 	if (!json_string_value(v)[0])
 		return 0;   /* "" = unset */
 	*out = strdup(json_string_value(v));
+	return *out ? 0 : oom(x);
+}
+
+/* get_str for an interned field. */
+static int get_istr(struct jctx *x, const char *key, json_t *v, char **out)
+{
+	if (!json_is_string(v))
+		return ferr(x, "%s: must be a string", key);
+	str_release(*out);
+	*out = NULL;
+	if (!json_string_value(v)[0])
+		return 0;   /* "" = unset */
+	*out = str_intern(json_string_value(v));
 	return *out ? 0 : oom(x);
 }
 
@@ -510,14 +614,17 @@ static int f_name(struct jctx *x, struct job *j, const char *key, json_t *v)
 
 static int f_shell(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
-	return get_bool(x, key, v, &j->shell);
+	int b = 0, rc = get_bool(x, key, v, &b);
+
+	j->shell = (int8_t)b;
+	return rc;
 }
 
 static int f_timezone(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	const struct tz *z;
 	char e[200] = "";
-	int rc = get_str(x, key, v, &j->timezone);
+	int rc = get_istr(x, key, v, &j->timezone);
 
 	if (rc || !j->timezone)
 		return rc;
@@ -589,7 +696,7 @@ static int f_schedule(struct jctx *x, struct job *j, const char *key, json_t *v)
 
 static int f_target(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
-	int rc = get_str(x, key, v, &j->target);
+	int rc = get_istr(x, key, v, &j->target);
 
 	if (rc == 0 && j->target && !name_valid(j->target))
 		return ferr(x, "target: invalid name '%s'", j->target);
@@ -598,10 +705,9 @@ static int f_target(struct jctx *x, struct job *j, const char *key, json_t *v)
 
 static int f_strfield(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
-	char **f = strcmp(key, "user") == 0 ? &j->user
-	         : strcmp(key, "group") == 0 ? &j->group : &j->source;
-
-	return get_str(x, key, v, f);
+	if (strcmp(key, "source") == 0)
+		return get_istr(x, key, v, &j->source);
+	return get_str(x, key, v, strcmp(key, "user") == 0 ? &j->user : &j->group);
 }
 
 static int f_cwd(struct jctx *x, struct job *j, const char *key, json_t *v)
@@ -633,7 +739,7 @@ static int f_retries(struct jctx *x, struct job *j, const char *key, json_t *v)
 	long long n;
 	int rc = get_int(x, key, v, 0, 100, &n);
 
-	j->retries = (int)n;
+	j->retries = (uint8_t)n;
 	return rc;
 }
 
@@ -689,8 +795,11 @@ static int f_list(struct jctx *x, struct job *j, const char *key, json_t *v)
 
 static int f_flag(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
-	return get_bool(x, key, v, strcmp(key, "confirm") == 0 ? &j->confirm
-	                                                     : &j->enabled);
+	int8_t *f = strcmp(key, "confirm") == 0 ? &j->confirm : &j->enabled;
+	int b = *f, rc = get_bool(x, key, v, &b);
+
+	*f = (int8_t)b;
+	return rc;
 }
 
 static int f_actions(struct jctx *x, struct job *j, const char *key, json_t *v)
@@ -769,7 +878,7 @@ static int job_fields(struct jctx *x, json_t *def, struct job *j)
 		return ferr(x, "command: missing (give command or argv)");
 	if ((rc = check_command(x, "command", j->command, j->shell)))
 		return rc;
-	if (!j->target && !(j->target = strdup("default")))
+	if (!j->target && !(j->target = str_intern("default")))
 		return oom(x);
 	return 0;
 }
@@ -792,8 +901,8 @@ void job_free(struct job *j)
 	free(j->name);
 	free(j->command);
 	free(j->schedule);
-	free(j->timezone);
-	free(j->target);
+	str_release(j->timezone);
+	str_release(j->target);
 	free(j->user);
 	free(j->group);
 	free(j->cwd);
@@ -813,10 +922,25 @@ void job_free(struct job *j)
 		free(j->checks[i].command);
 	}
 	free(j->checks);
-	free(j->source);
+	str_release(j->source);
 	if (j->sched)
 		sched_free(j->sched);
+	free(j->spec);
 	memset(j, 0, sizeof(*j));
+}
+
+int job_catchup(const struct job *j)
+{
+	return j->catchup == CATCHUP_DEFAULT ? sched_default_catchup(j->sched)
+	                                     : j->catchup;
+}
+
+int job_keeps_last_run(const struct job *j)
+{
+	int k = j->sched ? sched_kind(j->sched) : SCHED_NEVER;
+
+	return k == SCHED_EVERY || k == SCHED_CALENDAR ||
+	       (j->sched && job_catchup(j) == CATCHUP_ONCE);
 }
 
 const struct job_action *job_action_find(const struct job *j, const char *name)
@@ -934,20 +1058,114 @@ json_t *job_to_json(const struct job *j)
 
 enum sec { SEC_NONE, SEC_JOB, SEC_TASK, SEC_ACTION, SEC_CHECK };
 
-struct pending {
-	json_t *def;
-	int line;
+/* The job names seen so far, across the files, with where each was
+ * defined: a hash set over one buffer of entries (file index, line,
+ * name), so that 100,000 names take two blocks rather than 100,000 small
+ * allocations freed among the jobs' own. */
+struct nameset {
+	char *buf;               /* entries; an entry's offset + 1 is its id */
+	size_t len, cap;
+	uint32_t *slot;          /* ids by hash, 0 = empty; open addressing */
+	size_t n_slots, count;
 };
 
+struct name_entry {
+	uint32_t file, line;
+	char name[];
+};
+
+static struct name_entry *nameset_entry(const struct nameset *ns, uint32_t id)
+{
+	return (struct name_entry *)(ns->buf + id - 1);
+}
+
+static size_t nameset_probe(const struct nameset *ns, const char *name)
+{
+	size_t i = str_hash(name) & (ns->n_slots - 1);
+
+	while (ns->slot[i] && strcmp(nameset_entry(ns, ns->slot[i])->name, name))
+		i = (i + 1) & (ns->n_slots - 1);
+	return i;
+}
+
+static int nameset_grow(struct nameset *ns)
+{
+	size_t n = ns->n_slots ? ns->n_slots * 2 : 1024;
+	uint32_t *old = ns->slot;
+	size_t n_old = ns->n_slots;
+
+	if (!(ns->slot = calloc(n, sizeof(*ns->slot)))) {
+		ns->slot = old;
+		return -ENOMEM;
+	}
+	ns->n_slots = n;
+	for (size_t i = 0; i < n_old; i++)
+		if (old[i])
+			ns->slot[nameset_probe(ns, nameset_entry(ns, old[i])->name)] = old[i];
+	free(old);
+	return 0;
+}
+
+/* Adds name, defined at file:line.  Returns 0, 1 when it was there
+ * already (*prev: its entry), or -ENOMEM. */
+static int nameset_add(struct nameset *ns, const char *name, uint32_t file,
+                       uint32_t line, const struct name_entry **prev)
+{
+	size_t need = (sizeof(struct name_entry) + strlen(name) + 1 + 7) & ~(size_t)7;
+	struct name_entry *e;
+	size_t i;
+
+	if ((ns->count + 1) * 2 > ns->n_slots && nameset_grow(ns) < 0)
+		return -ENOMEM;
+	i = nameset_probe(ns, name);
+	if (ns->slot[i]) {
+		*prev = nameset_entry(ns, ns->slot[i]);
+		return 1;
+	}
+	if (ns->len + need > ns->cap) {
+		size_t cap = ns->cap ? ns->cap * 2 : 16384;
+		char *b;
+
+		while (cap < ns->len + need)
+			cap *= 2;
+		if (cap > UINT32_MAX || !(b = realloc(ns->buf, cap)))
+			return -ENOMEM;
+		ns->buf = b;
+		ns->cap = cap;
+	}
+	e = (struct name_entry *)(ns->buf + ns->len);
+	e->file = file;
+	e->line = line;
+	strcpy(e->name, name);
+	ns->slot[i] = (uint32_t)ns->len + 1;
+	ns->len += need;
+	ns->count++;
+	return 0;
+}
+
+static void nameset_free(struct nameset *ns)
+{
+	free(ns->buf);
+	free(ns->slot);
+}
+
 struct jfile {
+	const char *dir;
+	struct dirent **files;   /* the directory's job files, by index */
+	uint32_t file_index;     /* the one being read */
 	const char *file;        /* dir/x.conf, as in messages */
 	char base[256];          /* x: names the file's task jobs */
-	json_t *seen;            /* job name -> "file:line", across files */
-	struct pending *jobs;
-	int n_jobs;
+	struct nameset seen;     /* job names, across files */
+	jobfile_cb cb;
+	void *ctx;
+	int cb_rc;               /* cb's error, with its message: */
+	char cb_err[4096 + 1100];
+	char *err;
+	size_t errlen;
 	int sec;                 /* enum sec */
 	char label[NAME_MAX_LEN + 64];   /* "[job backup]" for messages */
-	json_t *job;             /* the current job's def (in jobs[]) */
+	json_t *job;             /* the current job's def, not yet delivered */
+	int job_line;            /* its header's line */
 	json_t *sub;             /* the current [health_check] object */
 	char *action;            /* the current [action NAME] */
 	json_t *keys;            /* keys given in this section */
@@ -966,31 +1184,51 @@ static int jf_err(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* Hands the current job to cb, as soon as its last section has ended:
+ * its JSON is freed before the next is built, so the jobs' long-lived
+ * allocations are not interleaved with a whole file's worth of JSON.  On
+ * an error, f->cb_rc is cb's code and f->cb_err its message, "FILE:LINE: "
+ * added unless it starts with the file. */
+static int jf_deliver(struct jfile *f)
+{
+	char e[1024] = "";
+	json_t *def = f->job;
+	int rc;
+
+	if (!def)
+		return 0;
+	f->job = NULL;
+	rc = f->cb(f->ctx, def, f->file, f->job_line, e, sizeof(e));
+	json_decref(def);
+	if (rc == 0)
+		return 0;
+	if (strncmp(e, f->file, strlen(f->file)) == 0)
+		snprintf(f->cb_err, sizeof(f->cb_err), "%s", e);
+	else
+		snprintf(f->cb_err, sizeof(f->cb_err), "%s:%d: %s", f->file,
+		         f->job_line, e[0] ? e : strerror(-rc));
+	f->cb_rc = rc;
+	return rc;
+}
+
 static int jf_add_job(struct jfile *f, const char *name, int line, char *err,
                       size_t errlen)
 {
-	json_t *prev = json_object_get(f->seen, name), *def;
-	struct pending *p;
-	char where[600];
+	const struct name_entry *prev;
+	int rc;
 
-	if (prev)
-		return jf_err(err, errlen, "duplicate job '%s' (also defined at %s)",
-		              name, json_string_value(prev));
-	snprintf(where, sizeof(where), "%s:%d", f->file, line);
-	p = realloc(f->jobs, sizeof(*p) * (size_t)(f->n_jobs + 1));
-	if (!p)
-		return -ENOMEM;
-	f->jobs = p;
-	def = json_pack("{s:s, s:s}", "name", name, "source", f->file);
-	if (!def || json_object_set_new(f->seen, name, json_string(where)) < 0) {
-		json_decref(def);
-		return -ENOMEM;
-	}
-	p[f->n_jobs].def = def;
-	p[f->n_jobs].line = line;
-	f->n_jobs++;
-	f->job = def;
-	return 0;
+	if (jf_deliver(f))
+		return jf_err(err, errlen, "callback failed");  /* cb_err wins */
+	rc = nameset_add(&f->seen, name, f->file_index, (uint32_t)line, &prev);
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
+		return jf_err(err, errlen, "duplicate job '%s' (also defined at "
+		              "%s/%s:%u)", name, f->dir, f->files[prev->file]->d_name,
+		              prev->line);
+	f->job = json_pack("{s:s, s:s}", "name", name, "source", f->file);
+	f->job_line = line;
+	return f->job ? 0 : -ENOMEM;
 }
 
 static int jf_job_section(struct jfile *f, const char *name, int line,
@@ -1344,42 +1582,14 @@ static int jf_key(void *user, const char *key, const char *value, int line,
 
 static void jf_clear(struct jfile *f)
 {
-	for (int i = 0; i < f->n_jobs; i++)
-		json_decref(f->jobs[i].def);
-	free(f->jobs);
+	json_decref(f->job);
 	free(f->action);
-	f->jobs = NULL;
-	f->n_jobs = 0;
 	f->action = NULL;
 	f->job = f->sub = NULL;
 	f->sec = SEC_NONE;
 }
 
-/* Hands the file's jobs to cb; cb's message gets "FILE:LINE: " unless it
- * already names the file. */
-static int jf_deliver(struct jfile *f, jobfile_cb cb, void *ctx, char *err,
-                      size_t errlen)
-{
-	char e[1024];
-	int rc;
-
-	for (int i = 0; i < f->n_jobs; i++) {
-		e[0] = '\0';
-		rc = cb(ctx, f->jobs[i].def, f->file, f->jobs[i].line, e, sizeof(e));
-		if (rc == 0)
-			continue;
-		if (strncmp(e, f->file, strlen(f->file)) == 0)
-			snprintf(err, errlen, "%s", e);
-		else
-			snprintf(err, errlen, "%s:%d: %s", f->file, f->jobs[i].line,
-			         e[0] ? e : strerror(-rc));
-		return rc;
-	}
-	return 0;
-}
-
-static int jf_read(struct jfile *f, jobfile_cb cb, void *ctx, char *err,
-                   size_t errlen)
+static int jf_read(struct jfile *f)
 {
 	static const struct config_ini_ops ops = {
 		.section = jf_section, .end = jf_end, .key = jf_key,
@@ -1389,9 +1599,14 @@ static int jf_read(struct jfile *f, jobfile_cb cb, void *ctx, char *err,
 
 	snprintf(f->base, sizeof(f->base), "%s", slash ? slash + 1 : f->file);
 	f->base[strlen(f->base) - 5] = '\0';     /* ".conf" */
-	rc = config_ini_read(f->file, "job file", &ops, f, err, errlen);
+	f->cb_rc = 0;
+	rc = config_ini_read(f->file, "job file", &ops, f, f->err, f->errlen);
 	if (rc == 0)
-		rc = jf_deliver(f, cb, ctx, err, errlen);
+		jf_deliver(f);
+	if (f->cb_rc) {         /* at the end, or as the next job began */
+		rc = f->cb_rc;
+		snprintf(f->err, f->errlen, "%s", f->cb_err);
+	}
 	jf_clear(f);
 	return rc;
 }
@@ -1414,7 +1629,8 @@ static int name_cmp(const struct dirent **a, const struct dirent **b)
 int jobfiles_load(const char *dir, jobfile_cb cb, void *ctx, char *err,
                   size_t errlen)
 {
-	struct jfile f = { 0 };
+	struct jfile f = { .dir = dir, .cb = cb, .ctx = ctx, .err = err,
+	                   .errlen = errlen };
 	struct dirent **list = NULL;
 	struct stat st;
 	char *path = NULL;
@@ -1431,7 +1647,7 @@ int jobfiles_load(const char *dir, jobfile_cb cb, void *ctx, char *err,
 		         strerror(errno));
 		return rc;
 	}
-	f.seen = json_object();
+	f.files = list;
 	f.keys = json_object();
 	for (i = 0; i < n && rc == 0; i++) {
 		if (asprintf(&path, "%s/%s", dir, list[i]->d_name) < 0) {
@@ -1444,14 +1660,15 @@ int jobfiles_load(const char *dir, jobfile_cb cb, void *ctx, char *err,
 			continue;   /* a directory named x.conf is not a job file */
 		}
 		f.file = path;
-		rc = f.seen && f.keys ? jf_read(&f, cb, ctx, err, errlen) : -ENOMEM;
+		f.file_index = (uint32_t)i;
+		rc = f.keys ? jf_read(&f) : -ENOMEM;
 		files += rc == 0;
 		free(path);
 	}
 	for (i = 0; i < n; i++)
 		free(list[i]);
 	free(list);
-	json_decref(f.seen);
+	nameset_free(&f.seen);
 	json_decref(f.keys);
 	return rc < 0 ? rc : files;
 }

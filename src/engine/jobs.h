@@ -22,40 +22,49 @@ struct health_check {
 	int64_t interval, timeout;
 };
 
+/* Field order packs the struct (malloc'd once per job; 100,000 jobs are
+ * a case to serve).  source, target and timezone are interned: shared by
+ * every job with the same value, reference-counted, released by job_free;
+ * never free() them. */
 struct job {
 	char *name;
 	char *command;          /* shell-word string (or sh -c text if shell) */
-	int shell;
 	char *schedule;         /* NULL = manual only */
-	char *timezone;         /* NULL = the daemon's */
-	char *target;           /* default "default" */
+	char *timezone;         /* NULL = the daemon's; interned */
+	char *target;           /* default "default"; interned */
 	char *user, *group, *cwd;
 	char **env;             /* "K=V", NULL-terminated (may be NULL) */
 	int64_t timeout;        /* us, 0 = none */
 	int64_t kill_grace;     /* us, default 10 s */
 	int64_t jitter;         /* us */
 	int64_t backoff;        /* us, default 10 s */
-	int retries;
-	int priority;
-	int overlap;            /* enum overlap, default skip */
-	int catchup;            /* enum catchup, CATCHUP_DEFAULT = by schedule */
 	char **tags, **selectors, **requires;   /* NULL-terminated or NULL */
-	int confirm;
-	int enabled;            /* default 1 */
 	struct job_action *actions;
-	int n_actions;
 	struct health_check *checks;
+	int n_actions;
 	int n_checks;
-	char *source;           /* job file path, NULL for API-made jobs */
+	char *source;           /* job file path, NULL for API-made jobs;
+	                         * interned */
+	int priority;
 	uint32_t owner_uid;
+	int8_t shell;
+	int8_t confirm;
+	int8_t enabled;         /* default 1 */
+	int8_t overlap;         /* enum overlap, default skip */
+	int8_t catchup;         /* enum catchup, CATCHUP_DEFAULT = by schedule */
+	uint8_t retries;        /* 0 to 100 */
 
 	/* runtime (engine), not part of the definition */
 	struct sched *sched;
 	struct heap_node fire;  /* scheduler heap node; key = next fire us */
-	int64_t last_run;       /* us, persisted in the store's kv */
+	int64_t last_run;       /* us; in the store's kv if job_keeps_last_run */
 	int64_t next_fire;      /* us, -1 none */
 	int running;            /* live runs of this job */
 	int queued;             /* runs of this job waiting for a slot */
+	char *spec;             /* the JSON spec of a run of its command,
+	                         * made at its first run (runs.c); a job is
+	                         * replaced whole on edit, so it never goes
+	                         * stale */
 };
 
 /* Validates `def` and fills *out (zeroed first).  Accepts every key of
@@ -75,10 +84,18 @@ int job_from_json(json_t *def, const char *tz_default, struct job *out,
 json_t *job_to_json(const struct job *j);
 void job_free(struct job *j);   /* frees the fields, not j itself */
 const struct job_action *job_action_find(const struct job *j, const char *name);
+/* The catch-up policy in force: j->catchup, or the schedule's default. */
+int job_catchup(const struct job *j);
+/* Whether the time of the job's last run must outlive the daemon (the
+ * store's kv "last:NAME"): @every and calendar schedules count from it,
+ * catch-up looks for a fire missed since it.  A cron job without catch-up
+ * needs it only in memory. */
+int job_keeps_last_run(const struct job *j);
 
 /* Reads every *.conf file of `dir` (sorted by name; see docs/jobfiles.md).
- * After each file is read whole, calls cb(ctx, def, file, line) once per
- * job of it, `line` being its section header's, with the section turned
+ * Calls cb(ctx, def, file, line) once per job, as soon as the job's last
+ * section has ended (so before an error further down its file is found),
+ * `line` being its section header's, with the section turned
  * into a JSON object (the keys of job_from_json, values mostly strings,
  * plus "source" = file); def is borrowed (json_incref to keep it).  Stops
  * at the first error: -EINVAL with err "dir/x.conf:7: unknown key 'foo' in

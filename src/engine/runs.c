@@ -95,6 +95,7 @@ static void timer_free_cb(uv_handle_t *h) { free(h); }
 
 static void arun_release(struct engine *e, struct arun *a)
 {
+	engine_fresh_remove(e, a);
 	link_remove(&a->all);
 	if (a->timeout) {
 		uv_timer_stop(a->timeout);
@@ -198,6 +199,41 @@ static int run_builtin(struct engine *e, struct arun *a)
 	return 0;
 }
 
+/* The commit before a spawn failed: the run must not start now.  A run
+ * whose creation was in that batch is gone (run_forget); any other goes
+ * back to its queue, accepted, to be tried again in a second. */
+static int run_unstart(struct engine *e, struct arun *a)
+{
+	if (a->forgotten) {
+		arun_release(e, a);
+		return -1;
+	}
+	log_warn("run %s: not started, the store did not take its start: %s",
+	         a->r.jid, e->store_err);
+	a->r.status = RUN_ACCEPTED;
+	a->r.time_started = 0;
+	a->r.time_not_before = now_us() + US_PER_S;
+	queue_push(e, a);
+	queue_pump(e, a->target);     /* arms the queue's timer for it */
+	return -1;
+}
+
+void run_forget(struct engine *e, struct arun *a, const char *why)
+{
+	char msg[320];
+	log_error("run %s: dropped, its creation was not stored: %s", a->r.jid,
+	          why);
+	snprintf(msg, sizeof msg, "run %s was not stored: %s", a->r.jid, why);
+	if (!link_empty(&a->qlink))
+		queue_unlink(e, a);
+	calls_failed(a, -EIO, msg);
+	if (a->starting) {      /* run_start finishes the job */
+		a->forgotten = 1;
+		return;
+	}
+	arun_release(e, a);
+}
+
 /* Starts an accepted run.  Returns 0 when the process runs; otherwise the
  * run is finished (failed) and released, and -1 is returned. */
 int run_start(struct engine *e, struct arun *a)
@@ -229,7 +265,13 @@ int run_start(struct engine *e, struct arun *a)
 		exec_free(&x);
 		return run_builtin(e, a);
 	}
-	engine_flush(e);
+	a->starting = 1;
+	int stored = engine_flush(e);
+	a->starting = 0;
+	if (stored < 0 || a->forgotten) {
+		exec_free(&x);
+		return run_unstart(e, a);
+	}
 
 	struct proc_spec ps = {x.argv, x.env, x.cwd, x.set_ids, x.uid, x.gid};
 	if (proc_start(e->loop, &ps, &run_cbs, a, &a->proc, err, sizeof err) < 0) {
@@ -329,17 +371,28 @@ int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
 		snprintf(err, errlen, "invalid target '%s'", tname);
 		return -ENOENT;
 	}
-	if (rq->job) {
-		spec = spec_from_job(rq->job, rq->action, err, errlen);
-		if (!spec)
-			return -ENOENT;
+	if (rq->job && !rq->action && rq->retries <= 0) {
+		/* the job's own command: the spec is the same every time */
+		if (!rq->job->spec &&
+		    (spec = spec_from_job(rq->job, NULL, err, errlen))) {
+			rq->job->spec = json_dumps(spec, JSON_COMPACT);
+			json_decref(spec);
+		}
+		text = rq->job->spec ? strdup(rq->job->spec) : NULL;
 	} else {
-		spec = json_deep_copy(rq->spec);
+		if (rq->job) {
+			spec = spec_from_job(rq->job, rq->action, err, errlen);
+			if (!spec)
+				return -ENOENT;
+		} else {
+			spec = json_deep_copy(rq->spec);
+		}
+		if (rq->retries > 0)
+			json_object_set_new(spec, "retries",
+			                    json_integer(rq->retries));
+		text = json_dumps(spec, JSON_COMPACT);
+		json_decref(spec);
 	}
-	if (rq->retries > 0)
-		json_object_set_new(spec, "retries", json_integer(rq->retries));
-	text = json_dumps(spec, JSON_COMPACT);
-	json_decref(spec);
 	struct arun *a = text ? arun_new(e, rq, text, t) : NULL;
 	if (!a)
 		return -ENOMEM;
@@ -350,7 +403,8 @@ int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
 		arun_free(a);
 		return -EIO;
 	}
-	arun_attach(e, a);
+	arun_attach_job(e, a, rq->job);
+	engine_fresh_add(e, a);
 	*out = a;
 	return 0;
 }
@@ -389,6 +443,7 @@ static void retry_maybe(struct engine *e, struct arun *a)
 		return;
 	}
 	arun_attach(e, b);
+	engine_fresh_add(e, b);
 	log_info("run %s failed; retry %d of %d as %s in %.1fs", r->jid,
 	         r->attempt, a->retries, b->r.jid, (double)delay / US_PER_S);
 }

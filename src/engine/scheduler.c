@@ -32,12 +32,6 @@ uint64_t sched_seed(const struct job *j)
 	return h;
 }
 
-static int job_catchup(const struct job *j)
-{
-	return j->catchup == CATCHUP_DEFAULT ? sched_default_catchup(j->sched)
-	                                     : j->catchup;
-}
-
 /* The next fire strictly after `after` — and after the last fire, so a
  * clock stepped back never fires a job twice. */
 static int64_t next_fire(const struct job *j, int64_t after)
@@ -169,7 +163,8 @@ static void fire(struct engine *e, struct job *j, int64_t when, int trigger)
 	struct arun *a;
 
 	j->last_run = when;
-	persist_last_run(e, j);
+	if (job_keeps_last_run(j))
+		persist_last_run(e, j);
 	if (j->confirm) {
 		log_warn("job %s: needs confirmation, never runs from its "
 		         "schedule", j->name);
@@ -200,11 +195,30 @@ static void fire(struct engine *e, struct job *j, int64_t when, int trigger)
 	 * should not wait for each other's starts to be enqueued */
 }
 
+/* Puts a job that fired back in the heap at its next time. */
+static void rearm_fired(struct engine *e, struct job *j, int64_t when,
+                        int64_t now)
+{
+	/* after a late wake (clock step, busy loop) skip the missed times:
+	 * the next fire is after now */
+	int64_t next = next_fire(j, when > now ? when : now);
+	j->next_fire = next;
+	if (next >= 0) {
+		j->fire.key = next;
+		heap_push(&e->fires, &j->fire);
+	}
+}
+
 static void tick(uv_timer_t *t)
 {
 	struct engine *e = t->data;
 	int64_t now = now_us();
 	struct heap_node *n;
+	/* the jobs that fired go back in the heap once every due job has
+	 * its run: their next times and the heap work would otherwise make
+	 * each run of a busy second later than the one before */
+	struct fired { struct job *j; int64_t when; } *fired = NULL;
+	size_t n_fired = 0, cap = 0;
 
 	while ((n = heap_peek(&e->fires)) && n->key <= now) {
 		struct job *j = node_job(n);
@@ -219,15 +233,21 @@ static void tick(uv_timer_t *t)
 		 * interval counts from (anacron), not the missed time */
 		fire(e, j, catchup ? now : when,
 		     catchup ? TRIG_CATCHUP : TRIG_SCHEDULE);
-		/* after a late wake (clock step, busy loop) skip the missed
-		 * times: the next fire is after now */
-		int64_t next = next_fire(j, when > now ? when : now);
-		j->next_fire = next;
-		if (next >= 0) {
-			j->fire.key = next;
-			heap_push(&e->fires, &j->fire);
+		if (n_fired == cap) {
+			size_t c = cap ? cap * 2 : 64;
+			struct fired *v = realloc(fired, c * sizeof(*v));
+			if (!v) {       /* then one by one */
+				rearm_fired(e, j, when, now);
+				continue;
+			}
+			fired = v;
+			cap = c;
 		}
+		fired[n_fired++] = (struct fired){j, when};
 	}
+	for (size_t i = 0; i < n_fired; i++)
+		rearm_fired(e, fired[i].j, fired[i].when, now);
+	free(fired);
 	queue_pump_all(e);
 	rearm(e);
 }

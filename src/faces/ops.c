@@ -86,6 +86,15 @@ void calls_started(struct arun *a)
 	}
 }
 
+void calls_failed(struct arun *a, int err, const char *msg)
+{
+	while (!link_empty(&a->watchers)) {
+		struct call *c = link_entry(a->watchers.next, struct call, wlink);
+		call_abandon(c);
+		call_fail(c, err, "%s", msg);
+	}
+}
+
 void calls_finished(struct arun *a)
 {
 	while (!link_empty(&a->watchers)) {

@@ -51,4 +51,5 @@ void call_abandon(struct call *c);
 void calls_output(struct arun *a, int stream, const char *buf, size_t n);
 void calls_started(struct arun *a);
 void calls_finished(struct arun *a);
+void calls_failed(struct arun *a, int err, const char *msg);
 #endif

@@ -116,11 +116,30 @@ struct held {
 static int read_depth;
 static struct held *held_first, **held_last = &held_first;
 
+static json_t *error_msg(json_int_t no, int err, const char *msg);
+
+/* A success reply whose commit failed must not go out: it becomes an
+ * error naming why, under the same request number. */
+static json_t *unstored(json_t *msg, const char *why)
+{
+	json_t *body = json_array_get(msg, 1);
+	if (!json_object_get(body, "data"))
+		return msg;             /* already an error */
+	char text[320];
+	snprintf(text, sizeof text, "not stored: %s", why);
+	json_t *err = error_msg(json_integer_value(json_object_get(body, "no")),
+	                        -EIO, text);
+	json_decref(msg);
+	return err;
+}
+
 static void conn_respond(struct conn *cn, json_t *msg)
 {
 	struct held *h = read_depth ? malloc(sizeof *h) : NULL;
 	if (!h) {
-		engine_flush(cn->srv->e);
+		struct engine *e = cn->srv->e;
+		if (engine_flush(e) < 0)
+			msg = unstored(msg, e->store_err);
 		conn_send(cn, msg);
 		return;
 	}
@@ -135,11 +154,11 @@ static void held_send(struct engine *e)
 {
 	if (!held_first)
 		return;
-	engine_flush(e);
+	int failed = engine_flush(e) < 0;
 	while (held_first) {
 		struct held *h = held_first;
 		held_first = h->next;
-		conn_send(h->conn, h->msg);
+		conn_send(h->conn, failed ? unstored(h->msg, e->store_err) : h->msg);
 		free(h);
 	}
 	held_last = &held_first;

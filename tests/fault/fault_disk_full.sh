@@ -44,34 +44,23 @@ grep -q 'commit failed: database or disk is full' "$T/jobd.log" &&
 found=0; for j in "${pre[@]}"; do jobctl lookup "$j" >/dev/null 2>&1 && found=$((found + 1)); done
 expect_eq "every run acknowledged before the disk filled is found while full" "$found" "${#pre[@]}"
 
-# KNOWN GAP (store full): a submit whose group commit fails is still
-# acknowledged (exit 0, a jid): engine_flush() logs "commit failed" and
-# rolls the batch back, but server.c sends the held replies anyway, so the
-# client believes in runs that are not stored; after the space is freed
-# they never run and `lookup` says "not found".  Correct behaviour, asserted
-# with JOBD_KNOWN_GAPS set: the submit is refused with a message naming the
-# store/disk, and everything acknowledged runs once.
-if [ -n "${JOBD_KNOWN_GAPS:-}" ]; then
-	[ -n "$refused" ] && pass "a submit on a full disk is refused" ||
-		fail "a submit on a full disk is refused" "50 submits all succeeded"
-	rc=${refused%% *}; msg=${refused#* }
-	[ -n "$refused" ] && [ "$rc" != 0 ] && [ "$rc" != 69 ] &&
-		pass "the refusal exits non-zero, not 'unreachable' (exit $rc)" ||
-		fail "the refusal exits non-zero, not 'unreachable' (exit $rc)" "$msg"
-	expect_match "the message names the store or the disk" "$msg" \
-		'([Ss]tore|[Dd]isk|database|space|full)'
-	must=("${acked[@]}")
-else
-	must=("${pre[@]}")
-fi
+# A submit whose group commit fails is refused, never acknowledged: the
+# reply becomes an error naming the store, the rolled-back run is
+# forgotten, and everything acknowledged runs once.
+[ -n "$refused" ] && pass "a submit on a full disk is refused" ||
+	fail "a submit on a full disk is refused" "50 submits all succeeded"
+rc=${refused%% *}; msg=${refused#* }
+[ -n "$refused" ] && [ "$rc" != 0 ] && [ "$rc" != 69 ] &&
+	pass "the refusal exits non-zero, not 'unreachable' (exit $rc)" ||
+	fail "the refusal exits non-zero, not 'unreachable' (exit $rc)" "$msg"
+expect_match "the message names the store or the disk" "$msg" \
+	'([Ss]tore|[Dd]isk|database|space|full)'
+must=("${acked[@]}")
 
 rm -f "$T/state/filler"
 out=$(sub after 2>&1); rc=$?
 expect_eq "after freeing space a submit is acknowledged" "$rc" 0
-# (gap, as above: the rolled-back rows' ids are reused, and the in-memory
-# runs of the lost submits then overwrite the new rows: the "after" run
-# shows done/ok with a lost submit's command and neither ran.)
-[ -n "${JOBD_KNOWN_GAPS:-}" ] && [ $rc -eq 0 ] && must+=("$out")
+[ $rc -eq 0 ] && must+=("$out")
 after_jid=$out
 ok "continue the target" jobctl continue fault
 all_done() { for j in "${must[@]}"; do is_done "$j" || return 1; done; }
@@ -79,17 +68,11 @@ retry_until 60 all_done && pass "all ${#must[@]} runs that must run end" ||
 	fail "all ${#must[@]} runs that must run end" "$(for j in "${must[@]}"; do is_done "$j" || echo "$j $(field "$j" status)"; done | head)"
 okc=0; for j in "${must[@]}"; do [ "$(field "$j" result)" = ok ] && okc=$((okc + 1)); done
 expect_eq "they are ok" "$okc" "${#must[@]}"
-if [ -n "${JOBD_KNOWN_GAPS:-}" ]; then
-	toks="$(seq 1 10 | sed 's/^/pre/')
+toks="$(seq 1 10 | sed 's/^/pre/')
 $(seq 1 $((${#acked[@]} - ${#pre[@]})) | sed 's/^/fill/')
 after"
-	expect_eq "the ledger holds each acknowledged run exactly once, nothing else" \
-		"$(sort "$T/ledger")" "$(sort <<<"$toks")"
-else
-	expect_eq "the ledger holds each earlier run (pre1..10) exactly once" \
-		"$(grep -x 'pre[0-9]*' "$T/ledger" | sort -V | tr '\n' ' ')" \
-		"$(seq 1 10 | sed 's/^/pre/' | tr '\n' ' ')"
-fi
+expect_eq "the ledger holds each acknowledged run exactly once, nothing else" \
+	"$(sort "$T/ledger")" "$(grep -v '^$' <<<"$toks" | sort)"
 expect_eq "nothing in the ledger twice" "$(sort "$T/ledger" | uniq -d)" ""
 [ -z "${FAULT_DEBUG:-}" ] || { jobctl lookup --json "$after_jid"; jobctl runs --limit 100; }
 ok "jobd still answers" jobctl status

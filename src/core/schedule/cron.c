@@ -53,18 +53,17 @@ static const char *const day_names[7] = {
 	"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 };
 
+/* Kept small: a daemon may hold 100,000 of them. */
 struct cron {
 	uint64_t sec, min;      /* bit v */
-	uint64_t hour;          /* bits 0-23 */
-	uint64_t dom;           /* bits 1-31 */
-	uint64_t mon;           /* bits 1-12 */
 	uint64_t year[3];       /* bit y - 1970 */
+	uint32_t hour;          /* bits 0-23 */
+	uint32_t dom;           /* bits 1-31 */
+	uint32_t dom_w;         /* NW: bit N */
+	uint16_t mon;           /* bits 1-12 */
 	uint8_t dow;            /* bits 0-6, Sunday = 0 */
 	uint8_t dow_last;       /* NL: the last weekday N of the month */
 	uint8_t dow_nth[7];     /* N#k: bit k-1 for weekday N */
-	uint32_t dom_w;         /* NW: bit N */
-	uint32_t week[7];       /* dow as day-of-month bits, for a month whose
-	                         * 1st is weekday i */
 	bool dom_star, dow_star;    /* the field is exactly '*' or '?' */
 	bool dom_last, dom_lastw;   /* L, LW */
 	bool all_hours;             /* hour matches every hour: real time */
@@ -324,22 +323,16 @@ static void finish(struct cron *c, uint64_t bits[NFIELDS][3], bool has_year)
 {
 	c->sec = bits[F_SEC][0];
 	c->min = bits[F_MIN][0];
-	c->hour = bits[F_HOUR][0];
-	c->dom = bits[F_DOM][0];
-	c->mon = bits[F_MON][0];
+	c->hour = (uint32_t)bits[F_HOUR][0];
+	c->dom = (uint32_t)bits[F_DOM][0];
+	c->mon = (uint16_t)bits[F_MON][0];
 	c->dow = (uint8_t)bits[F_DOW][0];
 	if (has_year)
 		memcpy(c->year, bits[F_YEAR], sizeof(c->year));
 	else
 		for (int y = 0; y <= YEAR_MAX - YEAR_MIN; y++)
 			set_bit(c->year, y);
-	c->all_hours = c->hour == (1ULL << 24) - 1;
-	for (int w1 = 0; w1 < 7; w1++) {
-		for (int d = 1; d <= 31; d++) {
-			if (c->dow >> ((w1 + d - 1) % 7) & 1)
-				c->week[w1] |= 1u << d;
-		}
-	}
+	c->all_hours = c->hour == (1u << 24) - 1;
 }
 
 static int parse_fields(struct parse *p, char *text)
@@ -471,9 +464,21 @@ static uint32_t dom_mask(const struct cron *c, int nd, int w1)
 	return m;
 }
 
+/* The days of the dow field in a month whose 1st is weekday w1. */
+static uint32_t week_mask(const struct cron *c, int w1)
+{
+	/* bit k: weekday (w1 + k) % 7, i.e. day k + 1 */
+	uint64_t p = ((uint64_t)c->dow >> w1 | (uint64_t)c->dow << (7 - w1)) & 0x7f;
+
+	p |= p << 7;
+	p |= p << 14;
+	p |= p << 28;
+	return (uint32_t)(p << 1);
+}
+
 static uint32_t dow_mask(const struct cron *c, int nd, int w1)
 {
-	uint32_t m = c->week[w1];
+	uint32_t m = week_mask(c, w1);
 
 	for (int wd = 0; wd < 7; wd++) {
 		int first = 1 + (wd - w1 + 7) % 7;

@@ -20,9 +20,11 @@
 struct sched {
 	int kind;
 	const struct tz *z;
-	struct cron *cron;
-	struct cal *cal;
-	int64_t every;      /* microseconds */
+	union {                 /* by kind */
+		struct cron *cron;
+		struct cal *cal;
+		int64_t every;  /* microseconds */
+	};
 };
 
 static bool blank(char c)
@@ -185,9 +187,9 @@ void sched_free(struct sched *s)
 {
 	if (!s)
 		return;
-	if (s->cron)
+	if (s->kind == SCHED_CRON && s->cron)
 		cron_free(s->cron);
-	if (s->cal)
+	if (s->kind == SCHED_CALENDAR && s->cal)
 		cal_free(s->cal);
 	free(s);
 }
