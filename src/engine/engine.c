@@ -586,13 +586,13 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	e->started = now_us();
 	link_init(&e->runs);
 	heap_init(&e->fires);
-	uv_timer_init(loop, &e->sched_timer);
+	e->sched_fd = -1;
 	uv_timer_init(loop, &e->delay_timer);
 	uv_timer_init(loop, &e->sweep_timer);
 	uv_timer_init(loop, &e->shutdown_timer);
 	uv_timer_init(loop, &e->flush_timer);
 	e->flush_timer.data = e;
-	e->sched_timer.data = e->delay_timer.data = e->sweep_timer.data = e;
+	e->delay_timer.data = e->sweep_timer.data = e;
 	e->shutdown_timer.data = e;
 
 	snprintf(e->proc_dir, sizeof e->proc_dir, "%s/proc", e->cfg.state_dir);
@@ -617,6 +617,11 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	if ((rc = recover_runs(e, err, errlen)) < 0)
 		return rc;
 	clear_stale_procfiles(e);
+	if ((rc = sched_init(e)) < 0) {
+		snprintf(err, errlen, "cannot create the scheduler's timer: %s",
+		         strerror(-rc));
+		return rc;
+	}
 	sched_start(e, 1);
 	uv_timer_start(&e->sweep_timer, sweep_tick, 1000, 0);
 	queue_pump_all(e);
@@ -713,7 +718,7 @@ void engine_close(struct engine *e)
 	free(e->fresh);
 	uv_close((uv_handle_t *)&e->flush_timer, NULL);
 	sched_stop(e);
-	uv_close((uv_handle_t *)&e->sched_timer, NULL);
+	sched_close(e);
 	uv_close((uv_handle_t *)&e->delay_timer, NULL);
 	uv_close((uv_handle_t *)&e->sweep_timer, NULL);
 	uv_close((uv_handle_t *)&e->shutdown_timer, NULL);

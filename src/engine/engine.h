@@ -93,7 +93,8 @@ struct engine {
 	int n_running, n_waiting;
 
 	struct heap fires;       /* jobs by next fire time */
-	uv_timer_t sched_timer;
+	uv_poll_t sched_poll;    /* a timerfd on the wall clock (scheduler.c) */
+	int sched_fd;
 	uv_timer_t delay_timer;  /* wakes the queue for --at / backoff runs */
 	uv_timer_t sweep_timer;
 	int64_t last_jid;
@@ -164,6 +165,12 @@ struct run_req {
 };
 int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
                 char *err, size_t errlen);
+/* run_enqueue in two steps, for the scheduler: a burst of due jobs gets
+ * all its runs created first, then stored together. */
+int run_create(struct engine *e, const struct run_req *rq, struct arun **out,
+               char *err, size_t errlen);
+int run_store(struct engine *e, struct arun *a, struct job *j, char *err,
+              size_t errlen);
 int run_start(struct engine *e, struct arun *a);
 struct arun *run_adopt_row(struct engine *e, struct run *row);
 int run_adopt_orphan(struct engine *e, struct run *row);
@@ -196,6 +203,8 @@ int queue_poll(struct engine *e, struct target *t);
 /* scheduler (engine/scheduler.c) */
 void sched_arm_job(struct engine *e, struct job *j, int64_t now);
 void sched_disarm_job(struct engine *e, struct job *j);
+int sched_init(struct engine *e);        /* the scheduler's wake-up */
+void sched_close(struct engine *e);
 void sched_start(struct engine *e, int at_boot);
 void sched_stop(struct engine *e);
 void sched_lateness(const struct engine *e, double *p50_ms, double *p99_ms);

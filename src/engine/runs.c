@@ -358,8 +358,10 @@ static void arun_attach(struct engine *e, struct arun *a)
 	arun_attach_job(e, a, a->r.job ? engine_job_find(e, a->r.job) : NULL);
 }
 
-int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
-                char *err, size_t errlen)
+/* A run in memory only: its jid and creation time, its spec; run_store
+ * writes its row and queues it. */
+int run_create(struct engine *e, const struct run_req *rq, struct arun **out,
+               char *err, size_t errlen)
 {
 	const char *tname = rq->target ? rq->target
 	                  : rq->job ? rq->job->target : "default";
@@ -393,9 +395,14 @@ int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
 		text = json_dumps(spec, JSON_COMPACT);
 		json_decref(spec);
 	}
-	struct arun *a = text ? arun_new(e, rq, text, t) : NULL;
-	if (!a)
-		return -ENOMEM;
+	*out = text ? arun_new(e, rq, text, t) : NULL;
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Stores a created run and puts it in its queue; on failure it is freed. */
+int run_store(struct engine *e, struct arun *a, struct job *j, char *err,
+              size_t errlen)
+{
 	engine_write(e);
 	if (store_run_insert(e->store, &a->r) < 0) {
 		snprintf(err, errlen, "cannot store the run: %s",
@@ -403,10 +410,16 @@ int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
 		arun_free(a);
 		return -EIO;
 	}
-	arun_attach_job(e, a, rq->job);
+	arun_attach_job(e, a, j);
 	engine_fresh_add(e, a);
-	*out = a;
 	return 0;
+}
+
+int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
+                char *err, size_t errlen)
+{
+	int rc = run_create(e, rq, out, err, errlen);
+	return rc < 0 ? rc : run_store(e, *out, rq->job, err, errlen);
 }
 
 /* Retries a failed run: a new row linked to the first attempt, not before

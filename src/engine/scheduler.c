@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "core/schedule.h"
 #include "core/timefmt.h"
@@ -42,21 +44,67 @@ static int64_t next_fire(const struct job *j, int64_t after)
 	return sched_next(j->sched, after, last, sched_seed(j));
 }
 
-static void tick(uv_timer_t *t);
+static void tick(struct engine *e);
+
+/* The wake-up is a timerfd on CLOCK_REALTIME with an absolute deadline:
+ * microsecond precise (libuv's timers count whole milliseconds of
+ * monotonic time), and TFD_TIMER_CANCEL_ON_SET wakes it when the clock is
+ * set, so a step is seen at once.  It never sleeps past SCHED_MAX_SLEEP
+ * either (suspend). */
+static void on_wake(uv_poll_t *h, int status, int events)
+{
+	struct engine *e = h->data;
+	uint64_t n;
+	(void)status;
+	(void)events;
+	if (read(e->sched_fd, &n, sizeof n) < 0 && errno != ECANCELED &&
+	    errno != EAGAIN)
+		log_warn("scheduler: timerfd read: %s", strerror(errno));
+	tick(e);
+}
 
 static void rearm(struct engine *e)
 {
 	struct heap_node *top = heap_peek(&e->fires);
-	if (!top) {
-		uv_timer_stop(&e->sched_timer);
+	struct itimerspec its = {{0, 0}, {0, 0}};
+	if (e->sched_fd < 0)
 		return;
+	if (top) {
+		int64_t at = top->key, cap = now_us() + SCHED_MAX_SLEEP_MS * 1000LL;
+		if (at > cap)
+			at = cap;
+		if (at <= 0)
+			at = 1;
+		its.it_value.tv_sec = at / US_PER_S;
+		its.it_value.tv_nsec = (long)(at % US_PER_S) * 1000;
 	}
-	int64_t delta = top->key - now_us();
-	uint64_t ms = delta <= 0 ? 0 : (uint64_t)((delta + 999) / 1000);
-	if (ms > SCHED_MAX_SLEEP_MS)
-		ms = SCHED_MAX_SLEEP_MS;
-	uv_update_time(e->loop);
-	uv_timer_start(&e->sched_timer, tick, ms, 0);
+	if (timerfd_settime(e->sched_fd, TFD_TIMER_ABSTIME |
+	                    TFD_TIMER_CANCEL_ON_SET, &its, NULL) < 0)
+		log_error("scheduler: timerfd_settime: %s", strerror(errno));
+}
+
+int sched_init(struct engine *e)
+{
+	e->sched_fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (e->sched_fd < 0)
+		return -errno;
+	uv_poll_init(e->loop, &e->sched_poll, e->sched_fd);
+	e->sched_poll.data = e;
+	uv_poll_start(&e->sched_poll, UV_READABLE, on_wake);
+	return 0;
+}
+
+static void sched_closed(uv_handle_t *h)
+{
+	struct engine *e = h->data;
+	close(e->sched_fd);
+	e->sched_fd = -1;
+}
+
+void sched_close(struct engine *e)
+{
+	if (e->sched_fd >= 0)
+		uv_close((uv_handle_t *)&e->sched_poll, sched_closed);
 }
 
 static int armable(const struct job *j)
@@ -157,7 +205,10 @@ static void persist_last_run(struct engine *e, struct job *j)
 		         store_error(e->store));
 }
 
-static void fire(struct engine *e, struct job *j, int64_t when, int trigger)
+/* A due job's run, created but not yet stored (the caller stores the
+ * runs of a whole burst together); NULL when it does not run. */
+static struct arun *fire(struct engine *e, struct job *j, int64_t when,
+                         int trigger)
 {
 	char err[256];
 	struct arun *a;
@@ -168,13 +219,13 @@ static void fire(struct engine *e, struct job *j, int64_t when, int trigger)
 	if (j->confirm) {
 		log_warn("job %s: needs confirmation, never runs from its "
 		         "schedule", j->name);
-		return;
+		return NULL;
 	}
 	if (j->running + j->queued > 0) {
 		if (j->overlap == OVERLAP_SKIP) {
 			log_info("job %s: previous run still going, skipped",
 			         j->name);
-			return;
+			return NULL;
 		}
 		if (j->overlap == OVERLAP_REPLACE)
 			replace_runs(e, j);
@@ -185,14 +236,22 @@ static void fire(struct engine *e, struct job *j, int64_t when, int trigger)
 	if (j->jitter > 0)
 		rq.not_before = when + (int64_t)(((uint64_t)rand() << 31 ^
 		                (uint64_t)rand()) % (uint64_t)j->jitter);
-	if (run_enqueue(e, &rq, &a, err, sizeof err) < 0) {
-		log_error("job %s: cannot enqueue: %s", j->name, err);
-		return;
+	if (run_create(e, &rq, &a, err, sizeof err) < 0) {
+		log_error("job %s: cannot create its run: %s", j->name, err);
+		return NULL;
 	}
-	log_debug("job %s fired: run %s", j->name, a->r.jid);
-	/* the caller pumps the queues once every due job has its run: a
-	 * start commits and spawns, and the jobs due at the same second
-	 * should not wait for each other's starts to be enqueued */
+	return a;
+}
+
+static void fire_store(struct engine *e, struct job *j, struct arun *a)
+{
+	char err[256];
+	if (!a)
+		return;
+	if (run_store(e, a, j, err, sizeof err) < 0)
+		log_error("job %s: cannot enqueue: %s", j->name, err);
+	else
+		log_debug("job %s fired: run %s", j->name, a->r.jid);
 }
 
 /* Puts a job that fired back in the heap at its next time. */
@@ -209,15 +268,14 @@ static void rearm_fired(struct engine *e, struct job *j, int64_t when,
 	}
 }
 
-static void tick(uv_timer_t *t)
+static void tick(struct engine *e)
 {
-	struct engine *e = t->data;
 	int64_t now = now_us();
 	struct heap_node *n;
 	/* the jobs that fired go back in the heap once every due job has
 	 * its run: their next times and the heap work would otherwise make
 	 * each run of a busy second later than the one before */
-	struct fired { struct job *j; int64_t when; } *fired = NULL;
+	struct fired { struct job *j; int64_t when; struct arun *a; } *fired = NULL;
 	size_t n_fired = 0, cap = 0;
 
 	while ((n = heap_peek(&e->fires)) && n->key <= now) {
@@ -231,20 +289,25 @@ static void tick(uv_timer_t *t)
 			lateness_add(e, now_us() - when);
 		/* a catch-up run happens now: it is the last run that an
 		 * interval counts from (anacron), not the missed time */
-		fire(e, j, catchup ? now : when,
-		     catchup ? TRIG_CATCHUP : TRIG_SCHEDULE);
+		struct arun *a = fire(e, j, catchup ? now : when,
+		                      catchup ? TRIG_CATCHUP : TRIG_SCHEDULE);
 		if (n_fired == cap) {
 			size_t c = cap ? cap * 2 : 64;
 			struct fired *v = realloc(fired, c * sizeof(*v));
 			if (!v) {       /* then one by one */
+				fire_store(e, j, a);
 				rearm_fired(e, j, when, now);
 				continue;
 			}
 			fired = v;
 			cap = c;
 		}
-		fired[n_fired++] = (struct fired){j, when};
+		fired[n_fired++] = (struct fired){j, when, a};
 	}
+	/* the burst's rows, then its next times: stored in one batch before
+	 * any of them starts, and none of them waits for the others' rows */
+	for (size_t i = 0; i < n_fired; i++)
+		fire_store(e, fired[i].j, fired[i].a);
 	for (size_t i = 0; i < n_fired; i++)
 		rearm_fired(e, fired[i].j, fired[i].when, now);
 	free(fired);
@@ -260,7 +323,7 @@ void sched_start(struct engine *e, int at_boot)
 		arm(e, j, now);
 		if (at_boot && j->enabled && j->sched &&
 		    sched_kind(j->sched) == SCHED_REBOOT)
-			fire(e, j, now, TRIG_SCHEDULE);
+			fire_store(e, j, fire(e, j, now, TRIG_SCHEDULE));
 	}
 	queue_pump_all(e);
 	rearm(e);
@@ -268,5 +331,7 @@ void sched_start(struct engine *e, int at_boot)
 
 void sched_stop(struct engine *e)
 {
-	uv_timer_stop(&e->sched_timer);
+	struct itimerspec off = {{0, 0}, {0, 0}};
+	if (e->sched_fd >= 0)
+		timerfd_settime(e->sched_fd, 0, &off, NULL);
 }
