@@ -188,6 +188,15 @@ static int load_push(struct load_ctx *lc, json_t *def, char *err, size_t n)
 		free(j);
 		return rc;
 	}
+	/* the definition and the default zone it is read in */
+	char *text = json_dumps(def, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *parts[2] = {text, lc->e->cfg.timezone};
+	j->def_hash = 1469598103934665603ULL;          /* FNV-1a */
+	for (int k = 0; k < 2; k++)
+		for (const char *p = parts[k]; p && *p; p++)
+			j->def_hash = (j->def_hash ^ (unsigned char)*p) *
+			              1099511628211ULL;
+	free(text);
 	if (lc->n == lc->cap) {
 		int cap = lc->cap ? lc->cap * 2 : 64;
 		struct job **v = realloc(lc->v, (size_t)cap * sizeof *v);
@@ -281,7 +290,14 @@ int engine_jobs_load(struct engine *e, int *n_files, char *err, size_t errlen)
 	for (int i = 0; i < lc.n; i++) {
 		struct job *j = lc.v[i];
 		lc.v[i] = NULL;
-		if (engine_job_find(e, j->name)) {  /* searches the old jobs */
+		struct job *was = engine_job_find(e, j->name); /* the old jobs */
+		if (was && was->def_hash == j->def_hash) {
+			/* unchanged: it keeps its next fire, nothing is recomputed */
+			job_free(j);
+			free(j);
+			continue;
+		}
+		if (was) {
 			engine_job_replace(e, j);
 			continue;
 		}

@@ -65,6 +65,8 @@ struct job {
 	                         * made at its first run (runs.c); a job is
 	                         * replaced whole on edit, so it never goes
 	                         * stale */
+	uint64_t def_hash;       /* of a file job's definition: reload keeps
+	                          * an unchanged job as it is (engine.c) */
 };
 
 /* Validates `def` and fills *out (zeroed first).  Accepts every key of
