@@ -7,7 +7,7 @@ BUILD    := build-san
 MESONOPT += -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 endif
 
-.PHONY: all deps build run test unit it bench load fuzz clean
+.PHONY: all deps build run test unit it bench fault load fuzz lint clean
 all: build
 
 deps:
@@ -40,6 +40,10 @@ load: build
 FUZZ_SECONDS ?= 30
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+# clang-tidy (.clang-tidy) and cppcheck over src/
+lint: build
+	@scripts/lint.sh $(BUILD)
 
 clean:
 	rm -rf build build-san var
