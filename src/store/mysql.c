@@ -1293,21 +1293,6 @@ static int st_job_each(struct store *base, store_job_cb cb, void *ctx)
 
 /* ---- runs: binding and decoding ----------------------------------------- */
 
-static int run_validate(struct my *m, const struct run *r)
-{
-	if (!run_status_name(r->status))
-		return my_failf(m, -EINVAL, "run %s: status %d is invalid", r->jid,
-		                r->status);
-	if (r->result != RESULT_NONE && !run_result_name(r->result))
-		return my_failf(m, -EINVAL, "run %s: result %d is invalid", r->jid,
-		                r->result);
-	if (!run_trigger_name(r->trigger))
-		return my_failf(m, -EINVAL, "run %s: trigger %d is invalid", r->jid,
-		                r->trigger);
-	if (!r->target)
-		return my_failf(m, -EINVAL, "run %s: target is required", r->jid);
-	return 0;
-}
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid.
  * 4-byte sequences count as invalid unless mb4. */
@@ -1511,7 +1496,7 @@ static int st_run_insert(struct store *base, struct run *r)
 	struct params p = {0};
 	struct outbufs ob = {0};
 	int retried = 0;
-	int ret = run_validate(m, r);
+	int ret = store_run_check(r, m->errmsg, sizeof m->errmsg);
 
 	if (ret < 0)
 		return ret;
@@ -1538,7 +1523,7 @@ static int st_run_update(struct store *base, const struct run *r)
 	struct params p = {0};
 	struct outbufs ob = {0};
 	unsigned long long n = 0;
-	int ret = run_validate(m, r);
+	int ret = store_run_check(r, m->errmsg, sizeof m->errmsg);
 
 	if (ret == 0)
 		ret = bind_mutable(m, &p, r, &ob);

@@ -565,21 +565,6 @@ static int sq_job_each(struct store *base, store_job_cb cb, void *ctx)
 
 /* ---- runs: binding and decoding ---------------------------------------- */
 
-static int run_validate(struct sq *s, const struct run *r)
-{
-	if (!run_status_name(r->status))
-		return sq_failf(s, -EINVAL, "run %s: status %d is invalid", r->jid,
-		                r->status);
-	if (r->result != RESULT_NONE && !run_result_name(r->result))
-		return sq_failf(s, -EINVAL, "run %s: result %d is invalid", r->jid,
-		                r->result);
-	if (!run_trigger_name(r->trigger))
-		return sq_failf(s, -EINVAL, "run %s: trigger %d is invalid", r->jid,
-		                r->trigger);
-	if (!r->target)
-		return sq_failf(s, -EINVAL, "run %s: target is required", r->jid);
-	return 0;
-}
 
 /* Binds ?1..?26 (see stmt_sql); "none" values become NULL. */
 static int bind_run(sqlite3_stmt *st, const struct run *r)
@@ -727,7 +712,7 @@ static int sq_run_insert(struct store *base, struct run *r)
 {
 	struct sq *s = sq_of(base);
 	sqlite3_stmt *st = s->st[ST_RUN_INSERT];
-	int rc, ret = run_validate(s, r);
+	int rc, ret = store_run_check(r, s->errmsg, sizeof s->errmsg);
 
 	if (ret < 0)
 		return ret;
@@ -746,7 +731,7 @@ static int sq_run_update(struct store *base, const struct run *r)
 {
 	struct sq *s = sq_of(base);
 	sqlite3_stmt *st = s->st[ST_RUN_UPDATE];
-	int rc, ret = run_validate(s, r);
+	int rc, ret = store_run_check(r, s->errmsg, sizeof s->errmsg);
 
 	if (ret < 0)
 		return ret;

@@ -52,3 +52,21 @@ int store_open(const char *uri, struct store **out, char *err, size_t errlen)
 	}
 	return store_sqlite_open(uri, out, err, errlen);
 }
+
+/* What every engine checks before it writes a run: the enum fields have
+ * names, and the run has a target. */
+int store_run_check(const struct run *r, char *msg, size_t n)
+{
+	if (!run_status_name(r->status))
+		snprintf(msg, n, "run %s: status %d is invalid", r->jid, r->status);
+	else if (r->result != RESULT_NONE && !run_result_name(r->result))
+		snprintf(msg, n, "run %s: result %d is invalid", r->jid, r->result);
+	else if (!run_trigger_name(r->trigger))
+		snprintf(msg, n, "run %s: trigger %d is invalid", r->jid,
+		         r->trigger);
+	else if (!r->target)
+		snprintf(msg, n, "run %s: target is required", r->jid);
+	else
+		return 0;
+	return -EINVAL;
+}

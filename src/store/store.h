@@ -101,6 +101,9 @@ int store_sqlite_open(const char *path, struct store **out, char *err,
 int store_mysql_open(const char *uri, struct store **out, char *err,
                      size_t errlen);
 
+/* For the engines: -EINVAL with msg set when a run cannot be written. */
+int store_run_check(const struct run *r, char *msg, size_t n);
+
 static inline void store_close(struct store *s) { if (s) s->vt->close(s); }
 static inline const char *store_error(struct store *s) { return s->vt->error(s); }
 static inline const char *store_describe(struct store *s) { return s->vt->describe(s); }
