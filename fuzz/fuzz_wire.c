@@ -89,6 +89,18 @@ int link_empty(const struct link *l)
 	return l->next == l;
 }
 
+struct link *link_pop(struct link *head)
+{
+	struct link *l = head->next;
+
+	if (l == head)
+		return NULL;
+	head->next = l->next;
+	l->next->prev = head;
+	link_init(l);
+	return l;
+}
+
 /* ---- the model ---- */
 
 #define MAXEXP 8192

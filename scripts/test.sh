@@ -108,6 +108,19 @@ if [ $# -eq 0 ] && [ "$(basename "$BUILD")" != build-san ] && command -v clang >
 	rm -f "$log"
 fi
 
+# lint (scripts/lint.sh: clang-tidy + cppcheck, zero findings), in CI and
+# the normal build only: it takes minutes
+if [ $# -eq 0 ] && [ "$(basename "$BUILD")" != build-san ] && [ "${CI:-}" = true ]; then
+	echo "== lint"
+	log=$(mktemp)
+	scripts/lint.sh "$BUILD" >"$log" 2>&1; rc=$?
+	p=1; f=0; [ "$rc" -eq 0 ] || { p=0; f=1; }
+	printf '%-28s %3d passed, %d failed\n' lint "$p" "$f"
+	[ "$f" -eq 0 ] || sed 's/^/  /' "$log"
+	count lint "$p" "$f"
+	rm -f "$log"
+fi
+
 [ ${#failures[@]} -eq 0 ] || echo "failing: ${failures[*]}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

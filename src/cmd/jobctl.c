@@ -453,6 +453,8 @@ static int parse_long(const char *what, const char *s, long lo, long hi,
 	char *end;
 	long v;
 
+	*out = 0;   /* set on failure too: bad() is variadic, so clang's analyzer
+		     * does not follow it and cannot see it returns non-zero */
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (!*s || *end || errno == ERANGE)
@@ -1653,11 +1655,12 @@ static int run_command(struct ctl *c, int argc, char **argv)
 		goto out;
 	apply_common(c, &g);
 	if (opt_has(&g, "version") || opt_has(&g, "help") || !g.npos) {
-		if (opt_has(&g, "version"))
+		if (opt_has(&g, "version")) {
 			rc = cmd_version(c, &g);
-		else
+		} else {
 			usage_all(g.npos || opt_has(&g, "help") ? stdout : stderr);
-		rc = opt_has(&g, "version") || opt_has(&g, "help") ? 0 : EXIT_USAGE;
+			rc = opt_has(&g, "help") ? 0 : EXIT_USAGE;
+		}
 		goto out;
 	}
 	/* g.pos[0] is argv[k]: the command; its arguments follow it. */

@@ -448,7 +448,7 @@ void out_objects(json_t *arr)
 	json_object_foreach(json_array_get(arr, 0), k, v) {
 		if (t.ncols == MAX_COLS)
 			break;
-		for (i = 0; k[i] && i < CELL - 1; i++)
+		for (i = 0; i < CELL - 1 && k[i]; i++)
 			heads[t.ncols][i] = (char)(k[i] >= 'a' && k[i] <= 'z' ?
 				k[i] - 'a' + 'A' : k[i]);
 		heads[t.ncols][i] = '\0';

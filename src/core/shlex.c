@@ -179,7 +179,9 @@ int shlex_split(const char *s, char ***argv, int *argc, char *err, size_t errlen
 error:
 	if (rc == -ENOMEM && err && errlen)
 		snprintf(err, errlen, "out of memory");
-	for (int k = 0; k < sp.argc; k++)
+	/* argv is NULL only while argc is 0; said here for clang's analyzer,
+	 * which evaluates end_word conservatively and loses that */
+	for (int k = 0; sp.argv && k < sp.argc; k++)
 		free(sp.argv[k]);
 	free(sp.argv);
 	return rc;

@@ -209,7 +209,9 @@ static const char *posix_date(const char *s, struct rule_date *d)
 	return s;
 }
 
-static int posix_parse(const char *s, struct posix_tz *r)
+/* Not posix_parse: clang-tidy's bugprone-posix-return takes posix_* for
+ * the POSIX calls that return positive error numbers. */
+static int rule_parse(const char *s, struct posix_tz *r)
 {
 	int32_t o;
 
@@ -298,8 +300,8 @@ static void rule_period(const struct tz *z, int64_t t, struct period *p)
 	}
 	tz_civil_from_days(floor_div(t, 86400), &y, &m, &d);
 	/* Two years either side: rule times may reach +-167 h past the date. */
-	for (int64_t k = y - 2; k <= y + 2; k++, n += 2)
-		rule_events(r, k, ev + n);
+	for (int k = -2; k <= 2; k++, n += 2)
+		rule_events(r, y + k, ev + n);
 	/* Insertion sort; at equal instants the end sorts first, so a rule
 	 * that ends and restarts DST at the same instant stays in DST. */
 	for (i = 1; i < n; i++) {
@@ -556,7 +558,7 @@ static int tzif_footer(struct tz *z, const uint8_t *p, size_t n, const char **wh
 	}
 	memcpy(buf, p + 1, len);
 	buf[len] = '\0';
-	if (posix_parse(buf, &z->rule) < 0) {
+	if (rule_parse(buf, &z->rule) < 0) {
 		*why = "bad POSIX TZ string in footer";
 		return -EINVAL;
 	}

@@ -37,6 +37,18 @@ void link_remove(struct link *l)
 	link_init(l);
 }
 
+struct link *link_pop(struct link *head)
+{
+	struct link *l = head->next;
+
+	if (l == head)
+		return NULL;
+	head->next = l->next;   /* link_remove through head: l->prev is head */
+	l->next->prev = head;
+	link_init(l);
+	return l;
+}
+
 /* ---- job registry ---- */
 
 static int job_cmp(const void *a, const void *b)
@@ -738,9 +750,8 @@ void engine_close(struct engine *e)
 	uv_close((uv_handle_t *)&e->delay_timer, NULL);
 	uv_close((uv_handle_t *)&e->sweep_timer, NULL);
 	uv_close((uv_handle_t *)&e->shutdown_timer, NULL);
-	while (!link_empty(&e->runs)) {
-		struct arun *a = link_entry(e->runs.next, struct arun, all);
-		link_remove(&a->all);
+	for (struct link *l; (l = link_pop(&e->runs));) {
+		struct arun *a = link_entry(l, struct arun, all);
 		run_clear(&a->r);
 		free(a->out.buf);
 		free(a->err.buf);

@@ -29,6 +29,10 @@ void link_init(struct link *l);
 void link_insert_before(struct link *at, struct link *l);
 void link_remove(struct link *l);
 int link_empty(const struct link *l);
+/* Unlinks and returns the first element of head's list, NULL when empty:
+ * emptying loops that free each element, written so that clang's analyzer
+ * sees the list shrink. */
+struct link *link_pop(struct link *head);
 #define link_entry(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 

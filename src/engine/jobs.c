@@ -130,7 +130,9 @@ static void str_release(char *s)
 	e = (struct istr *)(s - offsetof(struct istr, s));
 	if (--e->refs)
 		return;
-	for (at = &ipool[e->hash & (ipool_size - 1)]; *at != e; at = &(*at)->next)
+	/* e is in the pool, so ipool_count > 0 and ipool is allocated: the
+	 * analyzer cannot tie the count to the table across calls. */
+	for (at = &ipool[e->hash & (ipool_size - 1)]; *at != e; at = &(*at)->next) // NOLINT(clang-analyzer-core.NullDereference)
 		;
 	*at = e->next;
 	free(e);
@@ -239,6 +241,7 @@ static int get_int(struct jctx *x, const char *key, json_t *v, long long lo,
 	long long n;
 	char *end;
 
+	*out = 0;   /* defined on failure too: callers store it before checking */
 	if (json_is_integer(v)) {
 		n = json_integer_value(v);
 	} else if (json_is_string(v) && json_string_value(v)[0]) {
@@ -542,8 +545,8 @@ static int check_field(struct jctx *x, struct health_check *h,
 	if (strcmp(k, "timeout") == 0)
 		return get_dur(x, key, v, &h->timeout);
 	if (strcmp(k, "attempts") == 0) {
-		rc = get_int(x, key, v, 1, 100, &n);
-		h->attempts = (int)n;
+		if ((rc = get_int(x, key, v, 1, 100, &n)) == 0)
+			h->attempts = (int)n;
 		return rc;
 	}
 	return ferr(x, "health_checks: %s: unknown key '%s'", h->name, k);
@@ -589,6 +592,7 @@ static int get_checks(struct jctx *x, struct job *j, json_t *v)
 	j->checks = calloc(json_array_size(v) + 1, sizeof(*j->checks));
 	if (!j->checks)
 		return oom(x);
+	j->n_checks = 0;   /* a new array holds none (lets the analyzer see it) */
 	json_array_foreach(v, i, o)
 		if ((rc = get_check(x, j, o, i)))
 			return rc;
@@ -796,9 +800,10 @@ static int f_list(struct jctx *x, struct job *j, const char *key, json_t *v)
 static int f_flag(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	int8_t *f = strcmp(key, "confirm") == 0 ? &j->confirm : &j->enabled;
-	int b = *f, rc = get_bool(x, key, v, &b);
+	int b = 0, rc = get_bool(x, key, v, &b);
 
-	*f = (int8_t)b;
+	if (rc == 0)
+		*f = (int8_t)b;
 	return rc;
 }
 

@@ -72,8 +72,10 @@ static char *launcher_word(const char *w, size_t n, const struct run *r)
 	size_t cap = n + 1, len = 0;
 	char *out = malloc(cap);
 
+	if (!out)
+		return NULL;
 	snprintf(id, sizeof id, "%" PRId64, r->id);
-	for (size_t i = 0; out && i < n;) {
+	for (size_t i = 0; i < n;) {
 		const char *val = NULL;
 		size_t skip = 1;
 		if (strncmp(w + i, "{id}", 4) == 0 && i + 4 <= n)
@@ -96,8 +98,7 @@ static char *launcher_word(const char *w, size_t n, const struct run *r)
 		len += vl;
 		i += skip;
 	}
-	if (out)
-		out[len] = '\0';
+	out[len] = '\0';
 	return out;
 }
 

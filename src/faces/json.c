@@ -25,7 +25,9 @@ static json_t *time_or_null(int64_t us)
  * message unreadable, so then every non-ASCII byte becomes '?'. */
 static json_t *bytes(const char *p, size_t n)
 {
-	json_t *s = json_stringn(p ? p : "", p ? n : 0);
+	if (!p)
+		p = "", n = 0;
+	json_t *s = json_stringn(p, n);
 	if (s)
 		return s;
 	char *c = malloc(n + 1);

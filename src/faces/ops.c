@@ -868,8 +868,8 @@ static void op_status(struct call *c, json_t *data)
 		"schedule", "lateness_p50_ms", p50, "lateness_p99_ms", p99);
 	json_object_set_new(o, "memoryUsage", json_pack("{s:I, s:I, s:I}",
 	                    "rss", rss,
-	                    "heapTotal", (json_int_t)(mi.arena + mi.hblkhd),
-	                    "heapUsed", (json_int_t)(mi.uordblks + mi.hblkhd)));
+	                    "heapTotal", (json_int_t)mi.arena + (json_int_t)mi.hblkhd,
+	                    "heapUsed", (json_int_t)mi.uordblks + (json_int_t)mi.hblkhd));
 	call_reply(c, o);
 }
 

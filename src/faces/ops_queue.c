@@ -58,9 +58,8 @@ static void manual_error(struct manual *m, int64_t id, const char *fmt, ...)
 
 static void manual_free(struct manual *m)
 {
-	while (!link_empty(&m->subs)) {
-		struct sub *s = link_entry(m->subs.next, struct sub, link);
-		link_remove(&s->link);
+	for (struct link *l; (l = link_pop(&m->subs));) {
+		struct sub *s = link_entry(l, struct sub, link);
 		call_abandon(&s->c);
 		free(s);
 	}

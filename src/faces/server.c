@@ -324,11 +324,9 @@ static void conn_close(struct conn *cn)
 	if (cn->closing)
 		return;
 	cn->closing = 1;
-	while (!link_empty(&cn->calls)) {
-		struct conn_call *cc = link_entry(cn->calls.next,
-		                                  struct conn_call, clink);
+	for (struct link *l; (l = link_pop(&cn->calls));) {
+		struct conn_call *cc = link_entry(l, struct conn_call, clink);
 		call_abandon(&cc->c);
-		link_remove(&cc->clink);
 		free(cc);
 	}
 	link_remove(&cn->link);

@@ -94,7 +94,7 @@ static int syntax(struct parse *p, int f, const char *tok)
 	return fail(p, "syntax error in %s field: '%s'", defs[f].name, tok);
 }
 
-static void set_bit(uint64_t *w, int bit)
+static void set_bit(uint64_t *w, unsigned bit)
 {
 	w[bit / 64] |= 1ULL << (bit % 64);
 }
