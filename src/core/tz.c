@@ -108,14 +108,14 @@ static bool is_leap(int64_t y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int month_days(int64_t y, int m)
+int tz_month_days(int64_t y, int m)
 {
 	static const int n[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 
 	return m == 2 && is_leap(y) ? 29 : n[m - 1];
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
+int64_t tz_floor_div(int64_t a, int64_t b)
 {
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
@@ -254,7 +254,7 @@ static int64_t rule_day(const struct rule_date *d, int64_t y)
 	default:
 		first = tz_days_from_civil(y, d->m, 1);
 		wd = (int)((first % 7 + 11) % 7);   /* 1970-01-01 was a Thursday */
-		nd = month_days(y, d->m);
+		nd = tz_month_days(y, d->m);
 		day = 1 + (d->d - wd + 7) % 7 + 7 * (d->w - 1);
 		while (day > nd)
 			day -= 7;
@@ -298,7 +298,7 @@ static void rule_period(const struct tz *z, int64_t t, struct period *p)
 		far = t > 0 ? 1 : -1;
 		t = far * TZ_FAR;
 	}
-	tz_civil_from_days(floor_div(t, 86400), &y, &m, &d);
+	tz_civil_from_days(tz_floor_div(t, 86400), &y, &m, &d);
 	/* Two years either side: rule times may reach +-167 h past the date. */
 	for (int k = -2; k <= 2; k++, n += 2)
 		rule_events(r, y + k, ev + n);
@@ -389,7 +389,7 @@ void tz_to_local(const struct tz *z, int64_t t, struct tm *out, int *offset_s)
 
 	lookup(z ? z : &tz_utc, t, &p);
 	w = sat_add(t, p.off);
-	days = floor_div(w, 86400);
+	days = tz_floor_div(w, 86400);
 	secs = w - days * 86400;
 	tz_civil_from_days(days, &y, &m, &d);
 	memset(out, 0, sizeof(*out));
@@ -418,8 +418,8 @@ int tz_from_local(const struct tz *z, const struct tm *local, int64_t t[2])
 	if (!z)
 		z = &tz_utc;
 	/* Wall time as if it were UTC; out-of-range fields carry over. */
-	y = (int64_t)local->tm_year + 1900 + floor_div(local->tm_mon, 12);
-	mon = (int)(local->tm_mon - floor_div(local->tm_mon, 12) * 12);
+	y = (int64_t)local->tm_year + 1900 + tz_floor_div(local->tm_mon, 12);
+	mon = (int)(local->tm_mon - tz_floor_div(local->tm_mon, 12) * 12);
 	L = (tz_days_from_civil(y, mon + 1, 1) + local->tm_mday - 1) * 86400 +
 	    (int64_t)local->tm_hour * 3600 + (int64_t)local->tm_min * 60 +
 	    local->tm_sec;

@@ -36,4 +36,8 @@ int tz_period(const struct tz *z, int64_t t, int64_t *start, int64_t *end);
  * days since 1970-01-01, and back. */
 int64_t tz_days_from_civil(int64_t y, int m, int d);
 void tz_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+/* Days in month m (1..12) of year y, proleptic Gregorian. */
+int tz_month_days(int64_t y, int m);
+/* Division rounding toward minus infinity (seconds -> days before 1970). */
+int64_t tz_floor_div(int64_t a, int64_t b);
 #endif

@@ -398,22 +398,8 @@ void cron_free(struct cron *c)
 
 /* ---- next fire time ---- */
 
-static bool leap(int64_t y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
+/* Calendar arithmetic is tz.c's (tz_month_days, tz_floor_div). */
 
-static int mdays(int64_t y, int m)
-{
-	static const int n[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	return m == 2 && leap(y) ? 29 : n[m - 1];
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
 
 /* The first set bit >= from, or -1. */
 static int next_bit(uint64_t set, int from)
@@ -496,7 +482,7 @@ static uint32_t dow_mask(const struct cron *c, int nd, int w1)
 /* Days 1-31 of month m of year y on which the expression fires. */
 static uint32_t day_mask(const struct cron *c, int64_t y, int m)
 {
-	int nd = mdays(y, m);
+	int nd = tz_month_days(y, m);
 	int w1 = (int)((tz_days_from_civil(y, m, 1) % 7 + 11) % 7);
 	uint32_t valid = ((1u << nd) - 1) << 1, mask;
 
@@ -516,7 +502,7 @@ static uint32_t day_mask(const struct cron *c, int64_t y, int m)
  * and resets the smaller ones. */
 static int64_t wall_next(const struct cron *c, int64_t w)
 {
-	int64_t days = floor_div(w, 86400), y;
+	int64_t days = tz_floor_div(w, 86400), y;
 	int secs = (int)(w - days * 86400), mo, d, h, mi, s, v, mask_m = 0;
 	uint32_t mask = 0;
 
@@ -596,7 +582,7 @@ static int64_t wall_next(const struct cron *c, int64_t w)
 
 static void wall_tm(int64_t w, struct tm *tm)
 {
-	int64_t days = floor_div(w, 86400), y;
+	int64_t days = tz_floor_div(w, 86400), y;
 	int secs = (int)(w - days * 86400), m, d;
 
 	tz_civil_from_days(days, &y, &m, &d);
