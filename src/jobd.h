@@ -100,6 +100,7 @@ const char *overlap_name(int o);
 int overlap_parse(const char *s);
 
 void run_clear(struct run *r);              /* frees strings, zeroes */
+int run_copy(struct run *dst, const struct run *src);   /* deep; -ENOMEM */
 
 /* Maps a negative errno to a jobctl exit code. */
 int err_exit_code(int neg_errno);

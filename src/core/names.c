@@ -99,6 +99,40 @@ void run_clear(struct run *r)
 	r->return_code = -1;   /* "no exit code", as documented in jobd.h */
 }
 
+static int dup_str(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -ENOMEM : 0;
+}
+
+static int dup_mem(char **dst, const char *src, size_t n)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	if (!(*dst = malloc(n + 1)))
+		return -ENOMEM;
+	memcpy(*dst, src, n);
+	(*dst)[n] = '\0';
+	return 0;
+}
+
+int run_copy(struct run *dst, const struct run *src)
+{
+	*dst = *src;
+	int rc = dup_str(&dst->job, src->job) | dup_str(&dst->action, src->action) |
+	         dup_str(&dst->target, src->target) |
+	         dup_str(&dst->spec, src->spec) | dup_str(&dst->user, src->user) |
+	         dup_str(&dst->worker, src->worker) |
+	         dup_mem(&dst->out, src->out, src->out_len) |
+	         dup_mem(&dst->errout, src->errout, src->err_len);
+	if (rc) {
+		run_clear(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int err_exit_code(int neg_errno)
 {
 	switch (neg_errno) {

@@ -17,6 +17,7 @@
 #include "core/schedule.h"
 #include "core/timefmt.h"
 #include "engine/log.h"
+#include "engine/storeq.h"
 #include "engine/proc.h"
 
 void link_init(struct link *l) { l->prev = l->next = l; }
@@ -88,7 +89,7 @@ static void job_load_last_run(struct engine *e, struct job *j)
 	if (!job_keeps_last_run(j))
 		return;         /* not stored (scheduler.c): in memory only */
 	snprintf(key, sizeof key, "last:%s", j->name);
-	if (store_kv_get(e->store, key, &val) == 0) {
+	if (store_kv_get(e->rstore ? e->rstore : e->store, key, &val) == 0) {
 		j->last_run = strtoll(val, NULL, 10);
 		free(val);
 	}
@@ -174,9 +175,10 @@ int engine_job_set_enabled(struct engine *e, struct job *j, int enabled)
 		json_t *def = job_to_json(j);
 		char *s = json_dumps(def, JSON_COMPACT);
 		json_decref(def);
-		int rc = s ? store_job_put(e->store, j->name, s) : -ENOMEM;
+		if (s)
+			persist_job_put(e, j->name, s);
 		free(s);
-		return rc;
+		return s ? 0 : -ENOMEM;
 	}
 	return 0;
 }
@@ -475,70 +477,6 @@ void procfile_remove(struct engine *e, const char *jid)
 		log_warn("cannot remove proc file %s: %s", path, strerror(errno));
 }
 
-/* ---- group commit ---- */
-
-static void flush_cb(uv_timer_t *t)
-{
-	engine_flush(t->data);
-}
-
-void engine_write(struct engine *e)
-{
-	if (e->in_txn)
-		return;
-	if (store_begin(e->store) < 0) {
-		log_error("store: cannot begin a transaction: %s",
-		          store_error(e->store));
-		return;
-	}
-	e->in_txn = 1;
-	uv_timer_start(&e->flush_timer, flush_cb, 2, 0);
-}
-
-int engine_flush(struct engine *e)
-{
-	if (!e->in_txn)
-		return 0;
-	e->in_txn = 0;
-	uv_timer_stop(&e->flush_timer);
-	if (store_commit(e->store) == 0) {
-		e->n_fresh = 0;
-		return 0;
-	}
-	snprintf(e->store_err, sizeof e->store_err, "%s", store_error(e->store));
-	log_error("store: commit failed: %s", e->store_err);
-	store_rollback(e->store);
-	/* the runs this batch created were never stored: forget them, so
-	 * nothing runs that a restart would not know of (their requests get
-	 * an error, not a jid) */
-	while (e->n_fresh > 0)
-		run_forget(e, e->fresh[--e->n_fresh], e->store_err);
-	return -EIO;
-}
-
-/* Runs created in the open batch, until it commits (runs.c calls these). */
-void engine_fresh_add(struct engine *e, struct arun *a)
-{
-	if (e->n_fresh == e->cap_fresh) {
-		int cap = e->cap_fresh ? e->cap_fresh * 2 : 64;
-		struct arun **v = realloc(e->fresh, (size_t)cap * sizeof *v);
-		if (!v)
-			return;
-		e->fresh = v;
-		e->cap_fresh = cap;
-	}
-	e->fresh[e->n_fresh++] = a;
-}
-
-void engine_fresh_remove(struct engine *e, struct arun *a)
-{
-	for (int i = e->n_fresh - 1; i >= 0; i--)
-		if (e->fresh[i] == a) {
-			e->fresh[i] = e->fresh[--e->n_fresh];
-			return;
-		}
-}
-
 /* ---- retention ---- */
 
 static void sweep_tick(uv_timer_t *t)
@@ -546,23 +484,11 @@ static void sweep_tick(uv_timer_t *t)
 	struct engine *e = t->data;
 	if (e->cfg.keep_runs <= 0)
 		return;
-	int64_t before = now_us() - e->cfg.keep_runs;
-	/* small batches, a few per tick, so the loop never stalls */
-	int total = 0;
-	engine_flush(e);
-	for (int i = 0; i < 10; i++) {
-		int n = store_run_sweep(e->store, before, 500);
-		if (n <= 0)
-			break;
-		total += n;
-		if (n < 500)
-			break;
-	}
-	if (total)
-		log_info("retention: deleted %d finished runs older than the "
-		         "keep_runs limit", total);
-	/* more to do: come back soon instead of holding the loop */
-	uv_timer_start(&e->sweep_timer, sweep_tick, total >= 5000 ? 10 : 60000, 0);
+	/* on the store thread, in batches of 500 that leave room for the
+	 * writes in between; a tick that deleted a full batch comes back soon */
+	persist_sweep(e, now_us() - e->cfg.keep_runs, 500);
+	e->sweep_next = e->sweep_full ? 10 : 60000;
+	uv_timer_start(&e->sweep_timer, sweep_tick, (uint64_t)e->sweep_next, 0);
 }
 
 /* ---- lifecycle ---- */
@@ -618,8 +544,6 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	uv_timer_init(loop, &e->delay_timer);
 	uv_timer_init(loop, &e->sweep_timer);
 	uv_timer_init(loop, &e->shutdown_timer);
-	uv_timer_init(loop, &e->flush_timer);
-	e->flush_timer.data = e;
 	e->delay_timer.data = e->sweep_timer.data = e;
 	e->shutdown_timer.data = e;
 
@@ -629,7 +553,8 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 		         e->proc_dir, strerror(-rc));
 		return rc;
 	}
-	if ((rc = store_open(e->cfg.store, &e->store, err, errlen)) < 0)
+	if ((rc = store_open(e->cfg.store, &e->store, err, errlen)) < 0 ||
+	    (rc = store_open(e->cfg.store, &e->rstore, err, errlen)) < 0)
 		return rc;
 	if (store_run_max_jid(e->store, jid) == 0 && jid[0])
 		jid_parse(jid, &e->last_jid);
@@ -645,6 +570,12 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	if ((rc = recover_runs(e, err, errlen)) < 0)
 		return rc;
 	clear_stale_procfiles(e);
+	/* from here on the loop leaves e->store to the store thread */
+	if ((rc = storeq_open(loop, e->store, &e->sq)) < 0) {
+		snprintf(err, errlen, "cannot start the store thread: %s",
+		         strerror(-rc));
+		return rc;
+	}
 	if ((rc = sched_init(e)) < 0) {
 		snprintf(err, errlen, "cannot create the scheduler's timer: %s",
 		         strerror(-rc));
@@ -697,15 +628,23 @@ int engine_reload(struct engine *e, struct config *cfg, int *n_jobs,
 	return 0;
 }
 
+/* Stopped once no run is left and the store has taken what they wrote
+ * (their replies wait for it); an unavailable store is waited for 10 s. */
 static void idle_cb(uv_timer_t *t)
 {
 	struct engine *e = t->data;
-	if (e->n_running == 0 && e->on_idle)
-		e->on_idle(e);
+	if (e->n_running != 0 || !e->on_idle)
+		return;
+	if (!storeq_idle(e->sq) && now_us() - e->idle_since < 10 * US_PER_S) {
+		uv_timer_start(&e->shutdown_timer, idle_cb, 5, 0);
+		return;
+	}
+	e->on_idle(e);
 }
 
 void engine_idle_soon(struct engine *e)
 {
+	e->idle_since = now_us();
 	uv_timer_start(&e->shutdown_timer, idle_cb, 0, 0);
 }
 
@@ -742,9 +681,8 @@ void engine_shutdown(struct engine *e, void (*done)(struct engine *))
 
 void engine_close(struct engine *e)
 {
-	engine_flush(e);
-	free(e->fresh);
-	uv_close((uv_handle_t *)&e->flush_timer, NULL);
+	storeq_close(e->sq, 5000);
+	e->sq = NULL;
 	sched_stop(e);
 	sched_close(e);
 	uv_close((uv_handle_t *)&e->delay_timer, NULL);
@@ -769,5 +707,6 @@ void engine_close(struct engine *e)
 	}
 	free(e->targets);
 	store_close(e->store);
+	store_close(e->rstore);
 	config_free(&e->cfg);
 }

@@ -19,7 +19,9 @@
 #include "store/store.h"
 
 struct call;
+struct exec;
 struct proc;
+struct storeq;
 
 /* An intrusive doubly linked list (libuv's QUEUE, spelled out). */
 struct link {
@@ -75,14 +77,23 @@ struct arun {
 	int64_t backoff, kill_grace;
 	int timed_out;
 	int cancelled;
-	int starting;            /* inside run_start: run_forget must not free */
+	int starting;            /* start waits for its commit (run_start) */
 	int forgotten;
+	struct exec *x;          /* while starting: what to spawn */
+	/* store thread (engine/persist.c) */
+	int pending;             /* store ops of it in flight: keep it */
+	int released;            /* ended; freed when pending drops to 0 */
+	int64_t row_id;          /* its row id, set by the insert on the thread */
+	int claim_rc;            /* its claim's result, set on the thread */
+	int has_slot;            /* counts in its target's running (runs.c) */
 };
 
 struct engine {
 	uv_loop_t *loop;
 	struct config cfg;
-	struct store *store;
+	struct store *store;     /* the store thread's (loop: only at start-up) */
+	struct store *rstore;    /* the loop's, for reads */
+	struct storeq *sq;       /* the store thread (engine/storeq.h) */
 	uid_t uid;               /* the daemon's user */
 	int is_root;
 	int64_t started;         /* unix us */
@@ -101,17 +112,15 @@ struct engine {
 	int sched_fd;
 	uv_timer_t delay_timer;  /* wakes the queue for --at / backoff runs */
 	uv_timer_t sweep_timer;
+	int sweep_full, sweep_next;  /* the last sweep deleted a whole batch */
 	int64_t last_jid;
 
 	/* fire lateness samples in microseconds (ring) */
 	int64_t lateness[1024];
 	int n_lateness;
 
-	int in_txn;              /* a write batch is open (engine_write) */
-	uv_timer_t flush_timer;  /* commits the batch at most 2 ms after it opened */
-	struct arun **fresh;     /* runs created in the open batch */
-	int n_fresh, cap_fresh;
 	char store_err[256];     /* why the last commit failed */
+	int64_t idle_since;      /* shutdown: waiting for the store since */
 
 	int shutting_down;
 	uv_timer_t shutdown_timer;
@@ -135,16 +144,34 @@ int engine_reload(struct engine *e, struct config *cfg, int *n_jobs,
 void engine_shutdown(struct engine *e, void (*done)(struct engine *));
 void engine_idle_soon(struct engine *e);
 
-/* Group commit: store writes join one transaction that is committed
- * within 2 ms, before a process is spawned (so a crash never runs it
- * twice) and before a reply is sent (so nothing acknowledged is lost).  engine_write() opens
- * the batch if needed; engine_flush() commits it. */
-void engine_write(struct engine *e);
-/* 0, or -EIO when the commit failed: then the batch is rolled back and
- * the runs it created are forgotten (run_forget). */
-int engine_flush(struct engine *e);
-void engine_fresh_add(struct engine *e, struct arun *a);
-void engine_fresh_remove(struct engine *e, struct arun *a);
+/* Store writes (engine/persist.c): handed to the store thread, which
+ * commits them in batches (group commit); the loop never waits.  A process
+ * is spawned only once its running row is committed (so a crash never runs
+ * it twice), a reply is sent only once what it acknowledges is committed
+ * (so nothing acknowledged is lost): both wait behind engine_flush.  A run
+ * whose insert fails is forgotten (run_forget). */
+typedef void (*persist_cb)(void *arg, int rc, const char *err);
+int persist_run_insert(struct engine *e, struct arun *a);  /* -ENOMEM */
+void persist_run_update(struct engine *e, struct arun *a);
+/* Claims row id (a's, when a is given and id is 0) from from_status for
+ * this worker with jid; cb gets 0 (ours), -EBUSY / -ENOENT (not ours) or
+ * another error.  A run whose claim fails is not started: its updates in
+ * the same batch are skipped. */
+void persist_claim(struct engine *e, struct arun *a, int64_t id,
+                   int from_status, const char *jid, persist_cb cb, void *arg);
+void persist_target_put(struct engine *e, const char *name, int concurrency,
+                        int paused);
+void persist_target_del(struct engine *e, const char *name);
+void persist_job_put(struct engine *e, const char *name, const char *def);
+void persist_kv_put(struct engine *e, const char *key, const char *val);
+void persist_sweep(struct engine *e, int64_t before, int batch);
+/* cb(arg, 0, "") once all writes asked for so far are committed, or
+ * cb(arg, rc < 0, why) when their batch failed; at once when none is
+ * pending. */
+void engine_flush(struct engine *e, persist_cb cb, void *arg);
+/* Store writes asked for so far (a count): a reply whose request wrote
+ * nothing acknowledges nothing and need not wait for a commit. */
+uint64_t engine_writes(const struct engine *e);
 
 /* jobs (engine/engine.c) */
 struct job *engine_job_find(struct engine *e, const char *name);
@@ -176,6 +203,7 @@ int run_create(struct engine *e, const struct run_req *rq, struct arun **out,
 int run_store(struct engine *e, struct arun *a, struct job *j, char *err,
               size_t errlen);
 int run_start(struct engine *e, struct arun *a);
+void arun_unref(struct arun *a);         /* a store op of it is done */
 struct arun *run_adopt_row(struct engine *e, struct run *row);
 int run_adopt_orphan(struct engine *e, struct run *row);
 /* Drops a run whose creation was rolled back: its watchers get an error. */
@@ -201,7 +229,8 @@ void queue_pump(struct engine *e, struct target *t);
 void queue_pump_all(struct engine *e);
 /* Claims rows in status waiting of target t that no run in memory holds
  * (rows other programs INSERTed), up to mysql_fetch_limit, and queues
- * them as accepted runs.  Returns how many it claimed. */
+ * them as accepted runs as their claims commit.  Returns how many rows it
+ * found to claim. */
 int queue_poll(struct engine *e, struct target *t);
 
 /* scheduler (engine/scheduler.c) */

@@ -125,29 +125,6 @@ static int startable(struct engine *e, struct arun *a, int64_t now)
 	return 1;
 }
 
-/* Makes a waiting run ours in the store.  0: accepted, start it; 1: gone
- * to someone else (dropped from memory); < 0: store error, retry later. */
-static int claim(struct engine *e, struct arun *a)
-{
-	if (a->r.status == RUN_ACCEPTED)      /* claimed by poll / run-manual */
-		return 0;
-	engine_write(e);
-	int rc = store_run_claim(e->store, a->r.id, RUN_WAITING, e->cfg.name,
-	                         a->r.jid);
-	if (rc == 0) {
-		a->r.status = runstate_next(a->r.status, EV_CLAIM);
-		return 0;
-	}
-	if (rc == -EBUSY || rc == -ENOENT) {
-		log_info("run %s: %s; not starting it", a->r.jid,
-		         store_error(e->store));
-		run_drop(e, a);
-		return 1;
-	}
-	log_error("run %s: cannot claim: %s", a->r.jid, store_error(e->store));
-	return rc;
-}
-
 void queue_pump(struct engine *e, struct target *t)
 {
 	int64_t now = now_us();
@@ -158,11 +135,6 @@ void queue_pump(struct engine *e, struct target *t)
 		struct arun *a = link_entry(l, struct arun, qlink);
 		l = l->next;
 		if (!startable(e, a, now))
-			continue;
-		int rc = claim(e, a);
-		if (rc < 0)
-			break;
-		if (rc > 0)
 			continue;
 		queue_unlink(e, a);
 		run_start(e, a);
@@ -200,12 +172,98 @@ static int poll_collect(void *ctx, struct run *r)
 	return p->n == p->max;
 }
 
+/* One poll's claims, in flight on the store thread. */
+struct poll_claims {
+	struct engine *e;
+	char *target;            /* by name: it may be removed meanwhile */
+	struct run *rows;
+	int n, left, claimed, full;
+};
+
+struct poll_claim {
+	struct poll_claims *pc;
+	int i;
+};
+
+static void poll_claimed(void *arg, int rc, const char *err)
+{
+	struct poll_claim *one = arg;
+	struct poll_claims *pc = one->pc;
+	struct engine *e = pc->e;
+	struct run *r = &pc->rows[one->i];
+
+	free(one);
+	if (rc == 0) {
+		r->status = RUN_ACCEPTED;
+		free(r->worker);
+		r->worker = e->cfg.name ? strdup(e->cfg.name) : NULL;
+		if (run_adopt_row(e, r))
+			pc->claimed++;
+	} else if (rc != -EBUSY && rc != -ENOENT) {  /* -EBUSY: another worker */
+		log_error("poll %s: cannot claim run id %lld: %s", pc->target,
+		          (long long)r->id, err);
+	}
+	if (--pc->left > 0)
+		return;
+	struct target *t = queue_target(e, pc->target);
+	if (pc->claimed)
+		log_info("poll %s: claimed %d waiting run%s", pc->target,
+		         pc->claimed, pc->claimed == 1 ? "" : "s");
+	if (t) {
+		/* more rows may wait behind a full batch; a batch that claimed
+		 * none (store errors) is not repeated at once */
+		t->poll_more = pc->full && pc->claimed > 0;
+		t->polling = 0;
+	}
+	for (int i = 0; i < pc->n; i++)
+		run_clear(&pc->rows[i]);
+	free(pc->rows);
+	free(pc->target);
+	free(pc);
+	if (t)
+		queue_pump(e, t);
+}
+
+/* Hands the claims of the rows found to the store thread. */
+static int poll_claim_rows(struct engine *e, struct target *t,
+                           struct poll_ctx *p, int limit)
+{
+	struct poll_claims *pc = calloc(1, sizeof *pc);
+	if (!pc || !(pc->target = strdup(t->name))) {
+		free(pc);
+		return -ENOMEM;
+	}
+	pc->e = e;
+	pc->rows = p->rows;
+	pc->n = pc->left = p->n;
+	pc->full = p->n == limit;
+	p->rows = NULL;
+	p->n = 0;
+	t->polling = 1;
+	for (int i = 0; i < pc->n; i++) {
+		struct run *r = &pc->rows[i];
+		struct poll_claim *one = malloc(sizeof *one);
+		if (!r->jid[0])
+			jid_next(r->jid, now_us(), &e->last_jid);
+		if (one) {
+			one->pc = pc;
+			one->i = i;
+			persist_claim(e, NULL, r->id, RUN_WAITING, r->jid,
+			              poll_claimed, one);
+		} else {
+			struct poll_claim tmp = {pc, i};
+			poll_claimed(&tmp, -ENOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
 int queue_poll(struct engine *e, struct target *t)
 {
 	int limit = e->cfg.mysql_fetch_limit > 0 ? e->cfg.mysql_fetch_limit
 	                                         : INT_MAX / 2;
 	struct poll_ctx p = {.max = limit};
-	int claimed = 0;
+	int found = 0;
 
 	t->poll_more = 0;
 	/* a paused target leaves its rows to other workers; continue polls */
@@ -226,51 +284,22 @@ int queue_poll(struct engine *e, struct target *t)
 	qsort(p.held, p.n_held, sizeof *p.held, id_cmp);
 	struct run_query q = {.target = t->name, .status = RUN_WAITING,
 	                      .limit = limit + (int)p.n_held};
-	/* collected first, claimed after: no writes while the list reads */
-	if (store_run_list(e->store, &q, poll_collect, &p) < 0) {
+	if (store_run_list(e->rstore, &q, poll_collect, &p) < 0) {
 		log_error("poll %s: cannot list waiting runs: %s", t->name,
-		          store_error(e->store));
+		          store_error(e->rstore));
 		goto out;
 	}
-	t->polling = 1;
-	for (int i = 0; i < p.n; i++) {
-		struct run *r = &p.rows[i];
-		char jid[JID_LEN + 1];
-		if (r->jid[0])
-			memcpy(jid, r->jid, sizeof jid);
-		else
-			jid_next(jid, now_us(), &e->last_jid);
-		engine_write(e);
-		int rc = store_run_claim(e->store, r->id, RUN_WAITING,
-		                         e->cfg.name, jid);
-		if (rc < 0) {        /* -EBUSY: another worker was first */
-			if (rc != -EBUSY && rc != -ENOENT)
-				log_error("poll %s: cannot claim run id %lld: %s",
-				          t->name, (long long)r->id,
-				          store_error(e->store));
-			continue;
-		}
-		memcpy(r->jid, jid, sizeof jid);
-		r->status = RUN_ACCEPTED;
-		free(r->worker);
-		r->worker = e->cfg.name ? strdup(e->cfg.name) : NULL;
-		if (run_adopt_row(e, r))
-			claimed++;
-	}
-	/* more rows may wait behind a full batch; a batch that claimed none
-	 * (store errors) is not repeated at once */
-	t->poll_more = p.n == limit && claimed > 0;
-	t->polling = 0;
-	if (claimed)
-		log_info("poll %s: claimed %d waiting run%s", t->name, claimed,
-		         claimed == 1 ? "" : "s");
+	found = p.n;
+	if (p.n && poll_claim_rows(e, t, &p, limit) < 0)
+		found = 0;
 out:
 	for (int i = 0; i < p.n; i++)
 		run_clear(&p.rows[i]);
 	free(p.rows);
 	free(p.held);
-	queue_pump(e, t);
-	return claimed;
+	if (!t->polling)
+		queue_pump(e, t);
+	return found;
 }
 
 void queue_pump_all(struct engine *e)

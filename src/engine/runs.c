@@ -38,10 +38,31 @@ static int set_status(struct arun *a, int ev)
 
 static void save(struct engine *e, struct arun *a)
 {
-	engine_write(e);
-	if (store_run_update(e->store, &a->r) < 0)
-		log_error("run %s: cannot save: %s", a->r.jid,
-		          store_error(e->store));
+	persist_run_update(e, a);
+}
+
+/* A run holds a slot of its target (and counts for its job) from its
+ * start, while its start commits, until it is released. */
+static void slot_take(struct engine *e, struct arun *a)
+{
+	struct job *j = a->r.job ? engine_job_find(e, a->r.job) : NULL;
+	a->has_slot = 1;
+	a->target->running++;
+	e->n_running++;
+	if (j)
+		j->running++;
+}
+
+static void slot_give(struct engine *e, struct arun *a)
+{
+	struct job *j = a->r.job ? engine_job_find(e, a->r.job) : NULL;
+	if (!a->has_slot)
+		return;
+	a->has_slot = 0;
+	a->target->running--;
+	e->n_running--;
+	if (j && j->running > 0)
+		j->running--;
 }
 
 /* ---- output ---- */
@@ -93,9 +114,17 @@ static void arun_free(struct arun *a)
 
 static void timer_free_cb(uv_handle_t *h) { free(h); }
 
+void arun_unref(struct arun *a)
+{
+	if (--a->pending == 0 && a->released)
+		arun_free(a);
+}
+
+/* Ends a run's life in memory; the struct itself goes when no store op
+ * of it is in flight any more. */
 static void arun_release(struct engine *e, struct arun *a)
 {
-	engine_fresh_remove(e, a);
+	slot_give(e, a);
 	link_remove(&a->all);
 	if (a->timeout) {
 		uv_timer_stop(a->timeout);
@@ -104,7 +133,11 @@ static void arun_release(struct engine *e, struct arun *a)
 	}
 	if (a->proc)
 		proc_free(a->proc);
-	arun_free(a);
+	a->proc = NULL;
+	if (a->pending)
+		a->released = 1;
+	else
+		arun_free(a);
 	if (e->shutting_down && e->n_running == 0)
 		engine_idle_soon(e);
 }
@@ -115,7 +148,6 @@ static void retry_maybe(struct engine *e, struct arun *a);
 static void run_finish(struct engine *e, struct arun *a)
 {
 	struct run *r = &a->r;
-	struct job *j = r->job ? engine_job_find(e, r->job) : NULL;
 
 	r->time_finished = now_us();
 	r->out = a->out.buf;
@@ -127,8 +159,6 @@ static void run_finish(struct engine *e, struct arun *a)
 	save(e, a);
 	r->out = r->errout = NULL;      /* still owned by the outbufs */
 	calls_finished(a);
-	if (j && j->running > 0 && r->pid)
-		j->running--;
 	log_info("run %s%s%s %s: %s code=%d%s%s", r->jid, r->job ? " job=" : "",
 	         r->job ? r->job : "", run_status_name(r->status),
 	         r->result == RESULT_OK ? "ok" : "fail", r->return_code,
@@ -148,8 +178,6 @@ static void on_exit_cb(struct proc *p, int code, int sig, void *ud)
 	if (sig)
 		snprintf(r->sig, sizeof r->sig, "%s", signal_name(sig));
 	procfile_remove(e, r->jid);
-	a->target->running--;
-	e->n_running--;
 	run_finish(e, a);
 	if (r->result == RESULT_FAIL && !a->cancelled && !e->shutting_down)
 		retry_maybe(e, a);
@@ -187,6 +215,27 @@ static void on_timeout(uv_timer_t *t)
 
 static const struct proc_cbs run_cbs = {on_output, on_exit_cb};
 
+/* The process runs: its pid is recorded, its proc file written. */
+static void run_started(struct engine *e, struct arun *a, struct exec *x)
+{
+	struct run *r = &a->r;
+	r->pid = proc_pid(a->proc);
+	r->pid_start = proc_start_time(a->proc);
+	a->retries = x->retries;
+	a->backoff = x->backoff;
+	a->kill_grace = x->kill_grace;
+	save(e, a);
+	procfile_write(e, a);
+	if (x->timeout > 0 && (a->timeout = malloc(sizeof *a->timeout))) {
+		uv_timer_init(e->loop, a->timeout);
+		a->timeout->data = a;
+		uv_timer_start(a->timeout, on_timeout,
+		               (uint64_t)((x->timeout + 999) / 1000), 0);
+	}
+	log_debug("run %s started: pid %d", r->jid, r->pid);
+	calls_started(a);
+}
+
 /* A built-in run: the queue's whole path (stored, claimed, started,
  * finished) without a process. */
 static int run_builtin(struct engine *e, struct arun *a)
@@ -199,23 +248,23 @@ static int run_builtin(struct engine *e, struct arun *a)
 	return 0;
 }
 
-/* The commit before a spawn failed: the run must not start now.  A run
- * whose creation was in that batch is gone (run_forget); any other goes
- * back to its queue, accepted, to be tried again in a second. */
-static int run_unstart(struct engine *e, struct arun *a)
+/* The start's commit failed: the run must not start now.  A run whose
+ * creation failed with it is gone (run_forget); any other goes back to its
+ * queue, accepted, to be tried again in a second. */
+static void run_unstart(struct engine *e, struct arun *a, const char *why)
 {
+	slot_give(e, a);
 	if (a->forgotten) {
 		arun_release(e, a);
-		return -1;
+		return;
 	}
 	log_warn("run %s: not started, the store did not take its start: %s",
-	         a->r.jid, e->store_err);
+	         a->r.jid, why);
 	a->r.status = RUN_ACCEPTED;
 	a->r.time_started = 0;
 	a->r.time_not_before = now_us() + US_PER_S;
 	queue_push(e, a);
 	queue_pump(e, a->target);     /* arms the queue's timer for it */
-	return -1;
 }
 
 void run_forget(struct engine *e, struct arun *a, const char *why)
@@ -234,76 +283,83 @@ void run_forget(struct engine *e, struct arun *a, const char *why)
 	arun_release(e, a);
 }
 
-/* Starts an accepted run.  Returns 0 when the process runs; otherwise the
- * run is finished (failed) and released, and -1 is returned. */
+/* The spawn, once the run's start is committed (engine_flush). */
+static void run_spawn(void *arg, int rc, const char *why)
+{
+	struct arun *a = arg;
+	struct engine *e = a->e;
+	struct exec *x = a->x;
+	char err[512];
+
+	a->x = NULL;
+	a->starting = 0;
+	if (a->forgotten || a->released) {
+		if (!a->released)
+			arun_release(e, a);
+	} else if (a->claim_rc == -EBUSY || a->claim_rc == -ENOENT) {
+		log_info("run %s: another worker has its row; not starting it",
+		         a->r.jid);
+		run_drop(e, a);
+	} else if (rc < 0 || a->claim_rc < 0) {
+		run_unstart(e, a, rc < 0 ? why : "cannot claim its row");
+	} else {
+		struct proc_spec ps = {x->argv, x->env, x->cwd, x->set_ids,
+		                       x->uid, x->gid};
+		if (proc_start(e->loop, &ps, &run_cbs, a, &a->proc, err,
+		               sizeof err) < 0) {
+			run_fail_start(e, a, err);
+			arun_release(e, a);
+		} else {
+			run_started(e, a, x);
+		}
+	}
+	exec_free(x);
+	free(x);
+	arun_unref(a);
+}
+
+/* Starts an accepted (or waiting: claimed first) run: its running row is
+ * handed to the store, the spawn waits for its commit (run_spawn).  0 when
+ * under way; otherwise the run is finished (failed) and released, and -1
+ * is returned. */
 int run_start(struct engine *e, struct arun *a)
 {
 	struct run *r = &a->r;
-	struct exec x;
-	char err[512];
-	struct job *j = r->job ? engine_job_find(e, r->job) : NULL;
+	struct exec *x = calloc(1, sizeof *x);
+	char err[512] = "out of memory";
 
 	/* a row INSERTed by another program carries no command: it runs the
 	 * config's launcher, whose spec is kept with the run from now on */
-	if (!r->spec && !(r->spec = spec_from_launcher(&e->cfg, r, err,
-	                                                 sizeof err))) {
+	if (!x || (!r->spec && !(r->spec = spec_from_launcher(&e->cfg, r, err,
+	                                                        sizeof err))) ||
+	    spec_prepare(r->spec, r, e->is_root, x, err, sizeof err) < 0) {
+		free(x);
 		run_fail_start(e, a, err);
-		goto released;
-	}
-	if (spec_prepare(r->spec, r, e->is_root, &x, err, sizeof err) < 0) {
-		run_fail_start(e, a, err);
-		goto released;
+		arun_release(e, a);
+		return -1;
 	}
 	free(r->user);
-	r->user = xstrdup(x.user);
-	/* committed before the spawn: a crash from here on settles the run
-	 * as LOST instead of running it a second time */
+	r->user = xstrdup(x->user);
+	/* a waiting row is claimed first: another worker may poll it too */
+	a->claim_rc = 0;
+	if (r->status == RUN_WAITING) {
+		persist_claim(e, a, r->id, RUN_WAITING, r->jid, NULL, NULL);
+		set_status(a, EV_CLAIM);
+	}
 	set_status(a, EV_START);
 	r->time_started = now_us();
 	save(e, a);
-	if (x.builtin) {
-		exec_free(&x);
+	slot_take(e, a);
+	if (x->builtin) {
+		exec_free(x);
+		free(x);
 		return run_builtin(e, a);
 	}
+	a->x = x;
 	a->starting = 1;
-	int stored = engine_flush(e);
-	a->starting = 0;
-	if (stored < 0 || a->forgotten) {
-		exec_free(&x);
-		return run_unstart(e, a);
-	}
-
-	struct proc_spec ps = {x.argv, x.env, x.cwd, x.set_ids, x.uid, x.gid};
-	if (proc_start(e->loop, &ps, &run_cbs, a, &a->proc, err, sizeof err) < 0) {
-		exec_free(&x);
-		run_fail_start(e, a, err);
-		goto released;
-	}
-	r->pid = proc_pid(a->proc);
-	r->pid_start = proc_start_time(a->proc);
-	a->retries = x.retries;
-	a->backoff = x.backoff;
-	a->kill_grace = x.kill_grace;
-	save(e, a);
-	procfile_write(e, a);
-	a->target->running++;
-	e->n_running++;
-	if (j)
-		j->running++;
-	if (x.timeout > 0) {
-		a->timeout = malloc(sizeof *a->timeout);
-		uv_timer_init(e->loop, a->timeout);
-		a->timeout->data = a;
-		uv_timer_start(a->timeout, on_timeout,
-		               (uint64_t)((x.timeout + 999) / 1000), 0);
-	}
-	exec_free(&x);
-	log_debug("run %s started: pid %d", r->jid, r->pid);
-	calls_started(a);
+	a->pending++;            /* run_spawn's */
+	engine_flush(e, run_spawn, a);
 	return 0;
-released:
-	arun_release(e, a);
-	return -1;
 }
 
 /* ---- creating ---- */
@@ -403,15 +459,16 @@ int run_create(struct engine *e, const struct run_req *rq, struct arun **out,
 int run_store(struct engine *e, struct arun *a, struct job *j, char *err,
               size_t errlen)
 {
-	engine_write(e);
-	if (store_run_insert(e->store, &a->r) < 0) {
-		snprintf(err, errlen, "cannot store the run: %s",
-		         store_error(e->store));
+	char why[256];
+	int rc = store_run_check(&a->r, why, sizeof why);
+	if (rc == 0 && (rc = persist_run_insert(e, a)) < 0)
+		snprintf(why, sizeof why, "out of memory");
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot store the run: %s", why);
 		arun_free(a);
-		return -EIO;
+		return rc;
 	}
 	arun_attach_job(e, a, j);
-	engine_fresh_add(e, a);
 	return 0;
 }
 
@@ -448,15 +505,13 @@ static void retry_maybe(struct engine *e, struct arun *a)
 	b->r.attempt = r->attempt + 1;
 	snprintf(b->r.parent, sizeof b->r.parent, "%s",
 	         r->parent[0] ? r->parent : r->jid);
-	engine_write(e);
-	if (store_run_insert(e->store, &b->r) < 0) {
-		log_error("run %s: cannot store its retry: %s", r->jid,
-		          store_error(e->store));
+	if (persist_run_insert(e, b) < 0) {
+		log_error("run %s: cannot store its retry: out of memory",
+		          r->jid);
 		arun_free(b);
 		return;
 	}
 	arun_attach(e, b);
-	engine_fresh_add(e, b);
 	log_info("run %s failed; retry %d of %d as %s in %.1fs", r->jid,
 	         r->attempt, a->retries, b->r.jid, (double)delay / US_PER_S);
 }
@@ -566,8 +621,6 @@ static void on_orphan_exit(uv_poll_t *h, int status, int events)
 	snprintf(a->r.sig, sizeof a->r.sig, "LOST");
 	outbuf_add(&a->err, note, sizeof note - 1);
 	procfile_remove(e, a->r.jid);
-	t->running--;
-	e->n_running--;
 	run_finish(e, a);
 	arun_release(e, a);
 	queue_pump(e, t);
@@ -585,15 +638,11 @@ int run_adopt_orphan(struct engine *e, struct run *row)
 		close(fd);
 		return -ENOMEM;
 	}
-	struct job *j = a->r.job ? engine_job_find(e, a->r.job) : NULL;
 	uv_poll_init(e->loop, h, fd);
 	h->data = a;
 	a->orphan = h;
 	uv_poll_start(h, UV_READABLE, on_orphan_exit);
-	a->target->running++;
-	e->n_running++;
-	if (j)
-		j->running++;
+	slot_take(e, a);
 	procfile_write(e, a);
 	return 0;
 }

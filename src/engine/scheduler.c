@@ -199,10 +199,7 @@ static void persist_last_run(struct engine *e, struct job *j)
 	char key[128], val[32];
 	snprintf(key, sizeof key, "last:%s", j->name);
 	snprintf(val, sizeof val, "%lld", (long long)j->last_run);
-	engine_write(e);
-	if (store_kv_put(e->store, key, val) < 0)
-		log_warn("job %s: cannot save its last run time: %s", j->name,
-		         store_error(e->store));
+	persist_kv_put(e, key, val);
 }
 
 /* A due job's run, created but not yet stored (the caller stores the

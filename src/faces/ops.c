@@ -220,9 +220,10 @@ static int job_save(struct engine *e, struct job *j)
 	json_t *def = job_to_json(j);
 	char *text = json_dumps(def, JSON_COMPACT);
 	json_decref(def);
-	int rc = text ? store_job_put(e->store, j->name, text) : -ENOMEM;
+	if (text)
+		persist_job_put(e, j->name, text);
 	free(text);
-	return rc;
+	return text ? 0 : -ENOMEM;
 }
 
 static void op_create(struct call *c, json_t *data)
@@ -261,8 +262,8 @@ static void op_create(struct call *c, json_t *data)
 		return;
 	}
 	if (job_save(e, j) < 0) {
-		call_fail(c, -EIO, "cannot store job '%s': %s", j->name,
-		          store_error(e->store));
+		call_fail(c, -ENOMEM, "cannot store job '%s': out of memory",
+		          j->name);
 		job_free(j);
 		free(j);
 		return;
@@ -283,9 +284,7 @@ static void op_delete(struct call *c, json_t *data)
 	if (j->source)
 		return call_fail(c, -EINVAL, "job '%s' is defined in %s; remove "
 		                 "it there and reload", name, j->source);
-	if (store_job_del(c->e->store, name) < 0)
-		return call_fail(c, -EIO, "cannot delete job '%s': %s", name,
-		                 store_error(c->e->store));
+	persist_job_put(c->e, name, NULL);
 	engine_job_remove(c->e, name);
 	log_info("job %s deleted by uid %u", name, c->uid);
 	call_reply(c, NULL);
@@ -315,7 +314,7 @@ static int last_run(struct engine *e, const char *job, int with_output,
 	struct run_query q = {.job = job, .status = -1, .limit = 1,
 	                      .newest_first = 1, .with_output = with_output};
 	memset(out, 0, sizeof *out);
-	int rc = store_run_list(e->store, &q, keep_first, out);
+	int rc = store_run_list(e->rstore, &q, keep_first, out);
 	return rc < 0 ? rc : out->jid[0] ? 0 : -ENOENT;
 }
 
@@ -403,8 +402,8 @@ static void set_enabled(struct call *c, json_t *data, int on)
 	    !may_job(c, j))
 		return;
 	if (engine_job_set_enabled(c->e, j, on) < 0)
-		return call_fail(c, -EIO, "cannot save job '%s': %s", name,
-		                 store_error(c->e->store));
+		return call_fail(c, -ENOMEM, "cannot save job '%s': out of "
+		                 "memory", name);
 	call_reply(c, NULL);
 }
 
@@ -643,10 +642,10 @@ static void op_runs(struct call *c, json_t *data)
 	q.by_uid = !c->admin;
 	q.uid = c->uid;
 	json_t *runs = json_array();
-	if (store_run_list(c->e->store, &q, list_push, runs) < 0) {
+	if (store_run_list(c->e->rstore, &q, list_push, runs) < 0) {
 		json_decref(runs);
 		return call_fail(c, -EIO, "cannot list runs: %s",
-		                 store_error(c->e->store));
+		                 store_error(c->e->rstore));
 	}
 	call_reply(c, json_pack("{s:o}", "runs", runs));
 }
@@ -671,14 +670,14 @@ static int find_run(struct call *c, const char *jid, struct arun **a,
 	*a = run_find(c->e, jid);
 	if (*a)
 		return may_run(c, &(*a)->r) ? 0 : -1;
-	int rc = store_run_get(c->e->store, jid, with_output, r);
+	int rc = store_run_get(c->e->rstore, jid, with_output, r);
 	if (rc == -ENOENT) {
 		call_fail(c, -ENOENT, "run %s not found", jid);
 		return -1;
 	}
 	if (rc < 0) {
 		call_fail(c, -EIO, "cannot read run %s: %s", jid,
-		          store_error(c->e->store));
+		          store_error(c->e->rstore));
 		return -1;
 	}
 	if (!may_run(c, r)) {
@@ -859,7 +858,7 @@ static void op_status(struct call *c, json_t *data)
 		"version", JOBD_VERSION, "pid", (int)getpid(),
 		"uptime_s", (json_int_t)((now_us() - e->started) / US_PER_S),
 		"started", time_json(e->started),
-		"store", store_describe(e->store), "state_dir", e->cfg.state_dir,
+		"store", store_describe(e->rstore), "state_dir", e->cfg.state_dir,
 		"name", e->cfg.name,
 		"targets", targets_json(e, 0),
 		"counts", "jobs", e->n_jobs, "running", e->n_running,
@@ -942,9 +941,9 @@ static void op_add_target(struct call *c, json_t *data)
 		return;
 	if (queue_target(c->e, name))
 		return call_fail(c, -EEXIST, "target '%s' already added", name);
-	if (!queue_target_add(c->e, name, n) ||
-	    store_target_put(c->e->store, name, n, 0) < 0)
-		return call_fail(c, -EIO, "cannot add target '%s'", name);
+	if (!queue_target_add(c->e, name, n))
+		return call_fail(c, -ENOMEM, "cannot add target '%s'", name);
+	persist_target_put(c->e, name, n, 0);
 	call_reply(c, NULL);
 }
 
@@ -960,7 +959,7 @@ static void op_remove_target(struct call *c, json_t *data)
 		return call_fail(c, -ENOENT, "invalid target '%s'", name);
 	if (rc == -EBUSY)
 		return call_fail(c, -EBUSY, "queue is not empty");
-	store_target_del(c->e->store, name);
+	persist_target_del(c->e, name);
 	call_reply(c, NULL);
 }
 
@@ -976,7 +975,7 @@ static void op_set_concurrency(struct call *c, json_t *data)
 	if (!(t = queue_target(c->e, name)))
 		return call_fail(c, -ENOENT, "invalid target '%s'", name);
 	t->concurrency = n;
-	store_target_put(c->e->store, name, n, t->paused);
+	persist_target_put(c->e, name, n, t->paused);
 	queue_pump(c->e, t);
 	call_reply(c, NULL);
 }
@@ -1006,7 +1005,7 @@ static void each_target(struct call *c, json_t *data,
 static void t_pause(struct engine *e, struct target *t)
 {
 	t->paused = 1;
-	store_target_put(e->store, t->name, t->concurrency, 1);
+	persist_target_put(e, t->name, t->concurrency, 1);
 }
 
 /* Continue also polls: a paused target's poll left its rows in the store
@@ -1014,7 +1013,7 @@ static void t_pause(struct engine *e, struct target *t)
 static void t_continue(struct engine *e, struct target *t)
 {
 	t->paused = 0;
-	store_target_put(e->store, t->name, t->concurrency, 0);
+	persist_target_put(e, t->name, t->concurrency, 0);
 	queue_pump(e, t);
 	queue_poll(e, t);
 }

@@ -27,8 +27,18 @@
 struct manual {
 	struct call *parent;
 	json_t *jobs, *errors;   /* the reply's two members */
-	int left;                /* sub-calls still watching, +1 while setting up */
+	int left;                /* sub-calls still watching, claims in flight,
+	                            +1 while setting up */
+	int claims;              /* claims in flight (they hold m) */
+	int cancelled;           /* the parent went away during claims */
 	struct link subs;        /* struct sub.link */
+};
+
+/* One row's claim, in flight on the store thread. */
+struct mclaim {
+	struct manual *m;
+	struct engine *e;
+	struct run row;
 };
 
 struct sub {
@@ -56,13 +66,18 @@ static void manual_error(struct manual *m, int64_t id, const char *fmt, ...)
 	json_object_set_new(m->errors, key, json_string(msg));
 }
 
-static void manual_free(struct manual *m)
+static void manual_free_subs(struct manual *m)
 {
 	for (struct link *l; (l = link_pop(&m->subs));) {
 		struct sub *s = link_entry(l, struct sub, link);
 		call_abandon(&s->c);
 		free(s);
 	}
+}
+
+static void manual_free(struct manual *m)
+{
+	manual_free_subs(m);
 	json_decref(m->jobs);
 	json_decref(m->errors);
 	free(m);
@@ -73,8 +88,12 @@ static void manual_cancel(struct call *parent)
 {
 	struct manual *m = parent->op_state;
 	parent->op_state = NULL;
-	if (m)
+	if (m && m->claims) {    /* the last claim's done frees it */
+		m->cancelled = 1;
+		manual_free_subs(m);
+	} else if (m) {
 		manual_free(m);
+	}
 }
 
 static void manual_done_maybe(struct manual *m)
@@ -135,12 +154,81 @@ static int seen(struct manual *m, int64_t id)
 	return 0;
 }
 
-/* Claims row `id` (manual -> accepted), queues it and watches it. */
+/* Watches a claimed run for the reply. */
+static void manual_watch(struct manual *m, struct engine *e, int64_t id,
+                         struct arun *a)
+{
+	struct sub *s = calloc(1, sizeof *s);
+	if (!s)
+		return manual_error(m, id, "out of memory");
+	s->id = id;
+	s->c.e = e;
+	s->c.no = m->parent->no;
+	s->c.uid = m->parent->uid;
+	s->c.admin = m->parent->admin;
+	s->c.respond = sub_respond;
+	s->c.op_state = m;
+	link_init(&s->c.wlink);
+	link_insert_before(&m->subs, &s->link);
+	m->left++;
+	run_watch(a, &s->c);
+}
+
+/* The claim is committed (or not): the row runs here, watched. */
+static void manual_claimed(void *arg, int rc, const char *err)
+{
+	struct mclaim *mc = arg;
+	struct manual *m = mc->m;
+	struct engine *e = mc->e;
+	int64_t id = mc->row.id;
+	struct run now;
+	struct arun *a = NULL;
+
+	if (rc == 0) {
+		mc->row.status = RUN_ACCEPTED;
+		free(mc->row.worker);
+		mc->row.worker = e->cfg.name ? strdup(e->cfg.name) : NULL;
+		/* ours now: it runs even if the caller went away (were it not
+		 * in memory, recovery would requeue the accepted row) */
+		if ((a = run_adopt_row(e, &mc->row)))
+			log_info("run-manual: job %" PRId64 " claimed as run %s", id,
+			         a->r.jid);
+	}
+	run_clear(&mc->row);
+	free(mc);
+	m->claims--;
+	if (m->cancelled) {
+		if (m->claims == 0)
+			manual_free(m);
+		queue_pump_all(e);
+		return;
+	}
+	char key[32];
+	id_key(key, sizeof key, id);
+	json_object_del(m->errors, key);      /* "claim in flight" */
+	if (a) {
+		manual_watch(m, e, id, a);
+	} else if (rc == -ENOENT) {
+		manual_error(m, id, "job %" PRId64 " not found", id);
+	} else if (rc == -EBUSY && store_run_get_id(e->rstore, id, 0, &now) == 0) {
+		/* someone else ran it since we read it */
+		manual_error(m, id, "status = %s != manual",
+		             run_status_name(now.status));
+		run_clear(&now);
+	} else {
+		manual_error(m, id, "cannot claim job %" PRId64 ": %s", id,
+		             rc == 0 ? "out of memory" : err);
+	}
+	queue_pump_all(e);
+	manual_done_maybe(m);
+}
+
+/* Claims row `id` (manual -> accepted) on the store thread; once that is
+ * committed the run is queued and watched (manual_claimed). */
 static void manual_one(struct manual *m, struct engine *e, int64_t id)
 {
 	struct run row;
 	struct arun *a;
-	char jid[JID_LEN + 1];
 	int rc;
 
 	if (seen(m, id))
@@ -148,12 +236,12 @@ static void manual_one(struct manual *m, struct engine *e, int64_t id)
 	if ((a = run_find_id(e, id)))     /* queued or running here already */
 		return manual_error(m, id, "status = %s != manual",
 		                    run_status_name(a->r.status));
-	rc = store_run_get_id(e->store, id, 0, &row);
+	rc = store_run_get_id(e->rstore, id, 0, &row);
 	if (rc == -ENOENT)
 		return manual_error(m, id, "job %" PRId64 " not found", id);
 	if (rc < 0)
 		return manual_error(m, id, "cannot read job %" PRId64 ": %s", id,
-		                    store_error(e->store));
+		                    store_error(e->rstore));
 	if (row.status != RUN_MANUAL) {
 		manual_error(m, id, "status = %s != manual",
 		             run_status_name(row.status));
@@ -166,51 +254,21 @@ static void manual_one(struct manual *m, struct engine *e, int64_t id)
 		run_clear(&row);
 		return;
 	}
-	if (row.jid[0])
-		memcpy(jid, row.jid, sizeof jid);
-	else
-		jid_next(jid, now_us(), &e->last_jid);
-	engine_write(e);
-	rc = store_run_claim(e->store, id, RUN_MANUAL, e->cfg.name, jid);
-	if (rc < 0) {
-		/* someone else ran it since we read it */
-		struct run now;
-		if (rc == -EBUSY && store_run_get_id(e->store, id, 0, &now) == 0) {
-			manual_error(m, id, "status = %s != manual",
-			             run_status_name(now.status));
-			run_clear(&now);
-		} else if (rc == -ENOENT) {
-			manual_error(m, id, "job %" PRId64 " not found", id);
-		} else {
-			manual_error(m, id, "cannot claim job %" PRId64 ": %s", id,
-			             store_error(e->store));
-		}
+	struct mclaim *mc = calloc(1, sizeof *mc);
+	if (!mc) {
 		run_clear(&row);
-		return;
-	}
-	memcpy(row.jid, jid, sizeof jid);
-	row.status = RUN_ACCEPTED;
-	free(row.worker);
-	row.worker = e->cfg.name ? strdup(e->cfg.name) : NULL;
-	a = run_adopt_row(e, &row);
-	run_clear(&row);
-	struct sub *s = a ? calloc(1, sizeof *s) : NULL;
-	if (!s) {
-		/* claimed but not in memory: recovery requeues accepted rows */
 		return manual_error(m, id, "out of memory");
 	}
-	s->id = id;
-	s->c.e = e;
-	s->c.no = m->parent->no;
-	s->c.uid = m->parent->uid;
-	s->c.admin = m->parent->admin;
-	s->c.respond = sub_respond;
-	s->c.op_state = m;
-	link_init(&s->c.wlink);
-	link_insert_before(&m->subs, &s->link);
+	if (!row.jid[0])
+		jid_next(row.jid, now_us(), &e->last_jid);
+	mc->m = m;
+	mc->e = e;
+	mc->row = row;
+	m->claims++;
 	m->left++;
-	run_watch(a, &s->c);
-	log_info("run-manual: job %" PRId64 " claimed as run %s", id, a->r.jid);
+	/* the entry marks the id as taken while its claim is in flight */
+	manual_error(m, id, "claim in flight");
+	persist_claim(e, NULL, id, RUN_MANUAL, row.jid, manual_claimed, mc);
 }
 
 /* An id as the PHP client sends it: an integer (or a string of digits). */

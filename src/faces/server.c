@@ -41,6 +41,8 @@ struct conn {
 	int is_tcp;
 	int authed;
 	int closing;
+	int closed;              /* its handle is closed: free at refs 0 */
+	int refs;                /* replies waiting for a commit */
 	int close_after_write;
 	char peer[64];
 };
@@ -103,20 +105,29 @@ static void conn_send(struct conn *cn, json_t *msg)
 	}
 }
 
-/* Group commit: what we acknowledge is on disk, so a response waits for the
- * commit of the store's open transaction.  The responses made while one
- * read's requests are handled are held and share one commit at the end of
- * that read (a client pipelining requests gets one commit per batch, not
- * one per request); any other response commits at once. */
+/* Group commit: what we acknowledge is stored, so a response that
+ * acknowledges writes waits for their commit (engine_flush).  The
+ * responses made while one read's requests are handled are held and share
+ * one barrier at the end of that read (a client pipelining requests gets
+ * one commit per batch, not one per request); a later response (a run
+ * finished) gets its own.  A response whose request wrote nothing (status,
+ * lookup, an error, a pong) goes at once, so reads are served while the
+ * store is unavailable, unless replies of its connection are still
+ * waiting: barriers complete in order, and a connection's replies keep
+ * theirs. */
 struct held {
 	struct held *next;
-	struct conn *conn;      /* closed conns are freed only after the read */
+	struct conn *conn;       /* kept (refs) until the response is sent */
 	json_t *msg;
 };
 static int read_depth;
 static struct held *held_first, **held_last = &held_first;
+/* the request being dispatched, and the store's write count before it */
+static struct conn_call *dispatching;
+static uint64_t dispatch_writes;
 
 static json_t *error_msg(json_int_t no, int err, const char *msg);
+static void conn_free_now(struct conn *cn);
 
 /* A success reply whose commit failed must not go out: it becomes an
  * error naming why, under the same request number. */
@@ -133,35 +144,52 @@ static json_t *unstored(json_t *msg, const char *why)
 	return err;
 }
 
-static void conn_respond(struct conn *cn, json_t *msg)
+/* engine_flush's callback: the held responses (a list) go out. */
+static void held_sent(void *arg, int rc, const char *why)
 {
-	struct held *h = read_depth ? malloc(sizeof *h) : NULL;
-	if (!h) {
-		struct engine *e = cn->srv->e;
-		if (engine_flush(e) < 0)
-			msg = unstored(msg, e->store_err);
+	for (struct held *h = arg, *next; h; h = next) {
+		struct conn *cn = h->conn;
+		next = h->next;
+		conn_send(cn, rc < 0 ? unstored(h->msg, why) : h->msg);
+		if (--cn->refs == 0 && cn->closed)
+			conn_free_now(cn);
+		free(h);
+	}
+}
+
+/* acks: the response acknowledges writes (may wait for their commit). */
+static void conn_respond(struct conn *cn, json_t *msg, int acks)
+{
+	if (!acks && cn->refs == 0) {
 		conn_send(cn, msg);
+		return;
+	}
+	struct held *h = malloc(sizeof *h);
+	if (!h) {
+		json_decref(msg);
+		log_error("out of memory: a reply to %s is lost", cn->peer);
 		return;
 	}
 	h->next = NULL;
 	h->conn = cn;
 	h->msg = msg;
+	cn->refs++;
+	if (!read_depth) {
+		engine_flush(cn->srv->e, held_sent, h);
+		return;
+	}
 	*held_last = h;
 	held_last = &h->next;
 }
 
 static void held_send(struct engine *e)
 {
-	if (!held_first)
+	struct held *first = held_first;
+	if (!first)
 		return;
-	int failed = engine_flush(e) < 0;
-	while (held_first) {
-		struct held *h = held_first;
-		held_first = h->next;
-		conn_send(h->conn, failed ? unstored(h->msg, e->store_err) : h->msg);
-		free(h);
-	}
+	held_first = NULL;
 	held_last = &held_first;
+	engine_flush(e, held_sent, first);
 }
 
 static int code_of(int err)
@@ -177,7 +205,7 @@ static json_t *error_msg(json_int_t no, int err, const char *msg)
 
 static void send_error(struct conn *cn, json_int_t no, int err, const char *msg)
 {
-	conn_respond(cn, error_msg(no, err, msg));     /* in order */
+	conn_respond(cn, error_msg(no, err, msg), 0);  /* in order */
 }
 
 static void call_respond(struct call *c, json_t *data, int err,
@@ -185,13 +213,16 @@ static void call_respond(struct call *c, json_t *data, int err,
 {
 	struct conn_call *cc = (struct conn_call *)c;
 	struct conn *cn = cc->conn;
+	/* answered while dispatched without writing: nothing to wait for */
+	int acks = dispatching != cc ||
+	           engine_writes(cn->srv->e) != dispatch_writes;
 	call_abandon(c);
 	link_remove(&cc->clink);
 	if (err)
-		conn_respond(cn, error_msg(c->no, err, msg));
+		conn_respond(cn, error_msg(c->no, err, msg), acks);
 	else
 		conn_respond(cn, json_pack("[i, {s:I, s:o}]", 1, "no",
-		                           (json_int_t)c->no, "data", data));
+		                           (json_int_t)c->no, "data", data), acks);
 	free(cc);
 }
 
@@ -250,7 +281,10 @@ static void handle_request(struct conn *cn, json_t *req)
 	cc->c.event = cn->is_tcp ? NULL : call_event;
 	link_init(&cc->c.wlink);
 	link_insert_before(&cn->calls, &cc->clink);
+	dispatching = cc;
+	dispatch_writes = engine_writes(cn->srv->e);
 	ops_dispatch(&cc->c, type, json_object_get(req, "data"));
+	dispatching = NULL;
 }
 
 static void handle_message(struct conn *cn, const char *text, size_t len)
@@ -269,7 +303,7 @@ static void handle_message(struct conn *cn, const char *text, size_t len)
 	if (!json_is_array(msg) || !json_is_integer(type))
 		send_error(cn, 0, -EINVAL, "message must be an array [type, data]");
 	else if (json_integer_value(type) == 2)
-		conn_respond(cn, json_pack("[i]", 3));
+		conn_respond(cn, json_pack("[i]", 3), 0);
 	else if (json_integer_value(type) == 0)
 		handle_request(cn, json_array_get(msg, 1));
 	else if (json_integer_value(type) != 3)
@@ -312,11 +346,18 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 /* ---- connections ---- */
 
+static void conn_free_now(struct conn *cn)
+{
+	framebuf_free(&cn->fb);
+	free(cn);
+}
+
 static void conn_free(uv_handle_t *h)
 {
 	struct conn *cn = h->data;
-	framebuf_free(&cn->fb);
-	free(cn);
+	cn->closed = 1;
+	if (cn->refs == 0)
+		conn_free_now(cn);
 }
 
 static void conn_close(struct conn *cn)

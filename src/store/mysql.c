@@ -1845,10 +1845,19 @@ static int st_kv_put(struct store *base, const char *key, const char *val)
 	return exec_write(m, ST_KV_PUT, &p, NULL, NULL);
 }
 
+/* Disconnected (the server is down or the link broke) or a transaction
+ * the server rolled back with the connection: worth trying again. */
+static int st_unavailable(struct store *base)
+{
+	struct my *m = my_of(base);
+	return !m->db || m->txn_lost;
+}
+
 static const struct store_vt my_vt = {
 	.close = my_close,
 	.error = my_error,
 	.describe = my_describe,
+	.unavailable = st_unavailable,
 	.begin = st_begin,
 	.commit = st_commit,
 	.rollback = st_rollback,

@@ -1056,10 +1056,19 @@ static int sq_kv_put(struct store *base, const char *key, const char *val)
 	return step_done(s, st);
 }
 
+/* A local file is never "out of reach"; a lock held past busy_timeout
+ * is the one wait worth repeating. */
+static int sq_unavailable(struct store *base)
+{
+	int rc = sqlite3_errcode(sq_of(base)->db) & 0xff;
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
 static const struct store_vt sq_vt = {
 	.close = sq_close,
 	.error = sq_error,
 	.describe = sq_describe,
+	.unavailable = sq_unavailable,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,

@@ -1,7 +1,7 @@
 /* store.h — the persistent store: one interface, one implementation per
- * engine (sqlite.c now; mysql.c later).  Calls are synchronous and made on
- * the loop thread; an engine that talks to a network server runs them on the
- * libuv thread pool behind this same interface.
+ * engine (sqlite.c, mysql.c).  Calls are synchronous; one thread at a time
+ * uses a store.  jobd opens two: the store thread's, for every write
+ * (engine/storeq.c), and one for the loop's reads.
  *
  * All functions return 0 or a negative errno; -ENOENT for a missing row,
  * -EIO for an engine error (store_error() then says what).  Times are unix
@@ -40,6 +40,11 @@ struct store_vt {
 	void (*close)(struct store *s);
 	const char *(*error)(struct store *s);
 	const char *(*describe)(struct store *s);  /* "sqlite:/path" */
+	/* 1 when the last failure was the store being out of reach (the
+	 * server down or restarting, the connection lost): the same work may
+	 * succeed later.  0 for failures that would repeat (disk full, bad
+	 * data). */
+	int (*unavailable)(struct store *s);
 
 	int (*begin)(struct store *s);
 	int (*commit)(struct store *s);
@@ -107,6 +112,7 @@ int store_run_check(const struct run *r, char *msg, size_t n);
 static inline void store_close(struct store *s) { if (s) s->vt->close(s); }
 static inline const char *store_error(struct store *s) { return s->vt->error(s); }
 static inline const char *store_describe(struct store *s) { return s->vt->describe(s); }
+static inline int store_unavailable(struct store *s) { return s->vt->unavailable(s); }
 static inline int store_begin(struct store *s) { return s->vt->begin(s); }
 static inline int store_commit(struct store *s) { return s->vt->commit(s); }
 static inline int store_rollback(struct store *s) { return s->vt->rollback(s); }

@@ -1,0 +1,321 @@
+/* persist.c — what the engine writes to the store, as store-thread ops
+ * (engine/storeq.h): run rows, claims, targets, API jobs, schedule state,
+ * the retention sweep; and engine_flush, the barrier that replies and
+ * spawns wait behind.
+ *
+ * A run's row is written as it is when the write is asked for (a copy
+ * travels to the thread).  Its id comes from the insert, on the thread: a
+ * later update of the same run in flight takes it from there (a->row_id,
+ * touched only by the store thread until the insert's done hands it to
+ * a->r.id on the loop).  An arun stays allocated while ops of it are in
+ * flight (a->pending; runs.c's arun_unref). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "engine/log.h"
+#include "engine/storeq.h"
+
+/* ---- run rows ---- */
+
+enum { ROW_INSERT, ROW_UPDATE, ROW_CLAIM };
+
+struct row_op {
+	struct storeq_op op;
+	struct engine *e;
+	struct arun *a;          /* NULL for claims of rows not in memory */
+	int kind;
+	struct run snap;         /* ROW_INSERT / ROW_UPDATE: the row */
+	/* ROW_CLAIM */
+	int64_t id;
+	int from_status;
+	char jid[JID_LEN + 1];
+	char *worker;
+	persist_cb cb;
+	void *arg;
+};
+
+static void row_op_free(struct row_op *o)
+{
+	run_clear(&o->snap);
+	free(o->worker);
+	if (o->a)
+		arun_unref(o->a);
+	free(o);
+}
+
+/* A replayed insert whose first commit may have landed: the row is then
+ * there under its jid (unique), and is brought up to date instead. */
+static int insert_work(struct store *s, struct row_op *o, int replay)
+{
+	struct run old;
+	if (replay && store_run_get(s, o->snap.jid, 0, &old) == 0) {
+		o->snap.id = old.id;
+		run_clear(&old);
+		return store_run_update(s, &o->snap);
+	}
+	return store_run_insert(s, &o->snap);
+}
+
+/* A replayed claim that may have landed: ours already if the row carries
+ * our jid and worker name. */
+static int claim_work(struct store *s, struct row_op *o, int replay)
+{
+	int64_t id = o->id ? o->id : o->a ? o->a->row_id : 0;
+	int rc = store_run_claim(s, id, o->from_status, o->worker, o->jid);
+	if (rc == -EBUSY && replay) {
+		struct run now;
+		if (store_run_get_id(s, id, 0, &now) == 0) {
+			if (strcmp(now.jid, o->jid) == 0 && now.worker &&
+			    o->worker && strcmp(now.worker, o->worker) == 0)
+				rc = 0;
+			run_clear(&now);
+		}
+	}
+	if (o->a)
+		o->a->claim_rc = rc;    /* < 0: its start in this batch is skipped */
+	return rc;
+}
+
+static int row_work(struct store *s, struct storeq_op *op, int replay)
+{
+	struct row_op *o = (struct row_op *)op;
+	struct arun *a = o->a;
+	int rc;
+
+	switch (o->kind) {
+	case ROW_INSERT:
+		rc = insert_work(s, o, replay);
+		if (rc == 0)
+			a->row_id = o->snap.id;
+		return rc;
+	case ROW_UPDATE:
+		if (a && a->claim_rc < 0)
+			return -EBUSY;
+		if (!o->snap.id && a)
+			o->snap.id = a->row_id;
+		return store_run_update(s, &o->snap);
+	default:
+		return claim_work(s, o, replay);
+	}
+}
+
+static void row_done(struct storeq_op *op, int rc, const char *err)
+{
+	struct row_op *o = (struct row_op *)op;
+	struct arun *a = o->a;
+
+	switch (o->kind) {
+	case ROW_INSERT:
+		if (rc == 0 && !a->r.id)
+			a->r.id = o->snap.id;
+		if (rc < 0 && !a->released)
+			run_forget(o->e, a, err && *err ? err : "store error");
+		break;
+	case ROW_UPDATE:
+		if (rc < 0 && rc != -EBUSY)
+			log_error("run %s: cannot save: %s", o->snap.jid,
+			          err && *err ? err : strerror(-rc));
+		break;
+	default:
+		if (o->cb)
+			o->cb(o->arg, rc, err);
+	}
+	row_op_free(o);
+}
+
+static struct row_op *row_op_new(struct engine *e, struct arun *a, int kind)
+{
+	struct row_op *o = calloc(1, sizeof *o);
+	if (!o)
+		return NULL;
+	o->op.work = row_work;
+	o->op.done = row_done;
+	o->e = e;
+	o->kind = kind;
+	if ((o->a = a))
+		a->pending++;
+	return o;
+}
+
+static int row_write(struct engine *e, struct arun *a, int kind)
+{
+	struct row_op *o = row_op_new(e, a, kind);
+	if (!o || run_copy(&o->snap, &a->r) < 0) {
+		log_error("run %s: cannot save: out of memory", a->r.jid);
+		if (o)
+			row_op_free(o);
+		return -ENOMEM;
+	}
+	o->op.must = kind == ROW_INSERT;
+	storeq_add(e->sq, &o->op);
+	return 0;
+}
+
+int persist_run_insert(struct engine *e, struct arun *a)
+{
+	return row_write(e, a, ROW_INSERT);
+}
+
+void persist_run_update(struct engine *e, struct arun *a)
+{
+	row_write(e, a, ROW_UPDATE);
+}
+
+void persist_claim(struct engine *e, struct arun *a, int64_t id,
+                   int from_status, const char *jid, persist_cb cb, void *arg)
+{
+	struct row_op *o = row_op_new(e, a, ROW_CLAIM);
+	if (o && e->cfg.name && !(o->worker = strdup(e->cfg.name))) {
+		row_op_free(o);
+		o = NULL;
+	}
+	if (!o) {
+		if (cb)
+			cb(arg, -ENOMEM, "out of memory");
+		return;
+	}
+	o->id = id;
+	o->from_status = from_status;
+	snprintf(o->jid, sizeof o->jid, "%s", jid);
+	o->cb = cb;
+	o->arg = arg;
+	storeq_add(e->sq, &o->op);
+}
+
+/* ---- everything else: targets, API jobs, key/values, sweep ---- */
+
+enum { W_TARGET_PUT, W_TARGET_DEL, W_JOB_PUT, W_JOB_DEL, W_KV_PUT, W_SWEEP };
+
+struct misc_op {
+	struct storeq_op op;
+	struct engine *e;
+	int kind;
+	char *k, *v;
+	int64_t n, m;
+	int batch;               /* W_SWEEP: m was asked for */
+};
+
+static int misc_work(struct store *s, struct storeq_op *op, int replay)
+{
+	struct misc_op *o = (struct misc_op *)op;
+	(void)replay;            /* each of these may safely run twice */
+	switch (o->kind) {
+	case W_TARGET_PUT: return store_target_put(s, o->k, (int)o->n, (int)o->m);
+	case W_TARGET_DEL: return store_target_del(s, o->k);
+	case W_JOB_PUT:    return store_job_put(s, o->k, o->v);
+	case W_JOB_DEL:    return store_job_del(s, o->k);
+	case W_KV_PUT:     return store_kv_put(s, o->k, o->v);
+	default: {
+		int n = store_run_sweep(s, o->n, (int)o->m);
+		o->m = n;        /* how many, for the done */
+		return n < 0 ? n : 0;
+	}
+	}
+}
+
+static void misc_done(struct storeq_op *op, int rc, const char *err)
+{
+	struct misc_op *o = (struct misc_op *)op;
+	static const char *const what[] = {"save target", "remove target",
+		"save job", "remove job", "save schedule state",
+		"delete old runs"};
+	if (rc < 0)
+		log_error("store: cannot %s %s: %s", what[o->kind],
+		          o->k ? o->k : "", err && *err ? err : strerror(-rc));
+	if (o->kind == W_SWEEP)
+		o->e->sweep_full = rc == 0 && o->m >= o->batch;
+	if (o->kind == W_SWEEP && rc == 0 && o->m > 0)
+		log_info("retention: deleted %lld finished runs older than the "
+		         "keep_runs limit", (long long)o->m);
+	free(o->k);
+	free(o->v);
+	free(o);
+}
+
+static void misc_write(struct engine *e, int kind, const char *k,
+                       const char *v, int64_t n, int64_t m)
+{
+	struct misc_op *o = calloc(1, sizeof *o);
+	if (!o || (k && !(o->k = strdup(k))) || (v && !(o->v = strdup(v)))) {
+		log_error("store: out of memory");
+		if (o) {
+			free(o->k);
+			free(o);
+		}
+		return;
+	}
+	o->op.work = misc_work;
+	o->op.done = misc_done;
+	/* what a reply acknowledges: its failure must reach the reply */
+	o->op.must = kind != W_KV_PUT && kind != W_SWEEP;
+	o->e = e;
+	o->kind = kind;
+	o->n = n;
+	o->m = o->batch = (int)m;
+	storeq_add(e->sq, &o->op);
+}
+
+void persist_target_put(struct engine *e, const char *name, int concurrency,
+                        int paused)
+{
+	misc_write(e, W_TARGET_PUT, name, NULL, concurrency, paused);
+}
+
+void persist_target_del(struct engine *e, const char *name)
+{
+	misc_write(e, W_TARGET_DEL, name, NULL, 0, 0);
+}
+
+void persist_job_put(struct engine *e, const char *name, const char *def)
+{
+	misc_write(e, def ? W_JOB_PUT : W_JOB_DEL, name, def, 0, 0);
+}
+
+void persist_kv_put(struct engine *e, const char *key, const char *val)
+{
+	misc_write(e, W_KV_PUT, key, val, 0, 0);
+}
+
+void persist_sweep(struct engine *e, int64_t before, int batch)
+{
+	misc_write(e, W_SWEEP, NULL, NULL, before, batch);
+}
+
+/* ---- the barrier ---- */
+
+struct barrier {
+	struct storeq_op op;
+	persist_cb cb;
+	void *arg;
+};
+
+static void barrier_done(struct storeq_op *op, int rc, const char *err)
+{
+	struct barrier *b = (struct barrier *)op;
+	b->cb(b->arg, rc, err);
+	free(b);
+}
+
+void engine_flush(struct engine *e, persist_cb cb, void *arg)
+{
+	struct barrier *b;
+	if (storeq_idle(e->sq)) {
+		cb(arg, 0, "");
+		return;
+	}
+	if (!(b = calloc(1, sizeof *b))) {
+		cb(arg, -ENOMEM, "out of memory");
+		return;
+	}
+	b->op.done = barrier_done;
+	b->cb = cb;
+	b->arg = arg;
+	storeq_add(e->sq, &b->op);
+}
+
+uint64_t engine_writes(const struct engine *e)
+{
+	return storeq_seq(e->sq);
+}
