@@ -32,7 +32,13 @@
 
 static struct link pending = { &pending, &pending };
 
-int engine_flush(struct engine *e)
+void engine_flush(struct engine *e, persist_cb cb, void *arg)
+{
+	(void)e;
+	cb(arg, 0, "");
+}
+
+uint64_t engine_writes(const struct engine *e)
 {
 	(void)e;
 	return 0;

@@ -83,13 +83,51 @@ struct job *engine_job_find(struct engine *e, const char *name)
 	return job_index(e, name, &at) ? e->jobs[at] : NULL;
 }
 
+/* A job's last run time, read on the read thread for a job added while
+ * jobd runs (the job is found again by name: it may be gone). */
+struct last_read {
+	struct storeq_op op;
+	struct engine *e;
+	char key[128];
+	char *val;
+};
+
+static int last_read_work(struct store *s, struct storeq_op *op, int replay)
+{
+	struct last_read *lr = (struct last_read *)op;
+	(void)replay;
+	return store_kv_get(s, lr->key, &lr->val);
+}
+
+static void last_read_done(struct storeq_op *op, int rc, const char *err)
+{
+	struct last_read *lr = (struct last_read *)op;
+	struct job *j = engine_job_find(lr->e, lr->key + 5);
+	(void)err;
+	if (rc == 0 && j && !j->last_run) {
+		j->last_run = strtoll(lr->val, NULL, 10);
+		sched_arm_job(lr->e, j, now_us());
+	}
+	free(lr->val);
+	free(lr);
+}
+
 static void job_load_last_run(struct engine *e, struct job *j)
 {
 	char key[128], *val = NULL;
 	if (!job_keeps_last_run(j))
 		return;         /* not stored (scheduler.c): in memory only */
 	snprintf(key, sizeof key, "last:%s", j->name);
-	if (store_kv_get(e->rstore ? e->rstore : e->store, key, &val) == 0) {
+	if (e->rq) {
+		struct last_read *lr = calloc(1, sizeof *lr);
+		if (!lr)
+			return;
+		lr->op.work = last_read_work;
+		lr->op.done = last_read_done;
+		lr->e = e;
+		memcpy(lr->key, key, sizeof key);
+		storeq_add(e->rq, &lr->op);
+	} else if (store_kv_get(e->store, key, &val) == 0) {   /* start-up */
 		j->last_run = strtoll(val, NULL, 10);
 		free(val);
 	}
@@ -571,8 +609,9 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 		return rc;
 	clear_stale_procfiles(e);
 	/* from here on the loop leaves e->store to the store thread */
-	if ((rc = storeq_open(loop, e->store, &e->sq)) < 0) {
-		snprintf(err, errlen, "cannot start the store thread: %s",
+	if ((rc = storeq_open(loop, e->store, 0, &e->sq)) < 0 ||
+	    (rc = storeq_open(loop, e->rstore, 1, &e->rq)) < 0) {
+		snprintf(err, errlen, "cannot start the store threads: %s",
 		         strerror(-rc));
 		return rc;
 	}
@@ -681,8 +720,9 @@ void engine_shutdown(struct engine *e, void (*done)(struct engine *))
 
 void engine_close(struct engine *e)
 {
+	storeq_close(e->rq, 1000);
 	storeq_close(e->sq, 5000);
-	e->sq = NULL;
+	e->sq = e->rq = NULL;
 	sched_stop(e);
 	sched_close(e);
 	uv_close((uv_handle_t *)&e->delay_timer, NULL);

@@ -92,8 +92,9 @@ struct engine {
 	uv_loop_t *loop;
 	struct config cfg;
 	struct store *store;     /* the store thread's (loop: only at start-up) */
-	struct store *rstore;    /* the loop's, for reads */
+	struct store *rstore;    /* the read thread's (loop: at start-up) */
 	struct storeq *sq;       /* the store thread (engine/storeq.h) */
+	struct storeq *rq;       /* the read thread: reads for replies */
 	uid_t uid;               /* the daemon's user */
 	int is_root;
 	int64_t started;         /* unix us */
@@ -155,10 +156,12 @@ int persist_run_insert(struct engine *e, struct arun *a);  /* -ENOMEM */
 void persist_run_update(struct engine *e, struct arun *a);
 /* Claims row id (a's, when a is given and id is 0) from from_status for
  * this worker with jid; cb gets 0 (ours), -EBUSY / -ENOENT (not ours) or
- * another error.  A run whose claim fails is not started: its updates in
- * the same batch are skipped. */
+ * another error; on -EBUSY *now_status (if given) is the row's status
+ * then.  A run whose claim fails is not started: its updates in the same
+ * batch are skipped. */
 void persist_claim(struct engine *e, struct arun *a, int64_t id,
-                   int from_status, const char *jid, persist_cb cb, void *arg);
+                   int from_status, const char *jid, int *now_status,
+                   persist_cb cb, void *arg);
 void persist_target_put(struct engine *e, const char *name, int concurrency,
                         int paused);
 void persist_target_del(struct engine *e, const char *name);
@@ -229,8 +232,8 @@ void queue_pump(struct engine *e, struct target *t);
 void queue_pump_all(struct engine *e);
 /* Claims rows in status waiting of target t that no run in memory holds
  * (rows other programs INSERTed), up to mysql_fetch_limit, and queues
- * them as accepted runs as their claims commit.  Returns how many rows it
- * found to claim. */
+ * them as accepted runs: listed on the read thread, claimed on the store
+ * thread.  0, or -ENOMEM. */
 int queue_poll(struct engine *e, struct target *t);
 
 /* scheduler (engine/scheduler.c) */

@@ -32,6 +32,7 @@ struct row_op {
 	int from_status;
 	char jid[JID_LEN + 1];
 	char *worker;
+	int *now_status;         /* a lost claim: the row's status */
 	persist_cb cb;
 	void *arg;
 };
@@ -64,14 +65,15 @@ static int claim_work(struct store *s, struct row_op *o, int replay)
 {
 	int64_t id = o->id ? o->id : o->a ? o->a->row_id : 0;
 	int rc = store_run_claim(s, id, o->from_status, o->worker, o->jid);
-	if (rc == -EBUSY && replay) {
-		struct run now;
-		if (store_run_get_id(s, id, 0, &now) == 0) {
-			if (strcmp(now.jid, o->jid) == 0 && now.worker &&
-			    o->worker && strcmp(now.worker, o->worker) == 0)
-				rc = 0;
-			run_clear(&now);
-		}
+	struct run now;
+	if (rc == -EBUSY && (replay || o->now_status) &&
+	    store_run_get_id(s, id, 0, &now) == 0) {
+		if (replay && strcmp(now.jid, o->jid) == 0 && now.worker &&
+		    o->worker && strcmp(now.worker, o->worker) == 0)
+			rc = 0;
+		else if (o->now_status)
+			*o->now_status = now.status;
+		run_clear(&now);
 	}
 	if (o->a)
 		o->a->claim_rc = rc;    /* < 0: its start in this batch is skipped */
@@ -164,7 +166,8 @@ void persist_run_update(struct engine *e, struct arun *a)
 }
 
 void persist_claim(struct engine *e, struct arun *a, int64_t id,
-                   int from_status, const char *jid, persist_cb cb, void *arg)
+                   int from_status, const char *jid, int *now_status,
+                   persist_cb cb, void *arg)
 {
 	struct row_op *o = row_op_new(e, a, ROW_CLAIM);
 	if (o && e->cfg.name && !(o->worker = strdup(e->cfg.name))) {
@@ -178,6 +181,7 @@ void persist_claim(struct engine *e, struct arun *a, int64_t id,
 	}
 	o->id = id;
 	o->from_status = from_status;
+	o->now_status = now_status;
 	snprintf(o->jid, sizeof o->jid, "%s", jid);
 	o->cb = cb;
 	o->arg = arg;

@@ -18,6 +18,7 @@
 #include "core/timefmt.h"
 #include "engine/engine.h"
 #include "engine/log.h"
+#include "engine/storeq.h"
 
 struct target *queue_target(struct engine *e, const char *name)
 {
@@ -249,7 +250,7 @@ static int poll_claim_rows(struct engine *e, struct target *t,
 			one->pc = pc;
 			one->i = i;
 			persist_claim(e, NULL, r->id, RUN_WAITING, r->jid,
-			              poll_claimed, one);
+			              NULL, poll_claimed, one);
 		} else {
 			struct poll_claim tmp = {pc, i};
 			poll_claimed(&tmp, -ENOMEM, "out of memory");
@@ -258,48 +259,85 @@ static int poll_claim_rows(struct engine *e, struct target *t,
 	return 0;
 }
 
+/* The list of a poll, on the read thread. */
+struct poll_read {
+	struct storeq_op op;
+	struct engine *e;
+	char *target;
+	struct poll_ctx p;
+	struct run_query q;
+	int limit;
+};
+
+static int poll_read_work(struct store *s, struct storeq_op *op, int replay)
+{
+	struct poll_read *pr = (struct poll_read *)op;
+	(void)replay;
+	return store_run_list(s, &pr->q, poll_collect, &pr->p);
+}
+
+static void poll_read_done(struct storeq_op *op, int rc, const char *err)
+{
+	struct poll_read *pr = (struct poll_read *)op;
+	struct engine *e = pr->e;
+	struct target *t = queue_target(e, pr->target);
+
+	if (t)
+		t->polling = 0;
+	if (rc < 0)
+		log_error("poll %s: cannot list waiting runs: %s", pr->target, err);
+	else if (t && pr->p.n && !t->paused && !e->shutting_down)
+		poll_claim_rows(e, t, &pr->p, pr->limit);
+	for (int i = 0; i < pr->p.n; i++)
+		run_clear(&pr->p.rows[i]);
+	free(pr->p.rows);
+	free(pr->p.held);
+	free(pr->target);
+	free(pr);
+	if (t && !t->polling)
+		queue_pump(e, t);
+}
+
 int queue_poll(struct engine *e, struct target *t)
 {
 	int limit = e->cfg.mysql_fetch_limit > 0 ? e->cfg.mysql_fetch_limit
 	                                         : INT_MAX / 2;
-	struct poll_ctx p = {.max = limit};
-	int found = 0;
+	struct poll_read *pr;
 
 	t->poll_more = 0;
 	/* a paused target leaves its rows to other workers; continue polls */
 	if (t->paused || e->shutting_down || t->polling)
 		return 0;
-	/* runs in memory are waiting in the store too: list past them */
-	p.held = malloc(((size_t)t->waiting + 1) * sizeof *p.held);
-	p.rows = calloc(limit < 1024 ? (size_t)limit : 1024, sizeof *p.rows);
-	if (!p.held || !p.rows)
-		goto out;
 	if (limit > 1024)
-		p.max = limit = 1024;
+		limit = 1024;
+	if (!(pr = calloc(1, sizeof *pr)))
+		return -ENOMEM;
+	pr->e = e;
+	pr->limit = pr->p.max = limit;
+	/* runs in memory are waiting in the store too: list past them */
+	pr->p.held = malloc(((size_t)t->waiting + 1) * sizeof *pr->p.held);
+	pr->p.rows = calloc((size_t)limit, sizeof *pr->p.rows);
+	pr->target = strdup(t->name);
+	if (!pr->p.held || !pr->p.rows || !pr->target) {
+		free(pr->p.held);
+		free(pr->p.rows);
+		free(pr->target);
+		free(pr);
+		return -ENOMEM;
+	}
 	for (struct link *l = t->queue.next; l != &t->queue; l = l->next) {
 		struct arun *a = link_entry(l, struct arun, qlink);
-		if (a->r.status == RUN_WAITING && p.n_held < (size_t)t->waiting)
-			p.held[p.n_held++] = a->r.id;
+		if (a->r.status == RUN_WAITING && pr->p.n_held < (size_t)t->waiting)
+			pr->p.held[pr->p.n_held++] = a->r.id;
 	}
-	qsort(p.held, p.n_held, sizeof *p.held, id_cmp);
-	struct run_query q = {.target = t->name, .status = RUN_WAITING,
-	                      .limit = limit + (int)p.n_held};
-	if (store_run_list(e->rstore, &q, poll_collect, &p) < 0) {
-		log_error("poll %s: cannot list waiting runs: %s", t->name,
-		          store_error(e->rstore));
-		goto out;
-	}
-	found = p.n;
-	if (p.n && poll_claim_rows(e, t, &p, limit) < 0)
-		found = 0;
-out:
-	for (int i = 0; i < p.n; i++)
-		run_clear(&p.rows[i]);
-	free(p.rows);
-	free(p.held);
-	if (!t->polling)
-		queue_pump(e, t);
-	return found;
+	qsort(pr->p.held, pr->p.n_held, sizeof *pr->p.held, id_cmp);
+	pr->q = (struct run_query){.target = pr->target, .status = RUN_WAITING,
+	                           .limit = limit + (int)pr->p.n_held};
+	pr->op.work = poll_read_work;
+	pr->op.done = poll_read_done;
+	t->polling = 1;
+	storeq_add(e->rq, &pr->op);
+	return 0;
 }
 
 void queue_pump_all(struct engine *e)

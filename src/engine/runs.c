@@ -343,7 +343,7 @@ int run_start(struct engine *e, struct arun *a)
 	/* a waiting row is claimed first: another worker may poll it too */
 	a->claim_rc = 0;
 	if (r->status == RUN_WAITING) {
-		persist_claim(e, a, r->id, RUN_WAITING, r->jid, NULL, NULL);
+		persist_claim(e, a, r->id, RUN_WAITING, r->jid, NULL, NULL, NULL);
 		set_status(a, EV_CLAIM);
 	}
 	set_status(a, EV_START);

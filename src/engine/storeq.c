@@ -43,6 +43,7 @@ struct storeq {
 	struct batch *todo;      /* for the thread (one at a time) */
 	struct batch *finished;  /* for the loop */
 	int stop;
+	int fail_fast;
 	int open_handles;        /* close: q is freed with the last */
 };
 
@@ -101,6 +102,11 @@ static void batch_run(struct storeq *q, struct batch *b)
 	int backoff = 0, replay = 0;
 	for (;;) {
 		int rc = batch_try(q, b, replay);
+		if (rc == -EAGAIN && q->fail_fast) {
+			snprintf(b->err, sizeof b->err, "%s", store_error(q->s));
+			b->rc = -EIO;
+			return;
+		}
 		if (rc != -EAGAIN) {
 			if (rc < 0 && !b->err[0])
 				snprintf(b->err, sizeof b->err, "%s",
@@ -213,13 +219,15 @@ static void on_check(uv_check_t *h)
 	hand_over(h->data);
 }
 
-int storeq_open(uv_loop_t *loop, struct store *s, struct storeq **out)
+int storeq_open(uv_loop_t *loop, struct store *s, int fail_fast,
+                struct storeq **out)
 {
 	struct storeq *q = calloc(1, sizeof *q);
 	if (!q)
 		return -ENOMEM;
 	q->loop = loop;
 	q->s = s;
+	q->fail_fast = fail_fast;
 	if (uv_mutex_init(&q->mu) < 0)
 		goto error_mu;
 	if (uv_cond_init(&q->cv) < 0)

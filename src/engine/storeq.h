@@ -41,7 +41,10 @@ struct storeq_op {
 
 struct storeq;
 
-int storeq_open(uv_loop_t *loop, struct store *s, struct storeq **out);
+/* fail_fast: an unavailable store fails the batch at once instead of
+ * being waited for (reads: better an error now than an answer later). */
+int storeq_open(uv_loop_t *loop, struct store *s, int fail_fast,
+                struct storeq **out);
 /* Adds op to the gathering batch. */
 void storeq_add(struct storeq *q, struct storeq_op *op);
 /* 1 when nothing is gathering or in flight: a barrier would complete at

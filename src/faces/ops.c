@@ -20,6 +20,7 @@
 #include "core/timefmt.h"
 #include "engine/log.h"
 #include "engine/proc.h"
+#include "engine/storeq.h"
 #include "faces/ops_queue.h"
 
 typedef void (*op_fn)(struct call *c, json_t *data);
@@ -299,6 +300,74 @@ static json_t *time_json(int64_t us)
 	return json_string(buf);
 }
 
+/* ---- reads: on the read thread (engine/storeq.h), never on the loop ----
+ * A read keeps its call (the call's cancel hook forgets it if the client
+ * goes away meanwhile) and the request's data, and goes on in `found`
+ * once the row is read. */
+
+struct rd;
+typedef void (*found_fn)(struct call *c, json_t *data, struct arun *a,
+                         struct run *r);
+
+struct rd {
+	struct storeq_op op;
+	struct call *c;          /* NULL once the caller went away */
+	json_t *data;            /* the request's (a reference) */
+	void (*fin)(struct rd *d, int rc, const char *err);
+	found_fn found;
+	char jid[JID_LEN + 1];
+	const char *name;        /* in data: a job's newest run */
+	int with_output;
+	struct run run;          /* the row read */
+	struct run_query q;      /* op_runs */
+	json_t *list;            /* op_runs' rows / op_list's last runs */
+};
+
+static void rd_cancel(struct call *c)
+{
+	struct rd *d = c->op_state;
+	c->op_state = NULL;
+	if (d)
+		d->c = NULL;
+}
+
+static void rd_done(struct storeq_op *op, int rc, const char *err)
+{
+	struct rd *d = (struct rd *)op;
+	if (d->c) {
+		d->c->cancel = NULL;
+		d->c->op_state = NULL;
+		d->fin(d, rc, err);
+	}
+	run_clear(&d->run);
+	json_decref(d->list);
+	json_decref(d->data);
+	free(d);
+}
+
+static struct rd *rd_new(struct call *c, json_t *data, storeq_work_fn work,
+                         void (*fin)(struct rd *, int, const char *))
+{
+	struct rd *d = calloc(1, sizeof *d);
+	if (!d) {
+		call_fail(c, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	d->op.work = work;
+	d->op.done = rd_done;
+	d->c = c;
+	d->data = json_incref(data);
+	d->fin = fin;
+	return d;
+}
+
+static void rd_submit(struct rd *d)
+{
+	d->c->op_state = d;
+	d->c->cancel = rd_cancel;
+	storeq_add(d->c->e->rq, &d->op);
+}
+
 static int keep_first(void *ctx, struct run *r)
 {
 	struct run *out = ctx;
@@ -307,33 +376,37 @@ static int keep_first(void *ctx, struct run *r)
 	return 1;
 }
 
-/* The newest stored run of a job (or of a query). */
-static int last_run(struct engine *e, const char *job, int with_output,
+/* The newest stored run of a job (read thread). */
+static int last_run(struct store *s, const char *job, int with_output,
                     struct run *out)
 {
 	struct run_query q = {.job = job, .status = -1, .limit = 1,
 	                      .newest_first = 1, .with_output = with_output};
 	memset(out, 0, sizeof *out);
-	int rc = store_run_list(e->rstore, &q, keep_first, out);
+	int rc = store_run_list(s, &q, keep_first, out);
 	return rc < 0 ? rc : out->jid[0] ? 0 : -ENOENT;
 }
 
-static json_t *job_summary(struct engine *e, struct job *j)
+static int rd_last_work(struct store *s, struct storeq_op *op, int replay)
 {
-	struct run r;
+	struct rd *d = (struct rd *)op;
+	(void)replay;
+	return last_run(s, d->name, d->with_output, &d->run);
+}
+
+static json_t *job_summary(struct job *j, json_t *last)
+{
 	json_t *o = json_pack("{s:s, s:b, s:s?, s:o, s:i, s:s?}",
 	                      "name", j->name, "enabled", j->enabled,
 	                      "schedule", j->schedule,
 	                      "next_run", time_json(j->next_fire),
 	                      "running", j->running, "source", j->source);
-	if (last_run(e, j->name, 0, &r) == 0) {
-		json_object_set_new(o, "last_run", time_json(r.time_created));
-		json_object_set_new(o, "last_status",
-		                    json_string(run_status_name(r.status)));
-		const char *res = run_result_name(r.result);
-		json_object_set_new(o, "last_result",
-		                    res ? json_string(res) : json_null());
-		run_clear(&r);
+	json_t *run = json_object_get(last, j->name);
+	if (json_is_object(run)) {
+		json_object_set(o, "last_run", json_object_get(run,
+		                                                "time_created"));
+		json_object_set(o, "last_status", json_object_get(run, "status"));
+		json_object_set(o, "last_result", json_object_get(run, "result"));
 	} else {
 		json_object_set_new(o, "last_run", json_null());
 		json_object_set_new(o, "last_result", json_null());
@@ -341,16 +414,56 @@ static json_t *job_summary(struct engine *e, struct job *j)
 	return o;
 }
 
-static void op_list(struct call *c, json_t *data)
+/* list: the newest run of each job the caller may see, all read in one
+ * go on the read thread; d->list: job name -> that run (as JSON), given
+ * as the names to read. */
+static int rd_list_work(struct store *s, struct storeq_op *op, int replay)
 {
+	struct rd *d = (struct rd *)op;
+	const char *name;
+	json_t *v;
+	struct run r;
+	(void)replay;
+	json_object_foreach(d->list, name, v) {
+		int rc = last_run(s, name, 0, &r);
+		if (rc == -ENOENT)
+			continue;
+		if (rc < 0)
+			return rc;
+		json_object_set_new(d->list, name, run_to_json(&r, 0));
+		run_clear(&r);
+	}
+	return 0;
+}
+
+static void list_fin(struct rd *d, int rc, const char *err)
+{
+	struct call *c = d->c;
 	json_t *jobs = json_array();
-	(void)data;
+	if (rc < 0) {
+		json_decref(jobs);
+		return call_fail(c, -EIO, "cannot read the last runs: %s", err);
+	}
 	for (int i = 0; i < c->e->n_jobs; i++) {
 		struct job *j = c->e->jobs[i];
 		if (c->admin || j->owner_uid == c->uid)
-			json_array_append_new(jobs, job_summary(c->e, j));
+			json_array_append_new(jobs, job_summary(j, d->list));
 	}
 	call_reply(c, json_pack("{s:o}", "jobs", jobs));
+}
+
+static void op_list(struct call *c, json_t *data)
+{
+	struct rd *d = rd_new(c, data, rd_list_work, list_fin);
+	if (!d)
+		return;
+	d->list = json_object();
+	for (int i = 0; i < c->e->n_jobs; i++) {
+		struct job *j = c->e->jobs[i];
+		if (c->admin || j->owner_uid == c->uid)
+			json_object_set_new(d->list, j->name, json_null());
+	}
+	rd_submit(d);
 }
 
 static json_t *next_times(struct job *j, int64_t from, int n)
@@ -366,13 +479,15 @@ static json_t *next_times(struct job *j, int64_t from, int n)
 	return times;
 }
 
-static void op_show(struct call *c, json_t *data)
+static void show_fin(struct rd *d, int rc, const char *err)
 {
-	const char *name;
+	struct call *c = d->c;
+	const char *name = d->name;
 	struct job *j;
-	struct run r;
-	if (need_str(c, data, "name", &name) < 0 || !(j = find_job(c, name)) ||
-	    !may_job(c, j))
+	if (rc < 0 && rc != -ENOENT)
+		return call_fail(c, -EIO, "cannot read job '%s''s last run: %s",
+		                 name, err);
+	if (!(j = find_job(c, name)))     /* removed meanwhile */
 		return;
 	json_t *running = json_array();
 	for (struct link *l = c->e->runs.next; l != &c->e->runs; l = l->next) {
@@ -385,13 +500,21 @@ static void op_show(struct call *c, json_t *data)
 	                      "next_runs", next_times(j, now_us(), 5),
 	                      "next_run", time_json(j->next_fire),
 	                      "running", running);
-	if (last_run(c->e, name, 0, &r) == 0) {
-		json_object_set_new(o, "last_run", run_to_json(&r, 0));
-		run_clear(&r);
-	} else {
-		json_object_set_new(o, "last_run", json_null());
-	}
+	json_object_set_new(o, "last_run", rc == 0 ? run_to_json(&d->run, 0)
+	                                           : json_null());
 	call_reply(c, o);
+}
+
+static void op_show(struct call *c, json_t *data)
+{
+	const char *name;
+	struct job *j;
+	struct rd *d;
+	if (need_str(c, data, "name", &name) < 0 || !(j = find_job(c, name)) ||
+	    !may_job(c, j) || !(d = rd_new(c, data, rd_last_work, show_fin)))
+		return;
+	d->name = name;          /* in d->data */
+	rd_submit(d);
 }
 
 static void set_enabled(struct call *c, json_t *data, int on)
@@ -621,11 +744,26 @@ static int list_push(void *ctx, struct run *r)
 	return 0;
 }
 
+static int rd_runs_work(struct store *s, struct storeq_op *op, int replay)
+{
+	struct rd *d = (struct rd *)op;
+	(void)replay;
+	return store_run_list(s, &d->q, list_push, d->list);
+}
+
+static void runs_fin(struct rd *d, int rc, const char *err)
+{
+	if (rc < 0)
+		return call_fail(d->c, -EIO, "cannot list runs: %s", err);
+	call_reply(d->c, json_pack("{s:O}", "runs", d->list));
+}
+
 static void op_runs(struct call *c, json_t *data)
 {
 	struct run_query q = {.job = get_str(data, "job"), .status = -1,
 	                      .limit = 50, .newest_first = 1,
 	                      .target = get_str(data, "target")};
+	struct rd *d;
 	json_t *lim = json_object_get(data, "limit");
 	const char *st = get_str(data, "status");
 
@@ -641,13 +779,11 @@ static void op_runs(struct call *c, json_t *data)
 		return;
 	q.by_uid = !c->admin;
 	q.uid = c->uid;
-	json_t *runs = json_array();
-	if (store_run_list(c->e->rstore, &q, list_push, runs) < 0) {
-		json_decref(runs);
-		return call_fail(c, -EIO, "cannot list runs: %s",
-		                 store_error(c->e->rstore));
-	}
-	call_reply(c, json_pack("{s:o}", "runs", runs));
+	if (!(d = rd_new(c, data, rd_runs_work, runs_fin)))
+		return;
+	d->q = q;                /* its strings are in d->data */
+	d->list = json_array();
+	rd_submit(d);
 }
 
 static int need_jid(struct call *c, json_t *data, const char **jid)
@@ -662,41 +798,62 @@ static int need_jid(struct call *c, json_t *data, const char **jid)
 	return 0;
 }
 
-/* A run by jid: live (*a set) or from the store (*r filled). */
-static int find_run(struct call *c, const char *jid, struct arun **a,
-                    struct run *r, int with_output)
+static int rd_get_work(struct store *s, struct storeq_op *op, int replay)
 {
-	memset(r, 0, sizeof *r);
-	*a = run_find(c->e, jid);
-	if (*a)
-		return may_run(c, &(*a)->r) ? 0 : -1;
-	int rc = store_run_get(c->e->rstore, jid, with_output, r);
-	if (rc == -ENOENT) {
-		call_fail(c, -ENOENT, "run %s not found", jid);
-		return -1;
+	struct rd *d = (struct rd *)op;
+	(void)replay;
+	return store_run_get(s, d->jid, d->with_output, &d->run);
+}
+
+static void find_fin(struct rd *d, int rc, const char *err)
+{
+	struct call *c = d->c;
+	struct arun *a = run_find(c->e, d->jid);     /* claimed meanwhile */
+	if (a) {
+		if (may_run(c, &a->r))
+			d->found(c, d->data, a, NULL);
+	} else if (rc == -ENOENT) {
+		call_fail(c, -ENOENT, "run %s not found", d->jid);
+	} else if (rc < 0) {
+		call_fail(c, -EIO, "cannot read run %s: %s", d->jid, err);
+	} else if (may_run(c, &d->run)) {
+		d->found(c, d->data, NULL, &d->run);
 	}
-	if (rc < 0) {
-		call_fail(c, -EIO, "cannot read run %s: %s", jid,
-		          store_error(c->e->rstore));
-		return -1;
+}
+
+/* A run by jid: found gets the live run at once, or the stored row once
+ * it is read; or the call fails (not found, not the caller's). */
+static void find_run(struct call *c, json_t *data, const char *jid,
+                     int with_output, found_fn found)
+{
+	struct arun *a = run_find(c->e, jid);
+	struct rd *d;
+	if (a) {
+		if (may_run(c, &a->r))
+			found(c, data, a, NULL);
+		return;
 	}
-	if (!may_run(c, r)) {
-		run_clear(r);
-		return -1;
-	}
-	return 0;
+	if (!(d = rd_new(c, data, rd_get_work, find_fin)))
+		return;
+	snprintf(d->jid, sizeof d->jid, "%s", jid);
+	d->with_output = with_output;
+	d->found = found;
+	rd_submit(d);
+}
+
+static void lookup_found(struct call *c, json_t *data, struct arun *a,
+                         struct run *r)
+{
+	(void)data;
+	json_t *o = a ? arun_to_json(a, 1) : run_to_json(r, 1);
+	call_reply(c, json_pack("{s:o}", "run", o));
 }
 
 static void op_lookup(struct call *c, json_t *data)
 {
 	const char *jid;
-	struct arun *a;
-	struct run r;
-	if (need_jid(c, data, &jid) < 0 || find_run(c, jid, &a, &r, 1) < 0)
-		return;
-	json_t *o = a ? arun_to_json(a, 1) : run_to_json(&r, 1);
-	run_clear(&r);
-	call_reply(c, json_pack("{s:o}", "run", o));
+	if (need_jid(c, data, &jid) == 0)
+		find_run(c, data, jid, 1, lookup_found);
 }
 
 /* wait and logs: reply now for a finished run, else keep the call. */
@@ -714,32 +871,42 @@ static void watch_or_reply(struct call *c, struct arun *a, struct run *r,
 		run_watch(a, c);
 		return;
 	}
-	json_t *o = run_to_json(r, 1);
-	run_clear(r);
-	call_reply(c, json_pack("{s:o}", "run", o));
+	call_reply(c, json_pack("{s:o}", "run", run_to_json(r, 1)));
+}
+
+static void wait_found(struct call *c, json_t *data, struct arun *a,
+                       struct run *r)
+{
+	watch_or_reply(c, a, r, opt_bool(data, "follow", 0));
 }
 
 static void op_wait(struct call *c, json_t *data)
 {
 	const char *jid;
-	struct arun *a;
-	struct run r;
-	if (need_jid(c, data, &jid) < 0 || find_run(c, jid, &a, &r, 1) < 0)
-		return;
-	watch_or_reply(c, a, &r, opt_bool(data, "follow", 0));
+	if (need_jid(c, data, &jid) == 0)
+		find_run(c, data, jid, 1, wait_found);
+}
+
+static void logs_last_fin(struct rd *d, int rc, const char *err)
+{
+	struct call *c = d->c;
+	if (rc == -ENOENT)
+		return call_fail(c, -ENOENT, "job '%s' has no runs yet", d->name);
+	if (rc < 0)
+		return call_fail(c, -EIO, "cannot read job '%s''s runs: %s",
+		                 d->name, err);
+	wait_found(c, d->data, run_find(c->e, d->run.jid), &d->run);
 }
 
 static void op_logs(struct call *c, json_t *data)
 {
 	const char *jid = get_str(data, "jid"), *name = get_str(data, "name");
-	struct arun *a = NULL;
-	struct run r;
-	int follow = opt_bool(data, "follow", 0);
+	struct rd *d;
 
 	if (jid) {
-		if (need_jid(c, data, &jid) < 0 || find_run(c, jid, &a, &r, 1) < 0)
-			return;
-		return watch_or_reply(c, a, &r, follow);
+		if (need_jid(c, data, &jid) == 0)
+			find_run(c, data, jid, 1, wait_found);
+		return;
 	}
 	if (!name)
 		return call_fail(c, -EINVAL, "missing field 'jid' or 'name'");
@@ -750,36 +917,28 @@ static void op_logs(struct call *c, json_t *data)
 	for (struct link *l = c->e->runs.prev; l != &c->e->runs; l = l->prev) {
 		struct arun *x = link_entry(l, struct arun, all);
 		if (x->r.job && strcmp(x->r.job, name) == 0 &&
-		    x->r.status == RUN_RUNNING) {
-			memset(&r, 0, sizeof r);
-			return watch_or_reply(c, x, &r, follow);
-		}
+		    x->r.status == RUN_RUNNING)
+			return wait_found(c, data, x, NULL);
 	}
-	if (last_run(c->e, name, 1, &r) < 0)
-		return call_fail(c, -ENOENT, "job '%s' has no runs yet", name);
-	a = run_find(c->e, r.jid);
-	if (a)
-		run_clear(&r);
-	watch_or_reply(c, a, &r, follow);
+	if (!(d = rd_new(c, data, rd_last_work, logs_last_fin)))
+		return;
+	d->name = name;          /* in d->data */
+	d->with_output = 1;
+	rd_submit(d);
 }
 
-static void op_signal(struct call *c, json_t *data)
+static int signal_of(json_t *data)
 {
-	const char *jid;
 	json_t *sv = json_object_get(data, "signal");
-	struct arun *a;
-	struct run r;
-	int sig = json_is_integer(sv) ? (int)json_integer_value(sv)
-	        : json_is_string(sv) ? signal_parse(json_string_value(sv)) : -1;
+	return json_is_integer(sv) ? (int)json_integer_value(sv)
+	     : json_is_string(sv) ? signal_parse(json_string_value(sv)) : -1;
+}
 
-	if (need_jid(c, data, &jid) < 0)
-		return;
-	if (sig < 1 || sig > 64)
-		return call_fail(c, -EINVAL, "invalid signal '%s'",
-		                 json_is_string(sv) ? json_string_value(sv) : "?");
-	if (find_run(c, jid, &a, &r, 0) < 0)
-		return;
-	run_clear(&r);
+static void signal_found(struct call *c, json_t *data, struct arun *a,
+                         struct run *r)
+{
+	const char *jid = a ? a->r.jid : r->jid;
+	int sig = signal_of(data);
 	if (!a || run_signal(c->e, a, sig) < 0)
 		return call_fail(c, -ESRCH, "Job %s was not running", jid);
 	log_info("run %s: signal %d sent to process group %d by uid %u", jid,
@@ -790,24 +949,40 @@ static void op_signal(struct call *c, json_t *data)
 	call_reply(c, json_pack("{s:s}", "message", msg));
 }
 
-static void op_cancel(struct call *c, json_t *data)
+static void op_signal(struct call *c, json_t *data)
 {
 	const char *jid;
-	struct arun *a;
-	struct run r;
-	if (need_jid(c, data, &jid) < 0 || find_run(c, jid, &a, &r, 0) < 0)
+	json_t *sv = json_object_get(data, "signal");
+	int sig = signal_of(data);
+
+	if (need_jid(c, data, &jid) < 0)
 		return;
-	if (!a) {
-		int st = r.status;
-		run_clear(&r);
+	if (sig < 1 || sig > 64)
+		return call_fail(c, -EINVAL, "invalid signal '%s'",
+		                 json_is_string(sv) ? json_string_value(sv) : "?");
+	find_run(c, data, jid, 0, signal_found);
+}
+
+static void cancel_found(struct call *c, json_t *data, struct arun *a,
+                         struct run *r)
+{
+	const char *jid = a ? a->r.jid : r->jid;
+	(void)data;
+	if (!a)
 		return call_fail(c, -EALREADY, "run %s already %s", jid,
-		                 run_status_name(st));
-	}
+		                 run_status_name(r->status));
 	if (a->r.status == RUN_RUNNING)
 		return call_fail(c, -EBUSY, "run %s is running; use term or kill",
 		                 jid);
 	run_cancel(c->e, a);
 	call_reply(c, json_pack("{s:s}", "message", "cancelled"));
+}
+
+static void op_cancel(struct call *c, json_t *data)
+{
+	const char *jid;
+	if (need_jid(c, data, &jid) == 0)
+		find_run(c, data, jid, 0, cancel_found);
 }
 
 /* ---- daemon ---- */

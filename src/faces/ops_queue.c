@@ -22,6 +22,7 @@
 #include "engine/engine.h"
 #include "engine/log.h"
 #include "engine/proc.h"
+#include "engine/storeq.h"
 #include "faces/ops.h"
 
 struct manual {
@@ -34,11 +35,14 @@ struct manual {
 	struct link subs;        /* struct sub.link */
 };
 
-/* One row's claim, in flight on the store thread. */
+/* One row: read on the read thread, then claimed on the store thread. */
 struct mclaim {
+	struct storeq_op op;     /* the read */
 	struct manual *m;
 	struct engine *e;
+	int64_t id;
 	struct run row;
+	int now_status;          /* a lost claim: the row's status now */
 };
 
 struct sub {
@@ -180,8 +184,8 @@ static void manual_claimed(void *arg, int rc, const char *err)
 	struct mclaim *mc = arg;
 	struct manual *m = mc->m;
 	struct engine *e = mc->e;
-	int64_t id = mc->row.id;
-	struct run now;
+	int64_t id = mc->id;
+	int now_status = mc->now_status;
 	struct arun *a = NULL;
 
 	if (rc == 0) {
@@ -210,11 +214,10 @@ static void manual_claimed(void *arg, int rc, const char *err)
 		manual_watch(m, e, id, a);
 	} else if (rc == -ENOENT) {
 		manual_error(m, id, "job %" PRId64 " not found", id);
-	} else if (rc == -EBUSY && store_run_get_id(e->rstore, id, 0, &now) == 0) {
+	} else if (rc == -EBUSY && now_status >= 0) {
 		/* someone else ran it since we read it */
 		manual_error(m, id, "status = %s != manual",
-		             run_status_name(now.status));
-		run_clear(&now);
+		             run_status_name(now_status));
 	} else {
 		manual_error(m, id, "cannot claim job %" PRId64 ": %s", id,
 		             rc == 0 ? "out of memory" : err);
@@ -223,52 +226,88 @@ static void manual_claimed(void *arg, int rc, const char *err)
 	manual_done_maybe(m);
 }
 
-/* Claims row `id` (manual -> accepted) on the store thread; once that is
- * committed the run is queued and watched (manual_claimed). */
+/* An id's check failed before its claim: the error replaces "in flight". */
+static void manual_skip(struct mclaim *mc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void manual_skip(struct mclaim *mc, const char *fmt, ...)
+{
+	struct manual *m = mc->m;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	manual_error(m, mc->id, "%s", msg);
+	run_clear(&mc->row);
+	free(mc);
+	m->claims--;
+	if (m->cancelled) {
+		if (m->claims == 0)
+			manual_free(m);
+		return;
+	}
+	manual_done_maybe(m);
+}
+
+static int manual_read_work(struct store *s, struct storeq_op *op, int replay)
+{
+	struct mclaim *mc = (struct mclaim *)op;
+	(void)replay;
+	return store_run_get_id(s, mc->id, 0, &mc->row);
+}
+
+/* The row is read: checked, then claimed (manual -> accepted) on the
+ * store thread; once that is committed the run is queued and watched
+ * (manual_claimed). */
+static void manual_read(struct storeq_op *op, int rc, const char *err)
+{
+	struct mclaim *mc = (struct mclaim *)op;
+	struct engine *e = mc->e;
+	struct run *row = &mc->row;
+	int64_t id = mc->id;
+
+	if (mc->m->cancelled)
+		return manual_skip(mc, "cancelled");
+	if (rc == -ENOENT)
+		return manual_skip(mc, "job %" PRId64 " not found", id);
+	if (rc < 0)
+		return manual_skip(mc, "cannot read job %" PRId64 ": %s", id, err);
+	if (row->status != RUN_MANUAL)
+		return manual_skip(mc, "status = %s != manual",
+		                   run_status_name(row->status));
+	if (!row->target || !queue_target(e, row->target))
+		return manual_skip(mc, "target '%s' not found (job id=%" PRId64
+		                   ")", row->target ? row->target : "", id);
+	if (!row->jid[0])
+		jid_next(row->jid, now_us(), &e->last_jid);
+	persist_claim(e, NULL, id, RUN_MANUAL, row->jid, &mc->now_status,
+	              manual_claimed, mc);
+}
+
 static void manual_one(struct manual *m, struct engine *e, int64_t id)
 {
-	struct run row;
 	struct arun *a;
-	int rc;
 
 	if (seen(m, id))
 		return;
 	if ((a = run_find_id(e, id)))     /* queued or running here already */
 		return manual_error(m, id, "status = %s != manual",
 		                    run_status_name(a->r.status));
-	rc = store_run_get_id(e->rstore, id, 0, &row);
-	if (rc == -ENOENT)
-		return manual_error(m, id, "job %" PRId64 " not found", id);
-	if (rc < 0)
-		return manual_error(m, id, "cannot read job %" PRId64 ": %s", id,
-		                    store_error(e->rstore));
-	if (row.status != RUN_MANUAL) {
-		manual_error(m, id, "status = %s != manual",
-		             run_status_name(row.status));
-		run_clear(&row);
-		return;
-	}
-	if (!row.target || !queue_target(e, row.target)) {
-		manual_error(m, id, "target '%s' not found (job id=%" PRId64 ")",
-		             row.target ? row.target : "", id);
-		run_clear(&row);
-		return;
-	}
 	struct mclaim *mc = calloc(1, sizeof *mc);
-	if (!mc) {
-		run_clear(&row);
+	if (!mc)
 		return manual_error(m, id, "out of memory");
-	}
-	if (!row.jid[0])
-		jid_next(row.jid, now_us(), &e->last_jid);
+	mc->op.work = manual_read_work;
+	mc->op.done = manual_read;
 	mc->m = m;
 	mc->e = e;
-	mc->row = row;
+	mc->id = id;
+	mc->now_status = -1;
 	m->claims++;
 	m->left++;
-	/* the entry marks the id as taken while its claim is in flight */
+	/* the entry marks the id as taken while it is in flight */
 	manual_error(m, id, "claim in flight");
-	persist_claim(e, NULL, id, RUN_MANUAL, row.jid, manual_claimed, mc);
+	storeq_add(e->rq, &mc->op);
 }
 
 /* An id as the PHP client sends it: an integer (or a string of digits). */
