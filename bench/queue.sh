@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # bench/queue.sh BUILD_DIR — how fast jobd's queue moves, next to peers
-# measured in the same run (clients: bench/queue_client.py, one process and
-# one thread each, pipelining the same way).
+# measured in the same run (clients: bench/queue_client.c, one process and
+# one thread each, pipelining the same way, light enough that each server
+# is on its CPU for nearly the whole run: the figure is the server's.  Each
+# run prints the server's CPU per job (/proc/PID/schedstat) and the
+# client's (getrusage): on a busy machine these hold better than jobs/s).
 #  1. 50,000 builtin no-op runs (submit {"builtin": "true", "wait": true},
 #     64 in flight on one connection; each reply comes when its run is
 #     finished: stored, claimed, started, finished), target default of
@@ -29,7 +32,6 @@ BUILD=$(cd "${1:-build}" && pwd)
 N=${BENCH_QUEUE_JOBS:-50000}
 W=${BENCH_QUEUE_INFLIGHT:-64}
 E=${BENCH_E2E_JOBS:-5000}
-CLIENT=$PWD/bench/queue_client.py
 T=$(mktemp -d /tmp/jobd-qbench.XXXXXX)
 JOBD_PID=""
 BS_PID=""
@@ -41,6 +43,18 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+
+# built NAME: bench/NAME from the build dir, or compiled here when that is
+# missing or older than its source
+built() {
+	local b=$BUILD/bench/$1
+	if [ ! -x "$b" ] || [ "bench/$1.c" -nt "$b" ]; then
+		b=$T/$1
+		${CC:-cc} -O2 -o "$b" "bench/$1.c"
+	fi
+	echo "$b"
+}
+CLIENT=$(built queue_client)
 
 # ---- the peers' packages ----
 missing=""
@@ -84,30 +98,31 @@ jobd_stop() {
 		echo "jobd logged errors:"; grep -E 'ERROR|Sanitizer|runtime error' "$JOBD_LOG" | head -5
 	fi
 }
-# jobd's time on a CPU (ns), from schedstat
-cpu_ns() { cut -d' ' -f1 "/proc/$JOBD_PID/schedstat"; }
+# a process's time on a CPU (ns), from schedstat (jobd's by default)
+cpu_ns() { cut -d' ' -f1 "/proc/${1:-$JOBD_PID}/schedstat"; }
 per_job_ms() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.3f", (b - a) / 1e6 / n }'; }
 
 # 1. builtin runs, synchronous=NORMAL and FULL
 jobd_start normal 64
 c0=$(cpu_ns)
-q_normal=$(python3 "$CLIENT" builtin "$JOBD_SOCKET" "$N" "$W")
+read -r q_normal cl_normal < <("$CLIENT" builtin "$JOBD_SOCKET" "$N" "$W")
 cpu_normal=$(per_job_ms "$c0" "$(cpu_ns)" "$N")
 jobd_stop
-echo "jobd, $N builtin runs, sync=normal: $q_normal jobs/s ($cpu_normal ms jobd CPU per job)"
+echo "jobd, $N builtin runs, sync=normal: $q_normal jobs/s ($cpu_normal ms jobd CPU, $cl_normal ms client CPU per job)"
 
 jobd_start full 64 "sqlite:$T/full/state/jobd.db?sync=full"
 c0=$(cpu_ns)
-q_full=$(python3 "$CLIENT" builtin "$JOBD_SOCKET" "$N" "$W")
+read -r q_full cl_full < <("$CLIENT" builtin "$JOBD_SOCKET" "$N" "$W")
 cpu_full=$(per_job_ms "$c0" "$(cpu_ns)" "$N")
 jobd_stop
-echo "jobd, $N builtin runs, sync=full: $q_full jobs/s ($cpu_full ms jobd CPU per job)"
+echo "jobd, $N builtin runs, sync=full: $q_full jobs/s ($cpu_full ms jobd CPU, $cl_full ms client CPU per job)"
 
 # 2. beanstalkd, binlog fsynced on every write, then in memory
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# bs_run ARGS...: starts beanstalkd, runs the client, prints jobs/s
+# bs_run ARGS...: starts beanstalkd, runs the client, prints
+# "jobs/s client-CPU-ms-per-job beanstalkd-CPU-ms-per-job"
 bs_run() {
-	local port
+	local port c0 rate cl
 	port=$(free_port)
 	beanstalkd -l 127.0.0.1 -p "$port" "$@" 2>"$T/beanstalkd.log" &
 	BS_PID=$!
@@ -115,20 +130,22 @@ bs_run() {
 		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null && break
 		sleep 0.05
 	done
-	python3 "$CLIENT" beanstalk "$port" "$N" "$W"
+	c0=$(cpu_ns "$BS_PID")
+	read -r rate cl < <("$CLIENT" beanstalk "$port" "$N" "$W")
+	echo "$rate $cl $(per_job_ms "$c0" "$(cpu_ns "$BS_PID")" "$N")"
 	kill -TERM "$BS_PID"
 	wait "$BS_PID" 2>/dev/null || true
 	BS_PID=""
 }
 mkdir -p "$T/binlog"
-bs_f0=$(bs_run -b "$T/binlog" -f0)
-echo "beanstalkd -f0, $N jobs: $bs_f0 jobs/s"
-bs_mem=$(bs_run)
-echo "beanstalkd in memory, $N jobs: $bs_mem jobs/s"
+read -r bs_f0 bs_f0_cl bs_f0_cpu < <(bs_run -b "$T/binlog" -f0)
+echo "beanstalkd -f0, $N jobs: $bs_f0 jobs/s ($bs_f0_cpu ms beanstalkd CPU, $bs_f0_cl ms client CPU per job)"
+read -r bs_mem bs_mem_cl bs_mem_cpu < <(bs_run)
+echo "beanstalkd in memory, $N jobs: $bs_mem jobs/s ($bs_mem_cpu ms beanstalkd CPU, $bs_mem_cl ms client CPU per job)"
 
 # 3. end to end: /bin/true through 2 slots
 jobd_start e2e 2
-e2e_jobd=$(python3 "$CLIENT" e2e "$JOBD_SOCKET" "$E" 256)
+read -r e2e_jobd _ < <("$CLIENT" e2e "$JOBD_SOCKET" "$E" 256)
 jobd_stop
 echo "jobd, $E /bin/true jobs, 2 slots: $e2e_jobd jobs/s"
 
@@ -157,11 +174,7 @@ TSP_SOCK=""
 echo "tsp, $E /bin/true jobs, 2 slots: $e2e_tsp jobs/s"
 
 # the ceiling of any spawner here: raw posix_spawn of /bin/true, 2 in flight
-RAW=$BUILD/bench/raw_spawn
-if [ ! -x "$RAW" ] || [ bench/raw_spawn.c -nt "$RAW" ]; then
-	RAW=$T/raw_spawn
-	${CC:-cc} -O2 -o "$RAW" bench/raw_spawn.c
-fi
+RAW=$(built raw_spawn)
 e2e_raw=$("$RAW" -n "$E" -k 2 | awk '{ printf "%.0f", $1 }')
 echo "raw posix_spawn, $E /bin/true, 2 in flight: $e2e_raw runs/s"
 
@@ -187,6 +200,10 @@ row "e2e /bin/true (peer: raw posix_spawn, 2)" "$e2e_jobd" "$e2e_raw" ""
 row "  the ceiling: raw posix_spawn vs tsp" "$e2e_raw" "$e2e_tsp" ""
 printf '%-44s %9s\n' "jobd CPU per queue job, sync=normal" "$cpu_normal ms"
 printf '%-44s %9s\n' "jobd CPU per queue job, sync=full" "$cpu_full ms"
+printf '%-44s %9s\n' "beanstalkd CPU per queue job, in memory" "$bs_mem_cpu ms"
+printf '%-44s %9s\n' "beanstalkd CPU per queue job, -f0" "$bs_f0_cpu ms"
+printf '%-44s %9s\n' "client CPU per queue job, jobd sync=normal" "$cl_normal ms"
+printf '%-44s %9s\n' "client CPU per queue job, beanstalkd memory" "$bs_mem_cl ms"
 echo "jobd: submit with \"wait\": true replies when the run is finished; sync=normal"
 echo "is durable across a crash of jobd, sync=full and beanstalkd -f0 across power loss."
 echo "tsp: one tsp process per submit (its only interface); jobd: one pipelined connection."
