@@ -5,16 +5,19 @@
  * a crash.
  *
  * A proc file must never be seen half-written: it is written under a
- * hidden name and renamed to the jid.  Creating and deleting an inode per
- * run is a large part of a run's cost on ext4, so an ended file is renamed
- * back to a hidden spare (.spare.N) and reused by a later run; up to
- * PROC_SPARES inodes are kept together with an open descriptor each, so a
- * run's file costs one pwrite and two renameat calls on the directory's
- * descriptor (no open, close or path walk).  A reused file is never
- * truncated to zero (ext4 flushes a file truncated to zero at close): the
- * new text overwrites the old from offset 0 and, when shorter, is padded
- * with spaces (JSON allows trailing white space) up to a small slack,
- * else cut with ftruncate.
+ * hidden name and only then given the jid's name.  Creating and deleting
+ * an inode per run is a large part of a run's cost on ext4, so up to
+ * PROC_SPARES inodes are kept, each under a hidden name (.spare.N) and
+ * with an open descriptor: a run's file is one pwrite to a free one, a
+ * linkat giving it the jid's name as a second link, and at the end an
+ * unlinkat of that name (no open, close, path walk or rename: a link and
+ * an unlink are half the directory work of two renames).  A kept file is
+ * never truncated to zero (ext4 flushes a file truncated to zero at
+ * close): the new text overwrites the old from offset 0 and, when
+ * shorter, is padded with spaces (JSON allows trailing white space) up to
+ * a small slack, else cut with ftruncate.  Past PROC_SPARES running runs,
+ * a run's file is a new inode whose hidden name is dropped once it has
+ * the jid's.
  *
  * The text is rendered here rather than through a jansson object: the
  * spec's "command" is rendered once per spec text and cached (the same
@@ -38,19 +41,18 @@
 #define PF_CMD_CACHE 8          /* specs whose rendered command is kept */
 
 struct pf_inode {
-	int fd;                 /* -1: not open (opened when reused) */
-	int id;                 /* its name while spare: .spare.<id> */
-	long len;               /* bytes in it; -1 unknown */
-	char jid[JID_LEN + 1];  /* while live: its name */
+	int fd;
+	int id;                 /* its hidden name: .spare.<id> */
+	long len;               /* bytes in it */
+	char jid[JID_LEN + 1];  /* while live: its second name */
 };
 
 struct procfiles {
 	int dirfd;
-	struct pf_inode spares[PROC_SPARES];
+	struct pf_inode spares[PROC_SPARES];  /* kept, free */
 	int n_spares;
-	struct pf_inode live[PROC_SPARES];  /* live files whose fd is kept */
-	int n_live;
-	int n_fds;              /* descriptors held, spares and live */
+	struct pf_inode live[PROC_SPARES];    /* kept, named by a jid */
+	int n_live;             /* n_spares + n_live <= PROC_SPARES */
 	int next_id;
 	char *buf;              /* the text being rendered */
 	size_t len, cap;
@@ -84,8 +86,7 @@ void procfile_close(struct engine *e)
 	if (!pf)
 		return;
 	for (int i = 0; i < pf->n_spares; i++)
-		if (pf->spares[i].fd >= 0)
-			close(pf->spares[i].fd);
+		close(pf->spares[i].fd);
 	for (int i = 0; i < pf->n_live; i++)
 		close(pf->live[i].fd);
 	for (int i = 0; i < PF_CMD_CACHE; i++) {
@@ -217,35 +218,35 @@ static void spare_name(char *out, size_t n, int id)
 	snprintf(out, n, ".spare.%d", id);
 }
 
-/* An inode to write to, under its spare name: a kept one, or a new one. */
-static int inode_take(struct procfiles *pf, struct pf_inode *f)
+/* An inode to write to, under its hidden name: a free kept one, else a new
+ * one (kept when there is room: *kept says which). */
+static int inode_take(struct procfiles *pf, struct pf_inode *f, int *kept)
 {
 	char name[32];
-	int fresh = pf->n_spares == 0;
 
-	if (fresh)
-		*f = (struct pf_inode){.fd = -1, .id = pf->next_id++, .len = 0};
-	else
+	*kept = 1;
+	if (pf->n_spares > 0) {
 		*f = pf->spares[--pf->n_spares];
-	if (f->fd >= 0)
 		return 0;
+	}
+	*kept = pf->n_live < PROC_SPARES;
+	*f = (struct pf_inode){.fd = -1, .id = pf->next_id++, .len = 0};
 	spare_name(name, sizeof name, f->id);
-	/* a fresh name may be a leftover of this run of jobd's: empty it */
-	f->fd = openat(pf->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC |
-	               (fresh ? O_TRUNC : 0), 0644);
-	if (f->fd < 0)
-		return -errno;
-	pf->n_fds++;
-	return 0;
+	/* the name may be a leftover of an earlier jobd: empty it */
+	f->fd = openat(pf->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+	               0644);
+	return f->fd < 0 ? -errno : 0;
 }
 
-static void inode_drop_fd(struct procfiles *pf, struct pf_inode *f)
+/* Forgets an inode: its hidden name and its descriptor. */
+static void inode_drop(struct procfiles *pf, struct pf_inode *f)
 {
-	if (f->fd < 0)
-		return;
+	char name[32];
+
+	spare_name(name, sizeof name, f->id);
+	unlinkat(pf->dirfd, name, 0);
 	close(f->fd);
 	f->fd = -1;
-	pf->n_fds--;
 }
 
 /* Writes the rendered text (plus a newline) over the inode's old one. */
@@ -261,44 +262,54 @@ static int inode_fill(struct procfiles *pf, struct pf_inode *f)
 	errno = 0;
 	if (pwrite(f->fd, pf->buf, len, 0) != (ssize_t)len)
 		return errno ? -errno : -EIO;
-	if ((f->len < 0 || f->len > (long)len) && ftruncate(f->fd, (off_t)len) < 0)
+	if (f->len > (long)len && ftruncate(f->fd, (off_t)len) < 0)
 		return -errno;
 	f->len = (long)len;
 	return 0;
+}
+
+/* Gives the inode the jid's name.  A file of that name may exist already
+ * (an adopted run's, from before a restart): replaced atomically, and the
+ * hidden name made again. */
+static int inode_publish(struct procfiles *pf, struct pf_inode *f,
+                         const char *jid)
+{
+	char name[32];
+
+	spare_name(name, sizeof name, f->id);
+	if (linkat(pf->dirfd, name, pf->dirfd, jid, 0) == 0)
+		return 0;
+	if (errno != EEXIST || renameat(pf->dirfd, name, pf->dirfd, jid) < 0)
+		return -errno;
+	return linkat(pf->dirfd, jid, pf->dirfd, name, 0) < 0 ? -errno : 0;
 }
 
 int procfile_write(struct engine *e, const struct arun *a)
 {
 	struct procfiles *pf = pf_get(e);
 	struct pf_inode f = {.fd = -1};
-	char name[32];
-	int rc;
+	int rc, kept = 0;
 
 	if (!pf)
 		return -EIO;
 	if ((rc = render(pf, a)) < 0)
 		return rc;
-	if ((rc = inode_take(pf, &f)) < 0 || (rc = inode_fill(pf, &f)) < 0)
+	if ((rc = inode_take(pf, &f, &kept)) < 0 ||
+	    (rc = inode_fill(pf, &f)) < 0 ||
+	    (rc = inode_publish(pf, &f, a->r.jid)) < 0)
 		goto error;
-	spare_name(name, sizeof name, f.id);
-	if (renameat(pf->dirfd, name, pf->dirfd, a->r.jid) < 0) {
-		rc = -errno;
-		goto error;
+	if (!kept) {            /* more runs than kept inodes */
+		inode_drop(pf, &f);
+		return 0;
 	}
 	snprintf(f.jid, sizeof f.jid, "%s", a->r.jid);
-	if (pf->n_live < PROC_SPARES && pf->n_fds <= PROC_SPARES)
-		pf->live[pf->n_live++] = f;
-	else
-		inode_drop_fd(pf, &f);  /* more runs than kept inodes */
+	pf->live[pf->n_live++] = f;
 	return 0;
 error:
 	log_warn("cannot write proc file %s/%s: %s", e->proc_dir, a->r.jid,
 	         strerror(-rc));
-	if (f.fd >= 0) {
-		spare_name(name, sizeof name, f.id);
-		unlinkat(pf->dirfd, name, 0);
-		inode_drop_fd(pf, &f);
-	}
+	if (f.fd >= 0)
+		inode_drop(pf, &f);
 	return rc;
 }
 
@@ -319,27 +330,24 @@ int procfile_read(struct engine *e, const char *jid, int *pid,
 void procfile_remove(struct engine *e, const char *jid)
 {
 	struct procfiles *pf = pf_get(e);
-	struct pf_inode f = {.fd = -1, .len = -1};
-	char name[32];
+
+	int gone = 1;
 
 	if (!pf)
 		return;
-	for (int i = pf->n_live - 1; i >= 0; i--)
-		if (strcmp(pf->live[i].jid, jid) == 0) {
-			f = pf->live[i];
-			pf->live[i] = pf->live[--pf->n_live];
-			break;
-		}
-	if (pf->n_spares < PROC_SPARES) {
-		f.id = pf->next_id++;
-		spare_name(name, sizeof name, f.id);
-		if (renameat(pf->dirfd, jid, pf->dirfd, name) == 0) {
-			pf->spares[pf->n_spares++] = f;
-			return;
-		}
-	}
-	inode_drop_fd(pf, &f);
-	if (unlinkat(pf->dirfd, jid, 0) < 0 && errno != ENOENT)
+	if (unlinkat(pf->dirfd, jid, 0) < 0 && errno != ENOENT) {
 		log_warn("cannot remove proc file %s/%s: %s", e->proc_dir, jid,
 		         strerror(errno));
+		gone = 0;
+	}
+	for (int i = pf->n_live - 1; i >= 0; i--)
+		if (strcmp(pf->live[i].jid, jid) == 0) {
+			struct pf_inode f = pf->live[i];
+			pf->live[i] = pf->live[--pf->n_live];
+			if (gone)       /* free again */
+				pf->spares[pf->n_spares++] = f;
+			else            /* still named by the jid: not reused */
+				inode_drop(pf, &f);
+			return;
+		}
 }
