@@ -3,8 +3,9 @@
 # A jobd on a temp state dir runs job `t` (/bin/true) 5,000 times with 2
 # runs in flight (a small client keeps one `run` request with "wait": true
 # outstanding on each of 2 connections, so jobctl's own start-up is not
-# counted); the peer is raw posix_spawn of /bin/true, 2 in flight
-# (bench/raw_spawn.c).  Also jobd's RSS idle (with the example jobs) and
+# counted: bench/spawn_client.c, or the Python client below when that is
+# not built or BENCH_PY_CLIENT is set); the peer is raw posix_spawn of
+# /bin/true, 2 in flight (bench/raw_spawn.c).  Also jobd's RSS idle (with the example jobs) and
 # after the load.  Prints a table; targets: ratio >= 0.80, idle RSS <= 8 MiB.
 # Env: BENCH_RUNS (5000), BENCH_INFLIGHT (2).
 set -euo pipefail
@@ -50,6 +51,10 @@ read -r cpu0 rq0 _ <<<"$(sched)"
 
 # ---- the load: N runs of t, K in flight, one connection per slot ----
 [ -n "${BENCH_PERF:-}" ] && { perf record --no-inherit -g -o /tmp/jobd.perf -p "$(pgrep -n -f "$T/jobd.conf")" & PERF_PID=$!; sleep 0.5; }
+CLIENT=$BUILD/bench/spawn_client
+if [ -x "$CLIENT" ] && [ -z "${BENCH_PY_CLIENT:-}" ]; then
+	jobd_rate=$("$CLIENT" -n "$N" -k "$K" t)
+else
 jobd_rate=$(python3 - "$N" "$K" <<'PY'
 import json, os, socket, sys, threading, time
 N, K = int(sys.argv[1]), int(sys.argv[2])
@@ -103,6 +108,7 @@ ct = os.times()
 print("%.1f %.3f" % (N / dt, (ct.user + ct.system) * 1000.0 / N))
 PY
 )
+fi
 read -r cpu1 rq1 _ <<<"$(sched)"
 rss_load=$(rss_kib)
 [ -n "${PERF_PID:-}" ] && { kill -INT $PERF_PID; wait $PERF_PID; }

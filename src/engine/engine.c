@@ -1,6 +1,6 @@
 /* engine.c — the engine's lifecycle (open, reload, shutdown), the job
- * registry (a sorted array: O(log n) lookup, bulk loads sorted once) and
- * the proc files of running runs. */
+ * registry (a sorted array: O(log n) lookup, bulk loads sorted once).
+ * The proc files of running runs are procfile.c's. */
 #include "engine/engine.h"
 
 #include <errno.h>
@@ -425,96 +425,6 @@ static int load_store_target(void *ctx, const char *name, int conc, int paused)
 	return 0;
 }
 
-/* ---- proc files ----
- * A proc file exists exactly while its run's process does.  Creating and
- * deleting an inode per run is a large part of a run's cost on ext4, so
- * ended files are renamed to hidden spares (.spare.N) and reused by the
- * next run: write the spare, rename it to the jid. */
-
-static void spare_path(struct engine *e, char *out, size_t n, int id)
-{
-	snprintf(out, n, "%s/.spare.%d", e->proc_dir, id);
-}
-
-int procfile_write(struct engine *e, const struct arun *a)
-{
-	char path[4200], tmp[4210], ts[40];
-	json_t *o = json_object();
-	json_t *spec = a->r.spec ? json_loads(a->r.spec, 0, NULL) : NULL;
-	json_t *cmd = spec ? json_object_get(spec, "command") : NULL;
-
-	time_format_utc(ts, sizeof ts, a->r.time_started);
-	json_object_set_new(o, "jid", json_string(a->r.jid));
-	json_object_set_new(o, "job", a->r.job ? json_string(a->r.job) : json_null());
-	json_object_set_new(o, "pid", json_integer(a->r.pid));
-	json_object_set_new(o, "pgid", json_integer(a->r.pid));
-	json_object_set_new(o, "pid_start", json_integer(a->r.pid_start));
-	json_object_set_new(o, "user", json_string(a->r.user ? a->r.user : ""));
-	json_object_set_new(o, "uid", json_integer(a->r.uid));
-	json_object_set_new(o, "started", json_string(ts));
-	json_object_set(o, "command", cmd ? cmd : json_null());
-	json_object_set_new(o, "target", json_string(a->r.target));
-	char *text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	json_decref(spec);
-	if (!text)
-		return -ENOMEM;
-
-	snprintf(path, sizeof path, "%s/%s", e->proc_dir, a->r.jid);
-	if (e->n_spares > 0)
-		spare_path(e, tmp, sizeof tmp, e->spares[--e->n_spares]);
-	else
-		snprintf(tmp, sizeof tmp, "%s/.new.%s", e->proc_dir, a->r.jid);
-	/* overwrite and cut to length: truncating to zero makes ext4 flush
-	 * the file at close (its replace-by-truncate safeguard) */
-	int rc = 0, fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	size_t len = strlen(text);
-	text[len++] = '\n';
-	if (fd < 0 || pwrite(fd, text, len, 0) != (ssize_t)len ||
-	    ftruncate(fd, (off_t)len) < 0)
-		rc = -errno;
-	if (fd >= 0)
-		close(fd);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		unlink(tmp);
-		log_warn("cannot write proc file %s: %s", path, strerror(-rc));
-	}
-	free(text);
-	return rc;
-}
-
-int procfile_read(struct engine *e, const char *jid, int *pid,
-                  int64_t *pid_start)
-{
-	char path[4200];
-	snprintf(path, sizeof path, "%s/%s", e->proc_dir, jid);
-	json_t *o = json_load_file(path, 0, NULL);
-	if (!o)
-		return -ENOENT;
-	*pid = (int)json_integer_value(json_object_get(o, "pid"));
-	*pid_start = json_integer_value(json_object_get(o, "pid_start"));
-	json_decref(o);
-	return *pid > 0 ? 0 : -ENOENT;
-}
-
-void procfile_remove(struct engine *e, const char *jid)
-{
-	char path[4200], spare[4210];
-	snprintf(path, sizeof path, "%s/%s", e->proc_dir, jid);
-	if (e->n_spares < PROC_SPARES) {
-		int id = e->next_spare++;
-		spare_path(e, spare, sizeof spare, id);
-		if (rename(path, spare) == 0) {
-			e->spares[e->n_spares++] = id;
-			return;
-		}
-	}
-	if (unlink(path) < 0 && errno != ENOENT)
-		log_warn("cannot remove proc file %s: %s", path, strerror(errno));
-}
-
 /* ---- retention ---- */
 
 static void sweep_tick(uv_timer_t *t)
@@ -608,6 +518,7 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	if ((rc = recover_runs(e, err, errlen)) < 0)
 		return rc;
 	clear_stale_procfiles(e);
+	procfile_close(e);      /* its kept spares may have been cleared */
 	/* from here on the loop leaves e->store to the store thread */
 	if ((rc = storeq_open(loop, e->store, 0, &e->sq)) < 0 ||
 	    (rc = storeq_open(loop, e->rstore, 1, &e->rq)) < 0) {
@@ -723,6 +634,7 @@ void engine_close(struct engine *e)
 	storeq_close(e->rq, 1000);
 	storeq_close(e->sq, 5000);
 	e->sq = e->rq = NULL;
+	procfile_close(e);
 	sched_stop(e);
 	sched_close(e);
 	uv_close((uv_handle_t *)&e->delay_timer, NULL);

@@ -127,9 +127,7 @@ struct engine {
 	uv_timer_t shutdown_timer;
 	void (*on_idle)(struct engine *e);   /* shutdown: last run ended */
 	char proc_dir[4096];
-#define PROC_SPARES 64
-	int spares[PROC_SPARES]; /* reusable proc file inodes (engine.c) */
-	int n_spares, next_spare;
+	struct procfiles *procfiles;  /* procfile.c's state */
 };
 
 /* engine.c-level lifecycle (engine/runs.c and friends) */
@@ -249,9 +247,12 @@ uint64_t sched_seed(const struct job *j);
 /* recovery (engine/recover.c): settle what a crash left behind. */
 int recover_runs(struct engine *e, char *err, size_t errlen);
 
-/* proc files: <state_dir>/proc/<jid> */
+/* proc files: <state_dir>/proc/<jid> (engine/procfile.c) */
 int procfile_write(struct engine *e, const struct arun *a);
 void procfile_remove(struct engine *e, const char *jid);
+/* Closes the kept inodes' descriptors and frees procfile.c's state (it is
+ * made again on the next use). */
+void procfile_close(struct engine *e);
 /* The pid recorded in a proc file: recovery's source when the store's
  * pid update was not committed before a crash. */
 int procfile_read(struct engine *e, const char *jid, int *pid,

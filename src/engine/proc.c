@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PROC_DRAIN_MS 1000      /* wait for pipe EOF after the exit */
@@ -285,20 +286,65 @@ static int spawn_posix(const struct proc_spec *spec, int out, int err,
 	return -rc;
 }
 
+/* CLOCK_BOOTTIME in the clock ticks of /proc/<pid>/stat's starttime
+ * (the kernel's nsec_to_clock_t of the task's start_boottime). */
+static int64_t boot_ticks(void)
+{
+	static int64_t ns_per_tick;
+	struct timespec ts;
+
+	if (!ns_per_tick) {
+		long hz = sysconf(_SC_CLK_TCK);
+		ns_per_tick = hz > 0 ? 1000000000 / hz : 10000000;
+	}
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / ns_per_tick;
+}
+
+/* The start time of a child spawned between the boot-tick readings t0
+ * and t1: the kernel stamps start_boottime while forking, so when both
+ * readings fall in one tick, that tick is the starttime /proc would show,
+ * and reading /proc/<pid>/stat (a few microseconds of kernel work per
+ * run) is not needed.  Otherwise, or until a reading of /proc has
+ * confirmed that this kernel keeps starttime in boot time (every such
+ * kernel since 3.17 does; pidfds, which this path needs, came in 5.3),
+ * and on every 256th run as a check, /proc is read. */
+static int start_time_of(int pid, int64_t t0, int64_t t1, int64_t *out)
+{
+	static int confirmed;   /* 1 yes, -1 no (never again), 0 not yet */
+	static unsigned n;
+
+	if (t0 == t1 && confirmed > 0 && (++n & 255) != 0) {
+		*out = t0;
+		return 0;
+	}
+	int rc = proc_identity(pid, out);
+	if (rc == 0 && t0 == t1 && confirmed >= 0)
+		confirmed = *out == t0 ? 1 : -1;
+	return rc;
+}
+
 /* The posix_spawn path: pipes made here (close-on-exec; the child's copies
  * are dup2'd onto 1 and 2), the exit watched through a pidfd. */
 static int proc_spawn_posix(struct proc *p, const struct proc_spec *spec)
 {
 	int out[2] = {-1, -1}, err[2] = {-1, -1}, rc;
+	int64_t t0, t1;
 	pid_t pid;
 
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		rc = -errno;
 		goto done;
 	}
+	t0 = boot_ticks();
 	rc = spawn_posix(spec, out[1], err[1], &pid);
 	if (rc < 0)
 		goto done;
+	t1 = boot_ticks();
+	/* the child has exec'd (posix_spawn waits for that) and cannot have
+	 * been reaped yet (that happens on the loop): /proc/<pid> exists */
+	if (start_time_of(pid, t0, t1, &p->start_time) < 0)
+		p->start_time = 0;
 	p->process.pid = pid;
 	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (p->pidfd < 0 ||
@@ -405,8 +451,10 @@ int proc_start(uv_loop_t *loop, const struct proc_spec *spec,
 	p->pgid = p->pid;
 	/* The child has exec'd (uv_spawn waits for that) and cannot have been
 	 * reaped yet (reaping happens on the loop), so /proc/<pid> exists. */
-	if (proc_identity(p->pid, &p->start_time) < 0)
-		p->start_time = 0;
+	if (spec->set_ids || !pidfd_supported()) {
+		if (proc_identity(p->pid, &p->start_time) < 0)
+			p->start_time = 0;
+	}
 	rc = proc_start_reading(p);
 	if (rc < 0) {
 		kill(-p->pgid, SIGKILL);

@@ -89,9 +89,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"UPDATE runs SET status = 'accepted', worker = ?2, "
 		"jid = COALESCE(NULLIF(jid, ''), ?3) WHERE id = ?1 AND status = ?4",
 	[ST_RUN_STATUS] = "SELECT status FROM runs WHERE id = ?1",
+	/* INDEXED BY: without statistics the planner would take
+	 * runs_status_target and read every finished run on each sweep;
+	 * in time order it reads only the ones it deletes */
 	[ST_RUN_SWEEP] =
-		"DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE status IN "
-		"('done', 'ignored') AND time_finished < ?1 LIMIT ?2)",
+		"DELETE FROM runs WHERE id IN (SELECT id FROM runs INDEXED BY "
+		"runs_time_finished WHERE time_finished < ?1 AND status IN "
+		"('done', 'ignored') LIMIT ?2)",
 	[ST_TARGET_PUT] =
 		"INSERT INTO targets (name, concurrency, paused) VALUES (?1, ?2, ?3) "
 		"ON CONFLICT (name) DO UPDATE SET concurrency = excluded.concurrency, "

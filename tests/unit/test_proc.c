@@ -271,6 +271,31 @@ static void test_process_group(void **state)
 	proc_free(p);
 }
 
+/* The start time is taken from the clock when the spawn fits in one
+ * clock tick, from /proc otherwise: either way it must be what /proc
+ * says, for every run (300 of them: past proc.c's every-256th check). */
+static void test_start_time_many(void **state)
+{
+	struct fx *fx = *state;
+	char *argv[] = {"sleep", "5", NULL};
+	struct proc_spec spec = {.argv = argv, .env = fx->env};
+	char err[256];
+
+	for (int i = 0; i < 300; i++) {
+		struct cap c = {0};
+		struct proc *p = NULL;
+		int64_t st = -1;
+		assert_int_equal(proc_start(&fx->loop, &spec, &cbs, &c, &p, err,
+		                            sizeof(err)), 0);
+		assert_int_equal(proc_identity(proc_pid(p), &st), 0);
+		assert_true(proc_start_time(p) == st);
+		assert_int_equal(proc_signal(p, SIGKILL), 0);
+		run_until(fx, &c.exited, 5000);
+		assert_true(c.exited);
+		proc_free(p);
+	}
+}
+
 /* Parses two pids, one per line, from the script's output. */
 static void two_pids(const char *s, int *a, int *b)
 {
@@ -580,6 +605,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spawn_failure, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_cwd_and_env, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_start_time_many, setup,
 		                                teardown),
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_signal_parse),

@@ -220,7 +220,12 @@ static void test_open_fresh(void **state)
 	raw_text(f->path, "PRAGMA journal_mode", buf, sizeof(buf));
 	assert_string_equal(buf, "wal");
 	raw_text(f->path, "PRAGMA user_version", buf, sizeof(buf));
-	assert_string_equal(buf, "2");
+	assert_string_equal(buf, "3");
+	/* v3: only finished runs are in runs_time_finished */
+	raw_text(f->path, "SELECT sql LIKE '%WHERE time_finished IS NOT NULL' "
+	         "FROM sqlite_master WHERE name = 'runs_time_finished'", buf,
+	         sizeof(buf));
+	assert_string_equal(buf, "1");
 	raw_text(f->path, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
 	         "sqlite_master WHERE type IN ('table','index') AND name NOT LIKE "
 	         "'sqlite_%' ORDER BY name)", buf, sizeof(buf));
@@ -317,7 +322,7 @@ static void test_newer_schema_refused(void **state)
 	assert_int_equal(store_open(path, &s, f->err, sizeof(f->err)), -EPROTO);
 	assert_null(s);
 	assert_string_equal(f->err,
-	                    "store schema version 999 is newer than this jobd (2)");
+	                    "store schema version 999 is newer than this jobd (3)");
 }
 
 static void test_reopen_keeps_data(void **state)
@@ -335,7 +340,7 @@ static void test_reopen_keeps_data(void **state)
 	reopen(f);
 	reopen(f);
 	raw_text(f->path, "PRAGMA user_version", buf, sizeof(buf));
-	assert_string_equal(buf, "2");
+	assert_string_equal(buf, "3");
 	raw_text(f->path, "SELECT count(*) FROM sqlite_master WHERE name='marker'",
 	         buf, sizeof(buf));
 	assert_string_equal(buf, "1");
@@ -1060,7 +1065,7 @@ static void test_migration_v1_to_v2(void **state)
 	assert_string_equal(buf, "0");
 	assert_int_equal(store_open(path, &s, f->err, sizeof(f->err)), 0);
 	raw_text(path, "PRAGMA user_version", buf, sizeof(buf));
-	assert_string_equal(buf, "2");
+	assert_string_equal(buf, "3");
 
 	/* the row survived, output included */
 	assert_int_equal(store_run_get(s, "20240101000000000003", 1, &r), 0);
