@@ -10,9 +10,17 @@
 #                              per process), prints the store URL
 #   scripts/mariadb.sh url     prints the store URL of the running server
 #   scripts/mariadb.sh stop    shuts it down and removes the temp dir
+#   scripts/mariadb.sh kill9   kill -9 of the running mariadbd (a crash):
+#                              the datadir, port and state are kept
+#   scripts/mariadb.sh restart starts mariadbd again on the same datadir,
+#                              port and socket (after kill9; InnoDB recovers)
+#                              and waits until it answers (up to 30 s)
+#   scripts/mariadb.sh pid     prints the pid of the running mariadbd
 #
 # The state (pid, port, dir) lives in $JOBD_MARIADB_STATE (default
-# /tmp/jobd-mariadb.<uid>), so start and stop may run from different shells.
+# /tmp/jobd-mariadb.<uid>), so start and stop may run from different shells;
+# JOBD_MARIADB_PORT_BASE (default 33306) is where the search for a free port
+# starts.
 # Nothing of the system's own MariaDB (config, datadir, service) is used:
 # mariadbd runs with --no-defaults on its own datadir.
 set -euo pipefail
@@ -33,15 +41,17 @@ install_server() {
 	$sudo apt-get install -y -qq --no-install-recommends mariadb-server >/dev/null
 }
 
-# A TCP port nobody listens on, starting at 33306.
+# A TCP port nobody listens on, starting at 33306 (or
+# $JOBD_MARIADB_PORT_BASE: a scenario that kills its server uses another
+# range, so that no other server takes the port while its own is down).
 free_port() {
-	local p
-	for p in $(seq 33306 33406); do
+	local p b=${JOBD_MARIADB_PORT_BASE:-33306}
+	for p in $(seq "$b" $((b + 100))); do
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"; return 0
 		fi
 	done
-	die "no free port in 33306..33406"
+	die "no free port in $b..$((b + 100))"
 }
 
 url() {
@@ -111,9 +121,69 @@ stop() {
 	rm -rf "$STATE"
 }
 
+# alive PID: the process exists and is not a zombie (a kill -9'd mariadbd
+# whose parent, the `start` shell, is gone is reaped by whoever adopted it,
+# which may be slow or never happen in a container)
+alive() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 1
+	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "$st" != Z ]
+}
+
+kill9() {
+	local pid i
+	[ -f "$STATE/pid" ] || die "not running (no $STATE/pid)"
+	pid=$(cat "$STATE/pid")
+	alive "$pid" || die "mariadbd (pid $pid) is not running"
+	kill -KILL "$pid"
+	for i in $(seq 1 100); do
+		alive "$pid" || return 0
+		sleep 0.05
+	done
+	die "mariadbd (pid $pid) still alive 5 s after SIGKILL"
+}
+
+restart() {
+	local sbin=/usr/sbin/mariadbd port dir i
+	[ -f "$STATE/dir" ] && [ -f "$STATE/port" ] || die "nothing to restart (no $STATE/dir or port): use start"
+	[ ! -f "$STATE/pid" ] || ! alive "$(cat "$STATE/pid")" ||
+		die "already running (pid $(cat "$STATE/pid"))"
+	command -v mariadbd >/dev/null 2>&1 && sbin=$(command -v mariadbd)
+	dir=$(cat "$STATE/dir")
+	port=$(cat "$STATE/port")
+	local as=()
+	[ "$(id -u)" -ne 0 ] || as=(--user=root)
+	# the same command line as start (same datadir, port, socket); the
+	# error log is appended to, so it tells the whole story
+	"$sbin" --no-defaults --datadir="$dir/data" "${as[@]}" \
+		--socket="$STATE/sock" --port="$port" --bind-address=127.0.0.1 \
+		--pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" \
+		--skip-name-resolve --innodb-buffer-pool-size=64M \
+		--innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=2 \
+		>/dev/null 2>&1 &
+	echo $! > "$STATE/pid"
+	for i in $(seq 1 300); do
+		client -e 'SELECT 1' >/dev/null 2>&1 && return 0
+		alive "$(cat "$STATE/pid")" ||
+			{ tail -20 "$dir/error.log" >&2; die "mariadbd exited at restart"; }
+		sleep 0.1
+	done
+	tail -20 "$dir/error.log" >&2
+	die "mariadbd did not answer in 30 s after restart"
+}
+
+pid() {
+	[ -f "$STATE/pid" ] && alive "$(cat "$STATE/pid")" || die "not running"
+	cat "$STATE/pid"
+}
+
 case "${1:-}" in
 start) start ;;
 stop) stop ;;
 url) url ;;
-*) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
+kill9) kill9 ;;
+restart) restart ;;
+pid) pid ;;
+*) echo "usage: $0 start|stop|url|kill9|restart|pid" >&2; exit 2 ;;
 esac
