@@ -487,6 +487,7 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	e->is_root = e->uid == 0;
 	e->started = now_us();
 	link_init(&e->runs);
+	link_init(&e->settling);
 	heap_init(&e->fires);
 	e->sched_fd = -1;
 	uv_timer_init(loop, &e->delay_timer);

@@ -82,7 +82,8 @@ struct arun {
 	struct exec *x;          /* while starting: what to spawn */
 	/* store thread (engine/persist.c) */
 	int pending;             /* store ops of it in flight: keep it */
-	int released;            /* ended; freed when pending drops to 0 */
+	int released;            /* ended (in e->settling); freed when pending
+	                            drops to 0 */
 	int64_t row_id;          /* its row id, set by the insert on the thread */
 	int claim_rc;            /* its claim's result, set on the thread */
 	int has_slot;            /* counts in its target's running (runs.c) */
@@ -106,6 +107,9 @@ struct engine {
 	int n_targets;
 
 	struct link runs;        /* struct arun.all: every in-memory run */
+	/* ended runs whose last write is not committed yet: still found by
+	 * run_find (a reader of the store would see the row as it was) */
+	struct link settling;
 	int n_running, n_waiting;
 
 	struct heap fires;       /* jobs by next fire time */

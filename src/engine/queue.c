@@ -178,6 +178,7 @@ struct poll_claims {
 	struct engine *e;
 	char *target;            /* by name: it may be removed meanwhile */
 	struct run *rows;
+	struct poll_claim *ones; /* each row's claim: the callbacks' args */
 	int n, left, claimed, full;
 };
 
@@ -186,24 +187,11 @@ struct poll_claim {
 	int i;
 };
 
-static void poll_claimed(void *arg, int rc, const char *err)
+/* Drops a hold on pc (each claim in flight has one, and the loop that
+ * hands them over): the last one ends the poll. */
+static void poll_claims_unref(struct poll_claims *pc)
 {
-	struct poll_claim *one = arg;
-	struct poll_claims *pc = one->pc;
 	struct engine *e = pc->e;
-	struct run *r = &pc->rows[one->i];
-
-	free(one);
-	if (rc == 0) {
-		r->status = RUN_ACCEPTED;
-		free(r->worker);
-		r->worker = e->cfg.name ? strdup(e->cfg.name) : NULL;
-		if (run_adopt_row(e, r))
-			pc->claimed++;
-	} else if (rc != -EBUSY && rc != -ENOENT) {  /* -EBUSY: another worker */
-		log_error("poll %s: cannot claim run id %lld: %s", pc->target,
-		          (long long)r->id, err);
-	}
 	if (--pc->left > 0)
 		return;
 	struct target *t = queue_target(e, pc->target);
@@ -216,13 +204,40 @@ static void poll_claimed(void *arg, int rc, const char *err)
 		t->poll_more = pc->full && pc->claimed > 0;
 		t->polling = 0;
 	}
-	for (int i = 0; i < pc->n; i++)
-		run_clear(&pc->rows[i]);
+	for (int k = 0; k < pc->n; k++)
+		run_clear(&pc->rows[k]);
 	free(pc->rows);
 	free(pc->target);
+	free(pc->ones);
 	free(pc);
 	if (t)
 		queue_pump(e, t);
+}
+
+/* One claim ended: its row is queued if ours. */
+static void poll_claim_end(struct poll_claims *pc, int i, int rc,
+                           const char *err)
+{
+	struct engine *e = pc->e;
+	struct run *r = &pc->rows[i];
+
+	if (rc == 0) {
+		r->status = RUN_ACCEPTED;
+		free(r->worker);
+		r->worker = e->cfg.name ? strdup(e->cfg.name) : NULL;
+		if (run_adopt_row(e, r))
+			pc->claimed++;
+	} else if (rc != -EBUSY && rc != -ENOENT) {  /* -EBUSY: another worker */
+		log_error("poll %s: cannot claim run id %lld: %s", pc->target,
+		          (long long)r->id, err);
+	}
+	poll_claims_unref(pc);
+}
+
+static void poll_claimed(void *arg, int rc, const char *err)
+{
+	struct poll_claim *one = arg;
+	poll_claim_end(one->pc, one->i, rc, err);
 }
 
 /* Hands the claims of the rows found to the store thread. */
@@ -230,32 +245,34 @@ static int poll_claim_rows(struct engine *e, struct target *t,
                            struct poll_ctx *p, int limit)
 {
 	struct poll_claims *pc = calloc(1, sizeof *pc);
-	if (!pc || !(pc->target = strdup(t->name))) {
+	char *name = strdup(t->name);
+	struct poll_claim *ones = calloc((size_t)p->n, sizeof *ones);
+	if (!pc || !name || !ones) {
 		free(pc);
+		free(name);
+		free(ones);
 		return -ENOMEM;
 	}
 	pc->e = e;
+	pc->ones = ones;
+	pc->target = name;
 	pc->rows = p->rows;
-	pc->n = pc->left = p->n;
+	pc->n = p->n;
+	pc->left = p->n + 1;     /* + the loop's hold */
 	pc->full = p->n == limit;
 	p->rows = NULL;
 	p->n = 0;
 	t->polling = 1;
 	for (int i = 0; i < pc->n; i++) {
 		struct run *r = &pc->rows[i];
-		struct poll_claim *one = malloc(sizeof *one);
 		if (!r->jid[0])
 			jid_next(r->jid, now_us(), &e->last_jid);
-		if (one) {
-			one->pc = pc;
-			one->i = i;
-			persist_claim(e, NULL, r->id, RUN_WAITING, r->jid,
-			              NULL, poll_claimed, one);
-		} else {
-			struct poll_claim tmp = {pc, i};
-			poll_claimed(&tmp, -ENOMEM, "out of memory");
-		}
+		ones[i].pc = pc;
+		ones[i].i = i;
+		persist_claim(e, NULL, r->id, RUN_WAITING, r->jid, NULL,
+		              poll_claimed, &ones[i]);
 	}
+	poll_claims_unref(pc);
 	return 0;
 }
 

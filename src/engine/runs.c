@@ -106,6 +106,7 @@ static void on_output(struct proc *p, int stream, const char *buf, size_t n,
 
 static void arun_free(struct arun *a)
 {
+	link_remove(&a->all);
 	run_clear(&a->r);
 	free(a->out.buf);
 	free(a->err.buf);
@@ -134,10 +135,12 @@ static void arun_release(struct engine *e, struct arun *a)
 	if (a->proc)
 		proc_free(a->proc);
 	a->proc = NULL;
-	if (a->pending)
+	if (a->pending) {
 		a->released = 1;
-	else
+		link_insert_before(&e->settling, &a->all);
+	} else {
 		arun_free(a);
+	}
 	if (e->shutting_down && e->n_running == 0)
 		engine_idle_soon(e);
 }
@@ -293,9 +296,11 @@ static void run_spawn(void *arg, int rc, const char *why)
 
 	a->x = NULL;
 	a->starting = 0;
-	if (a->forgotten || a->released) {
-		if (!a->released)
-			arun_release(e, a);
+	/* run_start's hold ends here (a starting run is never released, only
+	 * forgotten): from here on arun_release may free a */
+	a->pending--;
+	if (a->forgotten) {
+		arun_release(e, a);
 	} else if (a->claim_rc == -EBUSY || a->claim_rc == -ENOENT) {
 		log_info("run %s: another worker has its row; not starting it",
 		         a->r.jid);
@@ -315,7 +320,6 @@ static void run_spawn(void *arg, int rc, const char *why)
 	}
 	exec_free(x);
 	free(x);
-	arun_unref(a);
 }
 
 /* Starts an accepted (or waiting: claimed first) run: its running row is
@@ -549,14 +553,20 @@ struct arun *run_adopt_row(struct engine *e, struct run *row)
 
 /* ---- control ---- */
 
-struct arun *run_find(struct engine *e, const char *jid)
+static struct arun *find_in(struct link *list, const char *jid)
 {
-	for (struct link *l = e->runs.next; l != &e->runs; l = l->next) {
+	for (struct link *l = list->next; l != list; l = l->next) {
 		struct arun *a = link_entry(l, struct arun, all);
 		if (strcmp(a->r.jid, jid) == 0)
 			return a;
 	}
 	return NULL;
+}
+
+struct arun *run_find(struct engine *e, const char *jid)
+{
+	struct arun *a = find_in(&e->runs, jid);
+	return a ? a : find_in(&e->settling, jid);
 }
 
 struct arun *run_find_id(struct engine *e, int64_t id)

@@ -860,6 +860,9 @@ static void op_lookup(struct call *c, json_t *data)
 static void watch_or_reply(struct call *c, struct arun *a, struct run *r,
                            int follow)
 {
+	if (a && a->released)        /* ended, its row not yet committed */
+		return call_reply(c, json_pack("{s:o}", "run",
+		                               arun_to_json(a, 1)));
 	if (a) {
 		c->follow = follow;
 		if (follow && c->event) {
@@ -968,9 +971,9 @@ static void cancel_found(struct call *c, json_t *data, struct arun *a,
 {
 	const char *jid = a ? a->r.jid : r->jid;
 	(void)data;
-	if (!a)
+	if (!a || a->released)
 		return call_fail(c, -EALREADY, "run %s already %s", jid,
-		                 run_status_name(r->status));
+		                 run_status_name(a ? a->r.status : r->status));
 	if (a->r.status == RUN_RUNNING)
 		return call_fail(c, -EBUSY, "run %s is running; use term or kill",
 		                 jid);

@@ -45,6 +45,11 @@ struct conn {
 	int refs;                /* replies waiting for a commit */
 	int close_after_write;
 	char peer[64];
+	/* corked: what conn_send made, written in one go by uncork() */
+	char *obuf;
+	size_t olen, ocap;
+	struct conn *cork_next;
+	int in_cork;
 };
 
 struct conn_call {
@@ -74,6 +79,69 @@ static void write_done(uv_write_t *req, int status)
 		conn_close(cn);
 }
 
+/* Writes buf (taken) to cn. */
+static void conn_write(struct conn *cn, char *buf, size_t len)
+{
+	struct wreq *w = malloc(sizeof *w);
+	if (!w) {
+		free(buf);
+		return;
+	}
+	w->conn = cn;
+	w->buf = buf;
+	uv_buf_t b = uv_buf_init(buf, (unsigned)len);
+	if (uv_write(&w->req, &cn->h.stream, &b, 1, write_done) < 0) {
+		free(buf);
+		free(w);
+		conn_close(cn);
+	}
+}
+
+/* While corked, the messages sent to a connection gather in its buffer
+ * and go out in one write each when uncorked: a batch of replies that
+ * one commit released costs one system call per client, not per reply. */
+static int corked;
+static struct conn *cork_list;
+
+static int cork_add(struct conn *cn, const char *text, size_t len)
+{
+	if (cn->olen + len + 1 > cn->ocap) {
+		size_t cap = cn->ocap ? cn->ocap : 4096;
+		while (cap < cn->olen + len + 1)
+			cap *= 2;
+		char *p = realloc(cn->obuf, cap);
+		if (!p)
+			return -ENOMEM;
+		cn->obuf = p;
+		cn->ocap = cap;
+	}
+	memcpy(cn->obuf + cn->olen, text, len);
+	cn->obuf[cn->olen + len] = FRAME_EOT;
+	cn->olen += len + 1;
+	if (!cn->in_cork) {
+		cn->in_cork = 1;
+		cn->cork_next = cork_list;
+		cork_list = cn;
+	}
+	return 0;
+}
+
+static void uncork(void)
+{
+	corked = 0;
+	while (cork_list) {
+		struct conn *cn = cork_list;
+		cork_list = cn->cork_next;
+		cn->in_cork = 0;
+		if (cn->olen && !cn->closing) {
+			conn_write(cn, cn->obuf, cn->olen);
+			cn->obuf = NULL;
+			cn->olen = cn->ocap = 0;
+		}
+		cn->olen = 0;
+	}
+}
+
 static void conn_send(struct conn *cn, json_t *msg)
 {
 	char *text = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -89,20 +157,12 @@ static void conn_send(struct conn *cn, json_t *msg)
 		return;
 	}
 	size_t len = strlen(text);
-	text[len] = FRAME_EOT;          /* the NUL's place: one write */
-	struct wreq *w = malloc(sizeof *w);
-	if (!w) {
+	if (corked && cork_add(cn, text, len) == 0) {
 		free(text);
 		return;
 	}
-	w->conn = cn;
-	w->buf = text;
-	uv_buf_t b = uv_buf_init(text, (unsigned)len + 1);
-	if (uv_write(&w->req, &cn->h.stream, &b, 1, write_done) < 0) {
-		free(text);
-		free(w);
-		conn_close(cn);
-	}
+	text[len] = FRAME_EOT;          /* the NUL's place: one write */
+	conn_write(cn, text, len + 1);
 }
 
 /* Group commit: what we acknowledge is stored, so a response that
@@ -147,10 +207,13 @@ static json_t *unstored(json_t *msg, const char *why)
 /* engine_flush's callback: the held responses (a list) go out. */
 static void held_sent(void *arg, int rc, const char *why)
 {
+	corked = 1;
+	for (struct held *h = arg; h; h = h->next)
+		conn_send(h->conn, rc < 0 ? unstored(h->msg, why) : h->msg);
+	uncork();
 	for (struct held *h = arg, *next; h; h = next) {
 		struct conn *cn = h->conn;
 		next = h->next;
-		conn_send(cn, rc < 0 ? unstored(h->msg, why) : h->msg);
 		if (--cn->refs == 0 && cn->closed)
 			conn_free_now(cn);
 		free(h);
@@ -348,6 +411,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 static void conn_free_now(struct conn *cn)
 {
+	free(cn->obuf);
 	framebuf_free(&cn->fb);
 	free(cn);
 }
