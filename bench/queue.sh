@@ -99,7 +99,8 @@ jobd_stop() {
 	fi
 }
 # a process's time on a CPU (ns), from schedstat (jobd's by default)
-cpu_ns() { cut -d' ' -f1 "/proc/${1:-$JOBD_PID}/schedstat"; }
+# (summed over its threads: jobd's loop, store and read threads)
+cpu_ns() { cat /proc/"${1:-$JOBD_PID}"/task/*/schedstat | awk '{c += $1} END {print c + 0}'; }
 per_job_ms() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.3f", (b - a) / 1e6 / n }'; }
 
 # 1. builtin runs, synchronous=NORMAL and FULL

@@ -45,8 +45,10 @@ for _ in $(seq 200); do "$BUILD/jobctl" status >/dev/null 2>&1 && break; sleep 0
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$JOBD_PID/status"; }
 sleep 0.5
 rss_idle=$(rss_kib)
-# jobd's time on a CPU and waiting for one (ns), from schedstat
-sched() { cat "/proc/$JOBD_PID/schedstat" 2>/dev/null || echo "0 0 0"; }
+# jobd's time on a CPU and waiting for one (ns), from schedstat, summed
+# over its threads (the loop, the store thread, the read thread)
+sched() { cat /proc/"$JOBD_PID"/task/*/schedstat 2>/dev/null |
+	awk '{c += $1; w += $2} END {print c + 0, w + 0, 0}'; }
 read -r cpu0 rq0 _ <<<"$(sched)"
 
 # ---- the load: N runs of t, K in flight, one connection per slot ----

@@ -86,6 +86,8 @@ struct arun {
 	                            drops to 0 */
 	int64_t row_id;          /* its row id, set by the insert on the thread */
 	int claim_rc;            /* its claim's result, set on the thread */
+	void *row_op;            /* its row write still gathering (persist.c) */
+	uint64_t row_op_batch;   /* ... in this batch */
 	int has_slot;            /* counts in its target's running (runs.c) */
 };
 

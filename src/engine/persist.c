@@ -39,6 +39,8 @@ struct row_op {
 
 static void row_op_free(struct row_op *o)
 {
+	if (o->a && o->a->row_op == o)
+		o->a->row_op = NULL;
 	run_clear(&o->snap);
 	free(o->worker);
 	if (o->a)
@@ -141,9 +143,26 @@ static struct row_op *row_op_new(struct engine *e, struct arun *a, int kind)
 	return o;
 }
 
+/* The run's row write that is still gathering, if any: a later write of
+ * the same run replaces its row instead of adding a statement (a run
+ * submitted, started and ended in one loop turn is one INSERT). */
+static struct row_op *row_gathering(struct engine *e, struct arun *a)
+{
+	struct row_op *o = a->row_op;
+	return o && a->row_op_batch == storeq_gathering(e->sq) ? o : NULL;
+}
+
 static int row_write(struct engine *e, struct arun *a, int kind)
 {
-	struct row_op *o = row_op_new(e, a, kind);
+	struct row_op *o = row_gathering(e, a);
+	struct run snap;
+	if (o && run_copy(&snap, &a->r) == 0) {
+		snap.id = o->snap.id;
+		run_clear(&o->snap);
+		o->snap = snap;
+		return 0;
+	}
+	o = row_op_new(e, a, kind);
 	if (!o || run_copy(&o->snap, &a->r) < 0) {
 		log_error("run %s: cannot save: out of memory", a->r.jid);
 		if (o)
@@ -151,6 +170,8 @@ static int row_write(struct engine *e, struct arun *a, int kind)
 		return -ENOMEM;
 	}
 	o->op.must = kind == ROW_INSERT;
+	a->row_op = o;
+	a->row_op_batch = storeq_gathering(e->sq);
 	storeq_add(e->sq, &o->op);
 	return 0;
 }
@@ -169,7 +190,15 @@ void persist_claim(struct engine *e, struct arun *a, int64_t id,
                    int from_status, const char *jid, int *now_status,
                    persist_cb cb, void *arg)
 {
-	struct row_op *o = row_op_new(e, a, ROW_CLAIM);
+	struct row_op *o;
+	/* a row whose insert has not even reached the store is nobody else's:
+	 * its claim rides with that insert */
+	if (a && (o = row_gathering(e, a)) && o->kind == ROW_INSERT) {
+		if (cb)
+			cb(arg, 0, "");
+		return;
+	}
+	o = row_op_new(e, a, ROW_CLAIM);
 	if (o && e->cfg.name && !(o->worker = strdup(e->cfg.name))) {
 		row_op_free(o);
 		o = NULL;

@@ -10,6 +10,7 @@
 #include "engine/storeq.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ struct storeq {
 	int in_flight;           /* loop only: handed over, dones not yet run */
 	int n_gather;            /* ops in gather */
 	uint64_t seq;            /* ops ever added */
+	uint64_t batch_no;       /* the gathering batch's number */
 	/* under mu */
 	struct batch *todo;      /* for the thread (one at a time) */
 	struct batch *finished;  /* for the loop */
@@ -141,6 +143,9 @@ static void batch_run(struct storeq *q, struct batch *b)
 static void thread_main(void *arg)
 {
 	struct storeq *q = arg;
+	/* named for top -H and perf: the store's writes or its reads */
+	pthread_setname_np(pthread_self(), q->fail_fast ? "jobd-read"
+	                                                : "jobd-store");
 	uv_mutex_lock(&q->mu);
 	for (;;) {
 		while (!q->todo && !q->stop)
@@ -177,6 +182,7 @@ static void hand_over(struct storeq *q)
 	struct batch *b = q->gather;
 	q->gather = NULL;
 	q->n_gather = 0;
+	q->batch_no++;
 	q->in_flight = 1;
 	uv_mutex_lock(&q->mu);
 	q->todo = b;
@@ -278,6 +284,11 @@ void storeq_add(struct storeq *q, struct storeq_op *op)
 int storeq_idle(const struct storeq *q)
 {
 	return !q->gather && !q->in_flight;
+}
+
+uint64_t storeq_gathering(const struct storeq *q)
+{
+	return q->batch_no;
 }
 
 uint64_t storeq_seq(const struct storeq *q)

@@ -50,6 +50,10 @@ void storeq_add(struct storeq *q, struct storeq_op *op);
 /* 1 when nothing is gathering or in flight: a barrier would complete at
  * once. */
 int storeq_idle(const struct storeq *q);
+/* The gathering batch's number: it changes when the batch is handed to
+ * the thread; until then an op added with this number may still be
+ * changed in place (its work has not started). */
+uint64_t storeq_gathering(const struct storeq *q);
 /* How many ops were ever added: a caller that compares two readings
  * learns whether it wrote anything in between. */
 uint64_t storeq_seq(const struct storeq *q);
