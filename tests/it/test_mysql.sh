@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # jobd on the MariaDB/MySQL store (store = mysql://...): runs submitted,
 # looked up and kept across a restart; recovery after kill -9; and two jobd
-# workers sharing one table of the original queue daemon, given 200 rows
-# INSERTed by another program and a `jobctl poll` each: every row runs
-# exactly once, through the `launcher`.
+# workers sharing one table of the original queue daemon, given 5,000 rows
+# (MYSQL_ROWS) INSERTed by another program and a `jobctl poll` each: every
+# row runs exactly once, through the `launcher`.
 # Needs JOBD_TEST_MYSQL (scripts/mariadb.sh start prints it) and the
 # mariadb client; skips (RESULT 0 0) without them.
 . "$(dirname "$0")/lib.sh"
@@ -79,7 +79,8 @@ expect_eq "each waiting run ran once" "$(sort "$T/waited" | tr '\n' ' ')" "w1 w2
 expect_eq "no sleep 30 left over" "$(pgrep -f "$T/.*sleep 30|^sleep 30$" | wc -l)" 0
 jobd_stop
 
-# --- two workers, one table, 200 foreign rows ------------------------------
+# --- two workers, one table, 5,000 foreign rows ----------------------------
+ROWS=${MYSQL_ROWS:-5000}
 cat > "$T/launch.sh" <<EOF
 #!/bin/sh
 echo "\$1" >> "$T/launched"
@@ -95,7 +96,7 @@ name = $1
 store = $(url runs_c)
 launcher = $T/launch.sh {id}
 [targets]
-default = 2
+default = 4
 CONF
 }
 worker_conf w1 "$T"
@@ -105,9 +106,10 @@ worker_conf w2 "$T/w2"
 JOBD2_PID=$!
 JOBD_SOCKET=$T/w2/state/jobd.sock retry_until 10 "$JOBCTL" status ||
 	fail "second jobd starts" "$(tail -5 "$T/jobd2.log")"
-vals=$(for i in $(seq 1 200); do printf "('default', UNIX_TIMESTAMP())%s" "$([ "$i" -lt 200 ] && echo ,)"; done)
-q "INSERT INTO runs_c (target, time_created) VALUES $vals"
-expect_eq "200 rows inserted the original way" "$(q "SELECT COUNT(*) FROM runs_c WHERE status = 'waiting' AND jid IS NULL")" 200
+vals=$(for i in $(seq 1 "$ROWS"); do printf "('default', UNIX_TIMESTAMP())%s" "$([ "$i" -lt "$ROWS" ] && echo ,)"; done)
+# on stdin: 5,000 rows are more than one argument may hold
+echo "INSERT INTO runs_c (target, time_created) VALUES $vals" | sql "$M_DB"
+expect_eq "$ROWS rows inserted the original way" "$(q "SELECT COUNT(*) FROM runs_c WHERE status = 'waiting' AND jid IS NULL")" "$ROWS"
 poll_out1=$(jobctl poll 2>&1); rc1=$?
 poll_out2=$(JOBD_SOCKET=$T/w2/state/jobd.sock jobctl poll 2>&1); rc2=$?
 if [ $rc1 -ne 0 ] && [[ "$poll_out1" =~ unknown|not\ (yet\ )?implemented ]]; then
@@ -116,22 +118,22 @@ if [ $rc1 -ne 0 ] && [[ "$poll_out1" =~ unknown|not\ (yet\ )?implemented ]]; the
 	[[ " ${JOBD_KNOWN_GAPS:-} " == *" poll "* ]] || fail "jobctl poll works" "$poll_out1"
 else
 	expect_eq "poll to both workers succeeds" "$rc1,$rc2" "0,0"
-	all_done() { [ "$(q "SELECT COUNT(*) FROM runs_c WHERE status = 'done'")" == 200 ]; }
-	# a poll claims up to mysql_fetch_limit (100) rows; keep poking as the
-	# master would until everything is claimed
-	for i in $(seq 1 60); do
+	all_done() { [ "$(q "SELECT COUNT(*) FROM runs_c WHERE status = 'done'")" == "$ROWS" ]; }
+	# a poll claims up to mysql_fetch_limit (100) rows, and more as the
+	# queue empties; keep poking as the master would until all are done
+	for i in $(seq 1 360); do
 		all_done && break
 		jobctl poll >/dev/null 2>&1
 		JOBD_SOCKET=$T/w2/state/jobd.sock jobctl poll >/dev/null 2>&1
 		sleep 0.5
 	done
-	ok "all 200 rows are done" all_done
-	expect_eq "the launcher ran 200 times" "$(wc -l < "$T/launched" 2>/dev/null)" 200
-	expect_eq "each row exactly once" "$(sort -n "$T/launched" | uniq | wc -l)" 200
+	ok "all $ROWS rows are done" all_done
+	expect_eq "the launcher ran $ROWS times" "$(wc -l < "$T/launched" 2>/dev/null)" "$ROWS"
+	expect_eq "each row exactly once" "$(sort -n "$T/launched" | uniq | wc -l)" "$ROWS"
 	expect_eq "the launched ids are the rows' ids" \
-		"$(sort -n "$T/launched" | tr '\n' ,)" "$(q "SELECT GROUP_CONCAT(id ORDER BY id) FROM runs_c"),"
+		"$(sort -n "$T/launched" | tr '\n' ,)" "$(q "SELECT id FROM runs_c ORDER BY id" | tr '\n' ,)"
 	expect_eq "every row ok, with a jid, by one of the workers" \
-		"$(q "SELECT COUNT(*) FROM runs_c WHERE result = 'ok' AND jid IS NOT NULL AND worker IN ('w1', 'w2')")" 200
+		"$(q "SELECT COUNT(*) FROM runs_c WHERE result = 'ok' AND jid IS NOT NULL AND worker IN ('w1', 'w2')")" "$ROWS"
 	echo "note: rows per worker: $(q "SELECT GROUP_CONCAT(CONCAT(worker, '=', n)) FROM (SELECT worker, COUNT(*) n FROM runs_c GROUP BY worker) x")"
 fi
 kill -TERM "$JOBD2_PID" 2>/dev/null; wait "$JOBD2_PID" 2>/dev/null
