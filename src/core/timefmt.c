@@ -340,15 +340,37 @@ static void split_us(int64_t us, struct tm *tm, int *frac)
 	*frac = (int)f;
 }
 
+static char *put_digits(char *p, int v, int width, char after)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	p[width] = after;
+	return p + width + 1;
+}
+
+/* Every run in every reply has four of these: written digit by digit, not
+ * through printf's format parser. */
 void time_format_utc(char *out, size_t n, int64_t us)
 {
 	struct tm tm;
-	int frac;
+	int frac, year;
 
 	split_us(us, &tm, &frac);
-	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, frac);
+	year = tm.tm_year + 1900;
+	if (n < 28 || year < 0 || year > 9999) {
+		snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", year,
+		         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		         tm.tm_sec, frac);
+		return;
+	}
+	char *p = put_digits(out, year, 4, '-');
+	p = put_digits(p, tm.tm_mon + 1, 2, '-');
+	p = put_digits(p, tm.tm_mday, 2, 'T');
+	p = put_digits(p, tm.tm_hour, 2, ':');
+	p = put_digits(p, tm.tm_min, 2, ':');
+	p = put_digits(p, tm.tm_sec, 2, '.');
+	p = put_digits(p, frac, 6, 'Z');
+	*p = '\0';
 }
 
 void time_format_offset(char *out, size_t n, int64_t us, int offset_s)

@@ -3,8 +3,9 @@
  * the retention sweep; and engine_flush, the barrier that replies and
  * spawns wait behind.
  *
- * A run's row is written as it is when the write is asked for (a copy
- * travels to the thread).  Its id comes from the insert, on the thread: a
+ * A run's row is written as it is when its batch is handed to the
+ * thread (a copy travels; later writes of the run in the same batch add
+ * nothing).  Its id comes from the insert, on the thread: a
  * later update of the same run in flight takes it from there (a->row_id,
  * touched only by the store thread until the insert's done hands it to
  * a->r.id on the loop).  An arun stays allocated while ops of it are in
@@ -90,6 +91,8 @@ static int row_work(struct store *s, struct storeq_op *op, int replay)
 
 	switch (o->kind) {
 	case ROW_INSERT:
+		if (!o->snap.jid[0])
+			return -ENOMEM;      /* row_prepare had no memory */
 		rc = insert_work(s, o, replay);
 		if (rc == 0)
 			a->row_id = o->snap.id;
@@ -97,6 +100,8 @@ static int row_work(struct store *s, struct storeq_op *op, int replay)
 	case ROW_UPDATE:
 		if (a && a->claim_rc < 0)
 			return -EBUSY;
+		if (!o->snap.jid[0])
+			return -ENOMEM;
 		if (!o->snap.id && a)
 			o->snap.id = a->row_id;
 		return store_run_update(s, &o->snap);
@@ -119,7 +124,7 @@ static void row_done(struct storeq_op *op, int rc, const char *err)
 		break;
 	case ROW_UPDATE:
 		if (rc < 0 && rc != -EBUSY)
-			log_error("run %s: cannot save: %s", o->snap.jid,
+			log_error("run %s: cannot save: %s", a->r.jid,
 			          err && *err ? err : strerror(-rc));
 		break;
 	default:
@@ -152,23 +157,33 @@ static struct row_op *row_gathering(struct engine *e, struct arun *a)
 	return o && a->row_op_batch == storeq_gathering(e->sq) ? o : NULL;
 }
 
+/* The row as it is now, output from the run's buffers. */
+static void row_prepare(struct storeq_op *op)
+{
+	struct row_op *o = (struct row_op *)op;
+	struct arun *a = o->a;
+	struct run now = a->r;       /* shallow */
+
+	now.out = a->out.buf;
+	now.out_len = a->out.len;
+	now.out_truncated = a->out.truncated;
+	now.errout = a->err.buf;
+	now.err_len = a->err.len;
+	now.err_truncated = a->err.truncated;
+	if (run_copy(&o->snap, &now) < 0) {
+		log_error("run %s: cannot save: out of memory", a->r.jid);
+		memset(&o->snap, 0, sizeof o->snap);
+	}
+}
+
 static int row_write(struct engine *e, struct arun *a, int kind)
 {
 	struct row_op *o = row_gathering(e, a);
-	struct run snap;
-	if (o && run_copy(&snap, &a->r) == 0) {
-		snap.id = o->snap.id;
-		run_clear(&o->snap);
-		o->snap = snap;
-		return 0;
-	}
-	o = row_op_new(e, a, kind);
-	if (!o || run_copy(&o->snap, &a->r) < 0) {
-		log_error("run %s: cannot save: out of memory", a->r.jid);
-		if (o)
-			row_op_free(o);
+	if (o)
+		return 0;    /* its row is taken at hand-over: as it is then */
+	if (!(o = row_op_new(e, a, kind)))
 		return -ENOMEM;
-	}
+	o->op.prepare = row_prepare;
 	o->op.must = kind == ROW_INSERT;
 	a->row_op = o;
 	a->row_op_batch = storeq_gathering(e->sq);

@@ -19,6 +19,9 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+/* Two batches in flight: the thread commits one while the loop answers
+ * the last one's requests and gathers the next (a pipeline, not turns). */
+#define MAX_IN_FLIGHT 2
 
 struct batch {
 	struct batch *next;
@@ -37,13 +40,14 @@ struct storeq {
 	uv_async_t async;
 	uv_check_t check;
 	struct batch *gather;    /* loop only */
-	int in_flight;           /* loop only: handed over, dones not yet run */
+	int in_flight;           /* loop only: batches handed over, dones not
+	                            yet run (at most MAX_IN_FLIGHT) */
 	int n_gather;            /* ops in gather */
 	uint64_t seq;            /* ops ever added */
 	uint64_t batch_no;       /* the gathering batch's number */
 	/* under mu */
-	struct batch *todo;      /* for the thread (one at a time) */
-	struct batch *finished;  /* for the loop */
+	struct batch *todo, **todo_last;          /* for the thread, FIFO */
+	struct batch *finished, **finished_last;  /* for the loop, FIFO */
 	int stop;
 	int fail_fast;
 	int open_handles;        /* close: q is freed with the last */
@@ -153,11 +157,14 @@ static void thread_main(void *arg)
 		struct batch *b = q->todo;
 		if (!b)
 			break;            /* stop, and nothing left */
-		q->todo = NULL;
+		if (!(q->todo = b->next))
+			q->todo_last = &q->todo;
+		b->next = NULL;
 		uv_mutex_unlock(&q->mu);
 		batch_run(q, b);
 		uv_mutex_lock(&q->mu);
-		q->finished = b;
+		*q->finished_last = b;
+		q->finished_last = &b->next;
 		uv_cond_broadcast(&q->cv);
 		uv_async_send(&q->async);
 	}
@@ -175,24 +182,29 @@ static void hand_over(struct storeq *q)
 		struct batch *g = q->gather;
 		q->gather = NULL;
 		q->n_gather = 0;
+		q->in_flight++;          /* complete() counts it back */
 		complete(q, g);
 	}
-	if (q->in_flight || !q->gather)
+	if (q->in_flight >= MAX_IN_FLIGHT || !q->gather || !q->gather->n_work)
 		return;
 	struct batch *b = q->gather;
 	q->gather = NULL;
 	q->n_gather = 0;
 	q->batch_no++;
-	q->in_flight = 1;
+	q->in_flight++;
+	for (struct storeq_op *op = b->first; op; op = op->next)
+		if (op->prepare)
+			op->prepare(op);
 	uv_mutex_lock(&q->mu);
-	q->todo = b;
+	*q->todo_last = b;
+	q->todo_last = &b->next;
 	uv_cond_broadcast(&q->cv);
 	uv_mutex_unlock(&q->mu);
 }
 
 static void complete(struct storeq *q, struct batch *b)
 {
-	q->in_flight = 0;
+	q->in_flight--;
 	for (struct storeq_op *op = b->first, *next; op; op = next) {
 		next = op->next;          /* done may free op */
 		if (op->done)
@@ -205,18 +217,20 @@ static struct batch *take_finished(struct storeq *q)
 {
 	uv_mutex_lock(&q->mu);
 	struct batch *b = q->finished;
-	q->finished = NULL;
+	if (b && !(q->finished = b->next))
+		q->finished_last = &q->finished;
 	uv_mutex_unlock(&q->mu);
+	if (b)
+		b->next = NULL;
 	return b;
 }
 
 static void on_async(uv_async_t *h)
 {
 	struct storeq *q = h->data;
-	struct batch *b = take_finished(q);
-	if (!b)
-		return;
-	complete(q, b);
+	struct batch *b;
+	while ((b = take_finished(q)))
+		complete(q, b);
 	hand_over(q);       /* what gathered meanwhile */
 }
 
@@ -234,6 +248,8 @@ int storeq_open(uv_loop_t *loop, struct store *s, int fail_fast,
 	q->loop = loop;
 	q->s = s;
 	q->fail_fast = fail_fast;
+	q->todo_last = &q->todo;
+	q->finished_last = &q->finished;
 	if (uv_mutex_init(&q->mu) < 0)
 		goto error_mu;
 	if (uv_cond_init(&q->cv) < 0)
@@ -337,14 +353,15 @@ void storeq_close(struct storeq *q, int timeout_ms)
 	uv_cond_broadcast(&q->cv);
 	uv_mutex_unlock(&q->mu);
 	uv_thread_join(&q->thread);
-	/* a batch the thread gave up on (stop during an outage) */
-	if ((b = take_finished(q)))
+	/* the batches the thread gave up on (stop during an outage) */
+	while ((b = take_finished(q)))
 		complete(q, b);
 	if (q->gather) {
 		struct batch *g = q->gather;
 		q->gather = NULL;
 		g->rc = -ECANCELED;
 		snprintf(g->err, sizeof g->err, "jobd stopped");
+		q->in_flight++;
 		complete(q, g);
 	}
 	uv_mutex_destroy(&q->mu);

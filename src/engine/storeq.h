@@ -35,6 +35,9 @@ struct storeq_op {
 	struct storeq_op *next;
 	storeq_work_fn work;     /* NULL: a barrier (only done) */
 	storeq_done_fn done;
+	/* NULL, or called on the loop as its batch is handed to the thread:
+	 * the last moment to take what work will write */
+	void (*prepare)(struct storeq_op *op);
 	int must;                /* its failure fails the whole batch */
 	int rc;
 };
