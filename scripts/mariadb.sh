@@ -61,6 +61,22 @@ url() {
 
 client() { mariadb --no-defaults -uroot --socket="$STATE/sock" "$@"; }
 
+# launch SBIN DIR PORT: mariadbd on DIR's datadir, PORT and the state's
+# socket, in the background; its pid in $STATE/pid.  (start and restart:
+# the same command line, so a restart is the same server.)
+launch() {
+	local as=()
+	# mariadbd refuses to run as root unless told which user to be.
+	[ "$(id -u)" -ne 0 ] || as=(--user=root)
+	"$1" --no-defaults --datadir="$2/data" "${as[@]}" \
+		--socket="$STATE/sock" --port="$3" --bind-address=127.0.0.1 \
+		--pid-file="$2/mariadbd.pid" --log-error="$2/error.log" \
+		--skip-name-resolve --innodb-buffer-pool-size=64M \
+		--innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=2 \
+		>/dev/null 2>&1 &
+	echo $! > "$STATE/pid"
+}
+
 start() {
 	local sbin=/usr/sbin/mariadbd port dir i
 	[ ! -f "$STATE/pid" ] || ! kill -0 "$(cat "$STATE/pid")" 2>/dev/null ||
@@ -79,13 +95,7 @@ start() {
 		>"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; die "mariadb-install-db failed"; }
 	port=$(free_port)
 	echo "$port" > "$STATE/port"
-	"$sbin" --no-defaults --datadir="$dir/data" "${as[@]}" \
-		--socket="$STATE/sock" --port="$port" --bind-address=127.0.0.1 \
-		--pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" \
-		--skip-name-resolve --innodb-buffer-pool-size=64M \
-		--innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=2 \
-		>/dev/null 2>&1 &
-	echo $! > "$STATE/pid"
+	launch "$sbin" "$dir" "$port"
 	for i in $(seq 1 150); do
 		client -e 'SELECT 1' >/dev/null 2>&1 && break
 		kill -0 "$(cat "$STATE/pid")" 2>/dev/null ||
@@ -152,17 +162,8 @@ restart() {
 	command -v mariadbd >/dev/null 2>&1 && sbin=$(command -v mariadbd)
 	dir=$(cat "$STATE/dir")
 	port=$(cat "$STATE/port")
-	local as=()
-	[ "$(id -u)" -ne 0 ] || as=(--user=root)
-	# the same command line as start (same datadir, port, socket); the
-	# error log is appended to, so it tells the whole story
-	"$sbin" --no-defaults --datadir="$dir/data" "${as[@]}" \
-		--socket="$STATE/sock" --port="$port" --bind-address=127.0.0.1 \
-		--pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" \
-		--skip-name-resolve --innodb-buffer-pool-size=64M \
-		--innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=2 \
-		>/dev/null 2>&1 &
-	echo $! > "$STATE/pid"
+	# the error log is appended to, so it tells the whole story
+	launch "$sbin" "$dir" "$port"
 	for i in $(seq 1 300); do
 		client -e 'SELECT 1' >/dev/null 2>&1 && return 0
 		alive "$(cat "$STATE/pid")" ||

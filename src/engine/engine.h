@@ -211,6 +211,8 @@ int run_store(struct engine *e, struct arun *a, struct job *j, char *err,
               size_t errlen);
 int run_start(struct engine *e, struct arun *a);
 void arun_unref(struct arun *a);         /* a store op of it is done */
+/* Its row as it is now, output from its buffers (shallow: borrowed). */
+void arun_row(const struct arun *a, struct run *r);
 struct arun *run_adopt_row(struct engine *e, struct run *row);
 int run_adopt_orphan(struct engine *e, struct run *row);
 /* Drops a run whose creation was rolled back: its watchers get an error. */

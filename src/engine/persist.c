@@ -162,14 +162,9 @@ static void row_prepare(struct storeq_op *op)
 {
 	struct row_op *o = (struct row_op *)op;
 	struct arun *a = o->a;
-	struct run now = a->r;       /* shallow */
+	struct run now;
 
-	now.out = a->out.buf;
-	now.out_len = a->out.len;
-	now.out_truncated = a->out.truncated;
-	now.errout = a->err.buf;
-	now.err_len = a->err.len;
-	now.err_truncated = a->err.truncated;
+	arun_row(a, &now);
 	if (run_copy(&o->snap, &now) < 0) {
 		log_error("run %s: cannot save: out of memory", a->r.jid);
 		memset(&o->snap, 0, sizeof o->snap);

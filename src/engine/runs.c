@@ -115,6 +115,17 @@ static void arun_free(struct arun *a)
 
 static void timer_free_cb(uv_handle_t *h) { free(h); }
 
+void arun_row(const struct arun *a, struct run *r)
+{
+	*r = a->r;
+	r->out = a->out.buf;
+	r->out_len = a->out.len;
+	r->out_truncated = a->out.truncated;
+	r->errout = a->err.buf;
+	r->err_len = a->err.len;
+	r->err_truncated = a->err.truncated;
+}
+
 void arun_unref(struct arun *a)
 {
 	if (--a->pending == 0 && a->released)
@@ -153,14 +164,7 @@ static void run_finish(struct engine *e, struct arun *a)
 	struct run *r = &a->r;
 
 	r->time_finished = now_us();
-	r->out = a->out.buf;
-	r->out_len = a->out.len;
-	r->out_truncated = a->out.truncated;
-	r->errout = a->err.buf;
-	r->err_len = a->err.len;
-	r->err_truncated = a->err.truncated;
-	save(e, a);
-	r->out = r->errout = NULL;      /* still owned by the outbufs */
+	save(e, a);              /* output from the outbufs (arun_row) */
 	calls_finished(a);
 	log_info("run %s%s%s %s: %s code=%d%s%s", r->jid, r->job ? " job=" : "",
 	         r->job ? r->job : "", run_status_name(r->status),

@@ -90,12 +90,7 @@ json_t *run_to_json(const struct run *r, int with_output)
 /* A live run: its output so far comes from the engine's buffers. */
 json_t *arun_to_json(const struct arun *a, int with_output)
 {
-	struct run r = a->r;
-	r.out = a->out.buf;
-	r.out_len = a->out.len;
-	r.out_truncated = a->out.truncated;
-	r.errout = a->err.buf;
-	r.err_len = a->err.len;
-	r.err_truncated = a->err.truncated;
+	struct run r;
+	arun_row(a, &r);
 	return run_to_json(&r, with_output);
 }

@@ -178,6 +178,21 @@ static void manual_watch(struct manual *m, struct engine *e, int64_t id,
 	run_watch(a, &s->c);
 }
 
+/* An id is through: 1 if its run-manual goes on, 0 if the caller went
+ * away (m is then freed with its last id). */
+static int mclaim_end(struct mclaim *mc)
+{
+	struct manual *m = mc->m;
+	run_clear(&mc->row);
+	free(mc);
+	m->claims--;
+	if (!m->cancelled)
+		return 1;
+	if (m->claims == 0)
+		manual_free(m);
+	return 0;
+}
+
 /* The claim is committed (or not): the row runs here, watched. */
 static void manual_claimed(void *arg, int rc, const char *err)
 {
@@ -198,12 +213,7 @@ static void manual_claimed(void *arg, int rc, const char *err)
 			log_info("run-manual: job %" PRId64 " claimed as run %s", id,
 			         a->r.jid);
 	}
-	run_clear(&mc->row);
-	free(mc);
-	m->claims--;
-	if (m->cancelled) {
-		if (m->claims == 0)
-			manual_free(m);
+	if (!mclaim_end(mc)) {
 		queue_pump_all(e);
 		return;
 	}
@@ -239,15 +249,8 @@ static void manual_skip(struct mclaim *mc, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	manual_error(m, mc->id, "%s", msg);
-	run_clear(&mc->row);
-	free(mc);
-	m->claims--;
-	if (m->cancelled) {
-		if (m->claims == 0)
-			manual_free(m);
-		return;
-	}
-	manual_done_maybe(m);
+	if (mclaim_end(mc))
+		manual_done_maybe(m);
 }
 
 static int manual_read_work(struct store *s, struct storeq_op *op, int replay)
