@@ -492,6 +492,8 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	e->sched_fd = -1;
 	uv_timer_init(loop, &e->delay_timer);
 	uv_timer_init(loop, &e->sweep_timer);
+	uv_timer_init(loop, &e->resave_timer);
+	e->resave_timer.data = e;
 	uv_timer_init(loop, &e->shutdown_timer);
 	e->delay_timer.data = e->sweep_timer.data = e;
 	e->shutdown_timer.data = e;
@@ -640,6 +642,8 @@ void engine_close(struct engine *e)
 	sched_close(e);
 	uv_close((uv_handle_t *)&e->delay_timer, NULL);
 	uv_close((uv_handle_t *)&e->sweep_timer, NULL);
+	persist_close(e);
+	uv_close((uv_handle_t *)&e->resave_timer, NULL);
 	uv_close((uv_handle_t *)&e->shutdown_timer, NULL);
 	for (struct link *l; (l = link_pop(&e->runs));) {
 		struct arun *a = link_entry(l, struct arun, all);

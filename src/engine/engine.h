@@ -89,6 +89,7 @@ struct arun {
 	void *row_op;            /* its row write still gathering (persist.c) */
 	uint64_t row_op_batch;   /* ... in this batch */
 	int has_slot;            /* counts in its target's running (runs.c) */
+	int resaving;            /* in e->resave */
 };
 
 struct engine {
@@ -120,6 +121,9 @@ struct engine {
 	uv_timer_t delay_timer;  /* wakes the queue for --at / backoff runs */
 	uv_timer_t sweep_timer;
 	int sweep_full, sweep_next;  /* the last sweep deleted a whole batch */
+	uv_timer_t resave_timer; /* runs whose update failed: again (persist.c) */
+	struct arun **resave;
+	int n_resave, cap_resave;
 	int64_t last_jid;
 
 	/* fire lateness samples in microseconds (ring) */
@@ -172,6 +176,8 @@ void persist_target_del(struct engine *e, const char *name);
 void persist_job_put(struct engine *e, const char *name, const char *def);
 void persist_kv_put(struct engine *e, const char *key, const char *val);
 void persist_sweep(struct engine *e, int64_t before, int batch);
+/* engine_close: the runs still waiting to be saved again are let go. */
+void persist_close(struct engine *e);
 /* cb(arg, 0, "") once all writes asked for so far are committed, or
  * cb(arg, rc < 0, why) when their batch failed; at once when none is
  * pending. */

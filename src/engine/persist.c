@@ -110,6 +110,55 @@ static int row_work(struct store *s, struct storeq_op *op, int replay)
 	}
 }
 
+static int row_write(struct engine *e, struct arun *a, int kind);
+
+/* A run's update that failed for good (the disk full, say) is tried again
+ * every second until it lands: a run's end must not stay unrecorded. */
+static void resave_tick(uv_timer_t *t)
+{
+	struct engine *e = t->data;
+	struct arun **v = e->resave;
+	int n = e->n_resave;
+
+	e->resave = NULL;
+	e->n_resave = e->cap_resave = 0;
+	for (int i = 0; i < n; i++) {
+		v[i]->resaving = 0;
+		row_write(e, v[i], ROW_UPDATE);
+		arun_unref(v[i]);
+	}
+	free(v);
+}
+
+static void resave_later(struct engine *e, struct arun *a)
+{
+	if (a->resaving)
+		return;
+	if (e->n_resave == e->cap_resave) {
+		int cap = e->cap_resave ? e->cap_resave * 2 : 16;
+		struct arun **v = realloc(e->resave, (size_t)cap * sizeof *v);
+		if (!v)
+			return;
+		e->resave = v;
+		e->cap_resave = cap;
+	}
+	a->resaving = 1;
+	a->pending++;
+	e->resave[e->n_resave++] = a;
+	if (!uv_is_active((uv_handle_t *)&e->resave_timer))
+		uv_timer_start(&e->resave_timer, resave_tick, 1000, 0);
+}
+
+void persist_close(struct engine *e)
+{
+	uv_timer_stop(&e->resave_timer);
+	for (int i = 0; i < e->n_resave; i++)
+		arun_unref(e->resave[i]);
+	free(e->resave);
+	e->resave = NULL;
+	e->n_resave = e->cap_resave = 0;
+}
+
 static void row_done(struct storeq_op *op, int rc, const char *err)
 {
 	struct row_op *o = (struct row_op *)op;
@@ -123,9 +172,12 @@ static void row_done(struct storeq_op *op, int rc, const char *err)
 			run_forget(o->e, a, err && *err ? err : "store error");
 		break;
 	case ROW_UPDATE:
-		if (rc < 0 && rc != -EBUSY)
-			log_error("run %s: cannot save: %s", a->r.jid,
+		if (rc < 0 && rc != -EBUSY && rc != -ECANCELED) {
+			log_error("run %s: cannot save: %s; trying again in a "
+			          "second", a->r.jid,
 			          err && *err ? err : strerror(-rc));
+			resave_later(o->e, a);
+		}
 		break;
 	default:
 		if (o->cb)
