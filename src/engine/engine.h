@@ -1,5 +1,8 @@
 /* engine.h — the one owner of jobd's state: jobs, runs, targets, the
- * scheduler.  Everything here runs on the loop thread; no locks.
+ * scheduler.  Everything here runs on the loop thread; no locks.  The
+ * store is the two store threads' (engine/storeq.h): the loop hands them
+ * ops and hears back on itself; a->row_id and a->claim_rc are the only
+ * fields a store thread writes, each before the op's done hands it over.
  *
  * The faces (Unix socket, TCP wire, later 9P and HTTP) never touch this
  * state directly: they call the ops table (faces/ops.h), which calls the
