@@ -435,8 +435,8 @@ static void sweep_tick(uv_timer_t *t)
 	/* on the store thread, in batches of 500 that leave room for the
 	 * writes in between; a tick that deleted a full batch comes back soon */
 	persist_sweep(e, now_us() - e->cfg.keep_runs, 500);
-	e->sweep_next = e->sweep_full ? 10 : 60000;
-	uv_timer_start(&e->sweep_timer, sweep_tick, (uint64_t)e->sweep_next, 0);
+	uv_timer_start(&e->sweep_timer, sweep_tick, e->sweep_full ? 10 : 60000,
+	               0);
 }
 
 /* ---- lifecycle ---- */

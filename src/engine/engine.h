@@ -123,7 +123,7 @@ struct engine {
 	int sched_fd;
 	uv_timer_t delay_timer;  /* wakes the queue for --at / backoff runs */
 	uv_timer_t sweep_timer;
-	int sweep_full, sweep_next;  /* the last sweep deleted a whole batch */
+	int sweep_full;          /* the last sweep deleted a whole batch */
 	uv_timer_t resave_timer; /* runs whose update failed: again (persist.c) */
 	struct arun **resave;
 	int n_resave, cap_resave;
@@ -133,7 +133,6 @@ struct engine {
 	int64_t lateness[1024];
 	int n_lateness;
 
-	char store_err[256];     /* why the last commit failed */
 	int64_t idle_since;      /* shutdown: waiting for the store since */
 
 	int shutting_down;

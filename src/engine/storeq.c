@@ -32,7 +32,6 @@ struct batch {
 };
 
 struct storeq {
-	uv_loop_t *loop;
 	struct store *s;
 	uv_thread_t thread;
 	uv_mutex_t mu;
@@ -42,7 +41,6 @@ struct storeq {
 	struct batch *gather;    /* loop only */
 	int in_flight;           /* loop only: batches handed over, dones not
 	                            yet run (at most MAX_IN_FLIGHT) */
-	int n_gather;            /* ops in gather */
 	uint64_t seq;            /* ops ever added */
 	uint64_t batch_no;       /* the gathering batch's number */
 	/* under mu */
@@ -181,7 +179,6 @@ static void hand_over(struct storeq *q)
 	while (!q->in_flight && q->gather && !q->gather->n_work) {
 		struct batch *g = q->gather;
 		q->gather = NULL;
-		q->n_gather = 0;
 		q->in_flight++;          /* complete() counts it back */
 		complete(q, g);
 	}
@@ -189,7 +186,6 @@ static void hand_over(struct storeq *q)
 		return;
 	struct batch *b = q->gather;
 	q->gather = NULL;
-	q->n_gather = 0;
 	q->batch_no++;
 	q->in_flight++;
 	for (struct storeq_op *op = b->first; op; op = op->next)
@@ -245,7 +241,6 @@ int storeq_open(uv_loop_t *loop, struct store *s, int fail_fast,
 	struct storeq *q = calloc(1, sizeof *q);
 	if (!q)
 		return -ENOMEM;
-	q->loop = loop;
 	q->s = s;
 	q->fail_fast = fail_fast;
 	q->todo_last = &q->todo;
@@ -293,7 +288,6 @@ void storeq_add(struct storeq *q, struct storeq_op *op)
 	*q->gather->last = op;
 	q->gather->last = &op->next;
 	q->gather->n_work += op->work != NULL;
-	q->n_gather++;
 	q->seq++;
 }
 

@@ -31,6 +31,7 @@ struct manual {
 	int left;                /* sub-calls still watching, claims in flight,
 	                            +1 while setting up */
 	int claims;              /* claims in flight (they hold m) */
+	struct link inflight;    /* struct mclaim.link: ids being claimed */
 	int cancelled;           /* the parent went away during claims */
 	struct link subs;        /* struct sub.link */
 };
@@ -38,6 +39,7 @@ struct manual {
 /* One row: read on the read thread, then claimed on the store thread. */
 struct mclaim {
 	struct storeq_op op;     /* the read */
+	struct link link;        /* manual.inflight */
 	struct manual *m;
 	struct engine *e;
 	int64_t id;
@@ -155,6 +157,9 @@ static int seen(struct manual *m, int64_t id)
 	for (struct link *l = m->subs.next; l != &m->subs; l = l->next)
 		if (link_entry(l, struct sub, link)->id == id)
 			return 1;
+	for (struct link *l = m->inflight.next; l != &m->inflight; l = l->next)
+		if (link_entry(l, struct mclaim, link)->id == id)
+			return 1;
 	return 0;
 }
 
@@ -183,6 +188,7 @@ static void manual_watch(struct manual *m, struct engine *e, int64_t id,
 static int mclaim_end(struct mclaim *mc)
 {
 	struct manual *m = mc->m;
+	link_remove(&mc->link);
 	run_clear(&mc->row);
 	free(mc);
 	m->claims--;
@@ -217,9 +223,6 @@ static void manual_claimed(void *arg, int rc, const char *err)
 		queue_pump_all(e);
 		return;
 	}
-	char key[32];
-	id_key(key, sizeof key, id);
-	json_object_del(m->errors, key);      /* "claim in flight" */
 	if (a) {
 		manual_watch(m, e, id, a);
 	} else if (rc == -ENOENT) {
@@ -236,7 +239,8 @@ static void manual_claimed(void *arg, int rc, const char *err)
 	manual_done_maybe(m);
 }
 
-/* An id's check failed before its claim: the error replaces "in flight". */
+/* An id that fails its checks before any claim: its error, and it is
+ * through. */
 static void manual_skip(struct mclaim *mc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -308,8 +312,7 @@ static void manual_one(struct manual *m, struct engine *e, int64_t id)
 	mc->now_status = -1;
 	m->claims++;
 	m->left++;
-	/* the entry marks the id as taken while it is in flight */
-	manual_error(m, id, "claim in flight");
+	link_insert_before(&m->inflight, &mc->link);
 	storeq_add(e->rq, &mc->op);
 }
 
@@ -350,6 +353,7 @@ void op_run_manual(struct call *c, json_t *data)
 	m->errors = json_object();
 	m->left = 1;                     /* held until every id is set up */
 	link_init(&m->subs);
+	link_init(&m->inflight);
 	c->op_state = m;
 	c->cancel = manual_cancel;
 	json_array_foreach(ids, i, v)
