@@ -184,6 +184,9 @@ void persist_close(struct engine *e);
  * cb(arg, rc < 0, why) when their batch failed; at once when none is
  * pending. */
 void engine_flush(struct engine *e, persist_cb cb, void *arg);
+/* The writes asked for so far go to the store thread now if it has room
+ * (storeq_kick): a face calls it between requests of a long read. */
+void engine_kick(struct engine *e);
 /* Store writes asked for so far (a count): a reply whose request wrote
  * nothing acknowledges nothing and need not wait for a commit. */
 uint64_t engine_writes(const struct engine *e);
@@ -232,6 +235,8 @@ void run_drop(struct engine *e, struct arun *a);
 int run_signal(struct engine *e, struct arun *a, int sig);
 int run_cancel(struct engine *e, struct arun *a);
 void run_watch(struct arun *a, struct call *c);
+struct jw;
+void run_write_json(struct jw *w, const struct run *r, int with_output);
 json_t *run_to_json(const struct run *r, int with_output);
 json_t *arun_to_json(const struct arun *a, int with_output);
 

@@ -410,6 +410,11 @@ void engine_flush(struct engine *e, persist_cb cb, void *arg)
 	storeq_add(e->sq, &b->op);
 }
 
+void engine_kick(struct engine *e)
+{
+	storeq_kick(e->sq);
+}
+
 uint64_t engine_writes(const struct engine *e)
 {
 	return storeq_seq(e->sq);

@@ -291,6 +291,14 @@ void storeq_add(struct storeq *q, struct storeq_op *op)
 	q->seq++;
 }
 
+void storeq_kick(struct storeq *q)
+{
+	/* a batch of barriers alone would complete here, inside the caller:
+	 * those wait for the end of the turn */
+	if (q->gather && q->gather->n_work)
+		hand_over(q);
+}
+
 int storeq_idle(const struct storeq *q)
 {
 	return !q->gather && !q->in_flight;

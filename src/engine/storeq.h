@@ -50,6 +50,11 @@ int storeq_open(uv_loop_t *loop, struct store *s, int fail_fast,
                 struct storeq **out);
 /* Adds op to the gathering batch. */
 void storeq_add(struct storeq *q, struct storeq_op *op);
+/* Hands the gathering batch to the thread now, if it has room, instead of
+ * at the end of the loop turn: for a caller at a consistent point of a
+ * long turn (between two requests of one read), so the commit overlaps the
+ * rest of the turn. */
+void storeq_kick(struct storeq *q);
 /* 1 when nothing is gathering or in flight: a barrier would complete at
  * once. */
 int storeq_idle(const struct storeq *q);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/jid.h"
+#include "core/jw.h"
 #include "core/schedule.h"
 #include "core/timefmt.h"
 #include "engine/log.h"
@@ -30,6 +31,34 @@ typedef void (*op_fn)(struct call *c, json_t *data);
 void call_reply(struct call *c, json_t *data)
 {
 	c->respond(c, data ? data : json_string("ok"), 0, NULL);
+}
+
+void call_reply_run(struct call *c, const struct arun *a,
+                    const struct run *r)
+{
+	struct run row;
+	struct jw w;
+	size_t len;
+
+	if (a) {
+		arun_row(a, &row);
+		r = &row;
+	}
+	jw_init(&w);
+	jw_open(&w, '{');
+	jw_key(&w, "run");
+	run_write_json(&w, r, 1);
+	jw_close(&w, '}');
+	char *text = jw_take(&w, &len);
+	json_t *data = NULL;
+	if (text && c->respond_text)
+		return c->respond_text(c, text, len);
+	if (text)
+		data = json_loadb(text, len, 0, NULL);
+	free(text);
+	if (!data)
+		return call_fail(c, -ENOMEM, "out of memory");
+	call_reply(c, data);
 }
 
 void call_fail(struct call *c, int err, const char *fmt, ...)
@@ -101,8 +130,7 @@ void calls_finished(struct arun *a)
 	while (!link_empty(&a->watchers)) {
 		struct call *c = link_entry(a->watchers.next, struct call, wlink);
 		call_abandon(c);
-		json_t *r = arun_to_json(a, 1);
-		call_reply(c, json_pack("{s:o}", "run", r));
+		call_reply_run(c, a, NULL);
 	}
 }
 
@@ -845,8 +873,7 @@ static void lookup_found(struct call *c, json_t *data, struct arun *a,
                          struct run *r)
 {
 	(void)data;
-	json_t *o = a ? arun_to_json(a, 1) : run_to_json(r, 1);
-	call_reply(c, json_pack("{s:o}", "run", o));
+	call_reply_run(c, a, r);
 }
 
 static void op_lookup(struct call *c, json_t *data)
@@ -861,8 +888,7 @@ static void watch_or_reply(struct call *c, struct arun *a, struct run *r,
                            int follow)
 {
 	if (a && a->released)        /* ended, its row not yet committed */
-		return call_reply(c, json_pack("{s:o}", "run",
-		                               arun_to_json(a, 1)));
+		return call_reply_run(c, a, NULL);
 	if (a) {
 		c->follow = follow;
 		if (follow && c->event) {
@@ -874,7 +900,7 @@ static void watch_or_reply(struct call *c, struct arun *a, struct run *r,
 		run_watch(a, c);
 		return;
 	}
-	call_reply(c, json_pack("{s:o}", "run", run_to_json(r, 1)));
+	call_reply_run(c, NULL, r);
 }
 
 static void wait_found(struct call *c, json_t *data, struct arun *a,

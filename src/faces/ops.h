@@ -25,6 +25,10 @@ struct call {
 	 * msg says what is wrong; err is a negative errno whose class gives
 	 * the exit code. */
 	void (*respond)(struct call *c, json_t *data, int err, const char *msg);
+	/* Sends a success whose data is JSON text already (taken: malloc'd,
+	 * len bytes); NULL when the face has no such path, and then
+	 * call_reply_run parses the text for respond. */
+	void (*respond_text)(struct call *c, char *data, size_t len);
 	/* Streams an event (Unix socket only; NULL elsewhere). */
 	void (*event)(struct call *c, const char *kind, json_t *data);
 	struct link wlink;       /* in arun.watchers while pending */
@@ -43,6 +47,9 @@ int ops_dispatch(struct call *c, const char *type, json_t *data);
 int ops_reload(struct engine *e, int *n_jobs, int *n_files, char *err,
                size_t errlen);
 void call_reply(struct call *c, json_t *data);
+/* Replies {"run": ...} with its output: a's (live) when given, else r's. */
+void call_reply_run(struct call *c, const struct arun *a,
+                    const struct run *r);
 void call_fail(struct call *c, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void call_abandon(struct call *c);

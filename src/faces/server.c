@@ -142,10 +142,9 @@ static void uncork(void)
 	}
 }
 
-static void conn_send(struct conn *cn, json_t *msg)
+/* Sends text (taken; len bytes, writable at text[len]) as one message. */
+static void conn_send(struct conn *cn, char *text, size_t len)
 {
-	char *text = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
-	json_decref(msg);
 	if (!text || cn->closing) {
 		free(text);
 		return;
@@ -156,13 +155,28 @@ static void conn_send(struct conn *cn, json_t *msg)
 		conn_close(cn);
 		return;
 	}
-	size_t len = strlen(text);
 	if (corked && cork_add(cn, text, len) == 0) {
 		free(text);
 		return;
 	}
 	text[len] = FRAME_EOT;          /* the NUL's place: one write */
 	conn_write(cn, text, len + 1);
+}
+
+/* msg (taken) as text; NULL when out of memory */
+static char *msg_text(json_t *msg, size_t *len)
+{
+	char *text = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(msg);
+	*len = text ? strlen(text) : 0;
+	return text;
+}
+
+static void conn_send_json(struct conn *cn, json_t *msg)
+{
+	size_t len;
+	char *text = msg_text(msg, &len);
+	conn_send(cn, text, len);
 }
 
 /* Group commit: what we acknowledge is stored, so a response that
@@ -178,9 +192,13 @@ static void conn_send(struct conn *cn, json_t *msg)
 struct held {
 	struct held *next;
 	struct conn *conn;       /* kept (refs) until the response is sent */
-	json_t *msg;
+	char *text;              /* the response */
+	size_t len;
+	json_int_t no;           /* its request's, for unstored() */
+	int ok;                  /* a success */
 };
 static int read_depth;
+#define KICK_EVERY 16       /* requests of one read per commit slice */
 static struct held *held_first, **held_last = &held_first;
 /* the request being dispatched, and the store's write count before it */
 static struct conn_call *dispatching;
@@ -191,25 +209,25 @@ static void conn_free_now(struct conn *cn);
 
 /* A success reply whose commit failed must not go out: it becomes an
  * error naming why, under the same request number. */
-static json_t *unstored(json_t *msg, const char *why)
+static void unstored(struct held *h, const char *why)
 {
-	json_t *body = json_array_get(msg, 1);
-	if (!json_object_get(body, "data"))
-		return msg;             /* already an error */
 	char text[320];
+	if (!h->ok)
+		return;
 	snprintf(text, sizeof text, "not stored: %s", why);
-	json_t *err = error_msg(json_integer_value(json_object_get(body, "no")),
-	                        -EIO, text);
-	json_decref(msg);
-	return err;
+	free(h->text);
+	h->text = msg_text(error_msg(h->no, -EIO, text), &h->len);
 }
 
 /* engine_flush's callback: the held responses (a list) go out. */
 static void held_sent(void *arg, int rc, const char *why)
 {
 	corked = 1;
-	for (struct held *h = arg; h; h = h->next)
-		conn_send(h->conn, rc < 0 ? unstored(h->msg, why) : h->msg);
+	for (struct held *h = arg; h; h = h->next) {
+		if (rc < 0)
+			unstored(h, why);
+		conn_send(h->conn, h->text, h->len);
+	}
 	uncork();
 	for (struct held *h = arg, *next; h; h = next) {
 		struct conn *cn = h->conn;
@@ -220,22 +238,28 @@ static void held_sent(void *arg, int rc, const char *why)
 	}
 }
 
-/* acks: the response acknowledges writes (may wait for their commit). */
-static void conn_respond(struct conn *cn, json_t *msg, int acks)
+/* Responds text (taken) to request no; ok: a success; acks: it
+ * acknowledges writes (may wait for their commit). */
+static void conn_respond(struct conn *cn, char *text, size_t len,
+                         json_int_t no, int ok, int acks)
 {
 	if (!acks && cn->refs == 0) {
-		conn_send(cn, msg);
+		conn_send(cn, text, len);
 		return;
 	}
 	struct held *h = malloc(sizeof *h);
-	if (!h) {
-		json_decref(msg);
+	if (!h || !text) {
+		free(h);
+		free(text);
 		log_error("out of memory: a reply to %s is lost", cn->peer);
 		return;
 	}
 	h->next = NULL;
 	h->conn = cn;
-	h->msg = msg;
+	h->text = text;
+	h->len = len;
+	h->no = no;
+	h->ok = ok;
 	cn->refs++;
 	if (!read_depth) {
 		engine_flush(cn->srv->e, held_sent, h);
@@ -266,33 +290,67 @@ static json_t *error_msg(json_int_t no, int err, const char *msg)
 	                 "code", code_of(err));
 }
 
+static void conn_respond_json(struct conn *cn, json_t *msg, json_int_t no,
+                              int ok, int acks)
+{
+	size_t len;
+	char *text = msg_text(msg, &len);
+	conn_respond(cn, text, len, no, ok, acks);
+}
+
 static void send_error(struct conn *cn, json_int_t no, int err, const char *msg)
 {
-	conn_respond(cn, error_msg(no, err, msg), 0);  /* in order */
+	conn_respond_json(cn, error_msg(no, err, msg), no, 0, 0);  /* in order */
+}
+
+/* The call is answered: it leaves its connection.  1 when the answer
+ * acknowledges writes: answered later, or while dispatched with writes. */
+static int call_end(struct conn_call *cc)
+{
+	int acks = dispatching != cc ||
+	           engine_writes(cc->conn->srv->e) != dispatch_writes;
+	call_abandon(&cc->c);
+	link_remove(&cc->clink);
+	return acks;
 }
 
 static void call_respond(struct call *c, json_t *data, int err,
                          const char *msg)
 {
 	struct conn_call *cc = (struct conn_call *)c;
-	struct conn *cn = cc->conn;
-	/* answered while dispatched without writing: nothing to wait for */
-	int acks = dispatching != cc ||
-	           engine_writes(cn->srv->e) != dispatch_writes;
-	call_abandon(c);
-	link_remove(&cc->clink);
+	int acks = call_end(cc);
 	if (err)
-		conn_respond(cn, error_msg(c->no, err, msg), acks);
+		conn_respond_json(cc->conn, error_msg(c->no, err, msg), c->no, 0,
+		                  acks);
 	else
-		conn_respond(cn, json_pack("[i, {s:I, s:o}]", 1, "no",
-		                           (json_int_t)c->no, "data", data), acks);
+		conn_respond_json(cc->conn, json_pack("[i, {s:I, s:o}]", 1, "no",
+		                  (json_int_t)c->no, "data", data), c->no, 1, acks);
+	free(cc);
+}
+
+/* The same for data that is JSON text already: the envelope around it. */
+static void call_respond_text(struct call *c, char *data, size_t len)
+{
+	struct conn_call *cc = (struct conn_call *)c;
+	int acks = call_end(cc);
+	char head[48];
+	int n = snprintf(head, sizeof head, "[1,{\"no\":%lld,\"data\":",
+	                 (long long)c->no);
+	char *text = malloc((size_t)n + len + 3);
+	if (text) {
+		memcpy(text, head, (size_t)n);
+		memcpy(text + n, data, len);
+		memcpy(text + n + len, "}]", 3);
+	}
+	free(data);
+	conn_respond(cc->conn, text, (size_t)n + len + 2, c->no, 1, acks);
 	free(cc);
 }
 
 static void call_event(struct call *c, const char *kind, json_t *data)
 {
 	struct conn_call *cc = (struct conn_call *)c;
-	conn_send(cc->conn, json_pack("[i, {s:I, s:s, s:o}]", 4, "no",
+	conn_send_json(cc->conn, json_pack("[i, {s:I, s:s, s:o}]", 4, "no",
 	                              (json_int_t)c->no, "event", kind,
 	                              "data", data));
 }
@@ -341,6 +399,7 @@ static void handle_request(struct conn *cn, json_t *req)
 	cc->c.compat = cn->is_tcp;
 	cc->c.face = cn;
 	cc->c.respond = call_respond;
+	cc->c.respond_text = call_respond_text;
 	cc->c.event = cn->is_tcp ? NULL : call_event;
 	link_init(&cc->c.wlink);
 	link_insert_before(&cn->calls, &cc->clink);
@@ -366,7 +425,7 @@ static void handle_message(struct conn *cn, const char *text, size_t len)
 	if (!json_is_array(msg) || !json_is_integer(type))
 		send_error(cn, 0, -EINVAL, "message must be an array [type, data]");
 	else if (json_integer_value(type) == 2)
-		conn_respond(cn, json_pack("[i]", 3), 0);
+		conn_respond_json(cn, json_pack("[i]", 3), 0, 0, 0);
 	else if (json_integer_value(type) == 0)
 		handle_request(cn, json_array_get(msg, 1));
 	else if (json_integer_value(type) != 3)
@@ -400,9 +459,17 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	read_depth++;
 	/* after "invalid password" nothing more is read: the close is due */
-	while (!cn->closing && !cn->close_after_write &&
-	       framebuf_pop(&cn->fb, &msg, &len) == 1)
+	for (int n = 1; !cn->closing && !cn->close_after_write &&
+	                framebuf_pop(&cn->fb, &msg, &len) == 1; n++) {
 		handle_message(cn, msg, len);
+		/* a long read commits in slices: the first slice's commit
+		 * overlaps the handling of the next, and its replies go out
+		 * sooner (the client sends more meanwhile) */
+		if (n % KICK_EVERY == 0) {
+			held_send(cn->srv->e);
+			engine_kick(cn->srv->e);
+		}
+	}
 	if (--read_depth == 0)
 		held_send(cn->srv->e);
 }
