@@ -50,7 +50,7 @@ built() {
 	local b=$BUILD/bench/$1
 	if [ ! -x "$b" ] || [ "bench/$1.c" -nt "$b" ]; then
 		b=$T/$1
-		${CC:-cc} -O2 -o "$b" "bench/$1.c"
+		${CC:-cc} -O2 -o "$b" "bench/$1.c" -lsqlite3
 	fi
 	echo "$b"
 }

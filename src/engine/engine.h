@@ -163,7 +163,9 @@ void engine_idle_soon(struct engine *e);
  * whose insert fails is forgotten (run_forget). */
 typedef void (*persist_cb)(void *arg, int rc, const char *err);
 int persist_run_insert(struct engine *e, struct arun *a);  /* -ENOMEM */
-void persist_run_update(struct engine *e, struct arun *a);
+/* lazy: nobody waits for this one (a started run's pid): it may ride
+ * with a later batch, or be replaced by the run's next write */
+void persist_run_update(struct engine *e, struct arun *a, int lazy);
 /* Claims row id (a's, when a is given and id is 0) from from_status for
  * this worker with jid; cb gets 0 (ours), -EBUSY / -ENOENT (not ours) or
  * another error; on -EBUSY *now_status (if given) is the row's status

@@ -110,7 +110,7 @@ static int row_work(struct store *s, struct storeq_op *op, int replay)
 	}
 }
 
-static int row_write(struct engine *e, struct arun *a, int kind);
+static int row_write(struct engine *e, struct arun *a, int kind, int lazy);
 
 /* A run's update that failed for good (the disk full, say) is tried again
  * every second until it lands: a run's end must not stay unrecorded. */
@@ -124,7 +124,7 @@ static void resave_tick(uv_timer_t *t)
 	e->n_resave = e->cap_resave = 0;
 	for (int i = 0; i < n; i++) {
 		v[i]->resaving = 0;
-		row_write(e, v[i], ROW_UPDATE);
+		row_write(e, v[i], ROW_UPDATE, 0);
 		arun_unref(v[i]);
 	}
 	free(v);
@@ -223,15 +223,22 @@ static void row_prepare(struct storeq_op *op)
 	}
 }
 
-static int row_write(struct engine *e, struct arun *a, int kind)
+static int row_write(struct engine *e, struct arun *a, int kind, int lazy)
 {
 	struct row_op *o = row_gathering(e, a);
-	if (o)
-		return 0;    /* its row is taken at hand-over: as it is then */
+	if (o) {
+		/* its row is taken at hand-over: as it is then */
+		if (o->op.lazy && !lazy) {
+			o->op.lazy = 0;
+			storeq_hurry(e->sq);
+		}
+		return 0;
+	}
 	if (!(o = row_op_new(e, a, kind)))
 		return -ENOMEM;
 	o->op.prepare = row_prepare;
 	o->op.must = kind == ROW_INSERT;
+	o->op.lazy = lazy;
 	a->row_op = o;
 	a->row_op_batch = storeq_gathering(e->sq);
 	storeq_add(e->sq, &o->op);
@@ -240,12 +247,12 @@ static int row_write(struct engine *e, struct arun *a, int kind)
 
 int persist_run_insert(struct engine *e, struct arun *a)
 {
-	return row_write(e, a, ROW_INSERT);
+	return row_write(e, a, ROW_INSERT, 0);
 }
 
-void persist_run_update(struct engine *e, struct arun *a)
+void persist_run_update(struct engine *e, struct arun *a, int lazy)
 {
-	row_write(e, a, ROW_UPDATE);
+	row_write(e, a, ROW_UPDATE, lazy);
 }
 
 void persist_claim(struct engine *e, struct arun *a, int64_t id,

@@ -38,7 +38,7 @@ static int set_status(struct arun *a, int ev)
 
 static void save(struct engine *e, struct arun *a)
 {
-	persist_run_update(e, a);
+	persist_run_update(e, a, 0);
 }
 
 /* A run holds a slot of its target (and counts for its job) from its
@@ -231,7 +231,10 @@ static void run_started(struct engine *e, struct arun *a, struct exec *x)
 	a->retries = x->retries;
 	a->backoff = x->backoff;
 	a->kill_grace = x->kill_grace;
-	save(e, a);
+	/* the row is running since before the spawn; its pid (also in the
+	 * proc file, which recovery reads) may wait for company: a short
+	 * run's pid and end are then one write */
+	persist_run_update(e, a, 1);
 	procfile_write(e, a);
 	if (x->timeout > 0 && (a->timeout = malloc(sizeof *a->timeout))) {
 		uv_timer_init(e->loop, a->timeout);

@@ -27,6 +27,7 @@ struct batch {
 	struct batch *next;
 	struct storeq_op *first, **last;
 	int n_work;              /* ops with work: 0 needs no transaction */
+	int n_eager;             /* ops that are not lazy (barriers count) */
 	int rc;
 	char err[256];
 };
@@ -38,6 +39,7 @@ struct storeq {
 	uv_cond_t cv;            /* thread: work or stop; close: a batch done */
 	uv_async_t async;
 	uv_check_t check;
+	uv_timer_t lazy;         /* hands over a batch of lazy ops alone */
 	struct batch *gather;    /* loop only */
 	int in_flight;           /* loop only: batches handed over, dones not
 	                            yet run (at most MAX_IN_FLIGHT) */
@@ -172,8 +174,10 @@ static void thread_main(void *arg)
 /* ---- the loop side ---- */
 
 static void complete(struct storeq *q, struct batch *b);
+static void on_lazy(uv_timer_t *t);
 
-static void hand_over(struct storeq *q)
+/* force: a batch of lazy ops goes too (their time is up, or closing) */
+static void hand_over(struct storeq *q, int force)
 {
 	/* barriers alone need no transaction: done here, in order */
 	while (!q->in_flight && q->gather && !q->gather->n_work) {
@@ -184,6 +188,12 @@ static void hand_over(struct storeq *q)
 	}
 	if (q->in_flight >= MAX_IN_FLIGHT || !q->gather || !q->gather->n_work)
 		return;
+	if (!q->gather->n_eager && !force) {
+		if (!uv_is_active((uv_handle_t *)&q->lazy))
+			uv_timer_start(&q->lazy, on_lazy, STOREQ_LAZY_MS, 0);
+		return;
+	}
+	uv_timer_stop(&q->lazy);
 	struct batch *b = q->gather;
 	q->gather = NULL;
 	q->batch_no++;
@@ -196,6 +206,11 @@ static void hand_over(struct storeq *q)
 	q->todo_last = &b->next;
 	uv_cond_broadcast(&q->cv);
 	uv_mutex_unlock(&q->mu);
+}
+
+static void on_lazy(uv_timer_t *t)
+{
+	hand_over(t->data, 1);
 }
 
 static void complete(struct storeq *q, struct batch *b)
@@ -227,12 +242,12 @@ static void on_async(uv_async_t *h)
 	struct batch *b;
 	while ((b = take_finished(q)))
 		complete(q, b);
-	hand_over(q);       /* what gathered meanwhile */
+	hand_over(q, 0);    /* what gathered meanwhile */
 }
 
 static void on_check(uv_check_t *h)
 {
-	hand_over(h->data);
+	hand_over(h->data, 0);
 }
 
 int storeq_open(uv_loop_t *loop, struct store *s, int fail_fast,
@@ -256,6 +271,9 @@ int storeq_open(uv_loop_t *loop, struct store *s, int fail_fast,
 	q->check.data = q;
 	uv_check_start(&q->check, on_check);
 	uv_unref((uv_handle_t *)&q->check);
+	uv_timer_init(loop, &q->lazy);
+	q->lazy.data = q;
+	uv_unref((uv_handle_t *)&q->lazy);
 	uv_unref((uv_handle_t *)&q->async);
 	if (uv_thread_create(&q->thread, thread_main, q) < 0)
 		goto error_thread;
@@ -263,6 +281,7 @@ int storeq_open(uv_loop_t *loop, struct store *s, int fail_fast,
 	return 0;
 error_thread:
 	uv_close((uv_handle_t *)&q->check, NULL);
+	uv_close((uv_handle_t *)&q->lazy, NULL);
 	uv_close((uv_handle_t *)&q->async, NULL);
 	/* the handles are closed on the loop's next turn: q must outlive
 	 * them, a small leak on a failure that ends the daemon anyway */
@@ -288,6 +307,7 @@ void storeq_add(struct storeq *q, struct storeq_op *op)
 	*q->gather->last = op;
 	q->gather->last = &op->next;
 	q->gather->n_work += op->work != NULL;
+	q->gather->n_eager += !op->lazy;
 	q->seq++;
 }
 
@@ -295,8 +315,14 @@ void storeq_kick(struct storeq *q)
 {
 	/* a batch of barriers alone would complete here, inside the caller:
 	 * those wait for the end of the turn */
-	if (q->gather && q->gather->n_work)
-		hand_over(q);
+	if (q->gather && q->gather->n_eager && q->gather->n_work)
+		hand_over(q, 0);
+}
+
+void storeq_hurry(struct storeq *q)
+{
+	if (q->gather)
+		q->gather->n_eager++;
 }
 
 int storeq_idle(const struct storeq *q)
@@ -334,7 +360,7 @@ void storeq_close(struct storeq *q, int timeout_ms)
 	if (!q)
 		return;
 	for (;;) {
-		hand_over(q);
+		hand_over(q, 1);
 		if (!q->in_flight)
 			break;
 		uv_mutex_lock(&q->mu);
@@ -368,7 +394,8 @@ void storeq_close(struct storeq *q, int timeout_ms)
 	}
 	uv_mutex_destroy(&q->mu);
 	uv_cond_destroy(&q->cv);
-	q->open_handles = 2;
+	q->open_handles = 3;
 	uv_close((uv_handle_t *)&q->check, free_handle);
+	uv_close((uv_handle_t *)&q->lazy, free_handle);
 	uv_close((uv_handle_t *)&q->async, free_handle);
 }

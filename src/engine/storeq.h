@@ -6,7 +6,8 @@
  * runs on the store thread with the store; `done` runs afterwards on the
  * loop thread, in the order the ops were added.  Ops added on one loop turn
  * share a batch: one transaction.  While a batch is in flight the next one
- * gathers ops; it is handed over when the first is done.
+ * gathers ops; it is handed over when the first is done.  A batch of lazy
+ * ops alone waits (op.lazy).
  *
  * A batch whose store is unavailable (connection lost, server restarting:
  * store_unavailable) is rolled back and run again, from its first op, with
@@ -39,8 +40,14 @@ struct storeq_op {
 	 * the last moment to take what work will write */
 	void (*prepare)(struct storeq_op *op);
 	int must;                /* its failure fails the whole batch */
+	/* may wait, up to STOREQ_LAZY_MS, for a batch that other (eager) ops
+	 * send: a write nobody waits for rides with the next one, or is
+	 * replaced by a later write of the same row while it gathers */
+	int lazy;
 	int rc;
 };
+
+#define STOREQ_LAZY_MS 500
 
 struct storeq;
 
@@ -50,6 +57,9 @@ int storeq_open(uv_loop_t *loop, struct store *s, int fail_fast,
                 struct storeq **out);
 /* Adds op to the gathering batch. */
 void storeq_add(struct storeq *q, struct storeq_op *op);
+/* An op of the gathering batch stopped being lazy (its caller cleared
+ * op->lazy): the batch goes at the end of the turn. */
+void storeq_hurry(struct storeq *q);
 /* Hands the gathering batch to the thread now, if it has room, instead of
  * at the end of the loop turn: for a caller at a consistent point of a
  * long turn (between two requests of one read), so the commit overlaps the
