@@ -15,6 +15,17 @@ void jw_free(struct jw *w)
 	jw_init(w);
 }
 
+void jw_reset(struct jw *w)
+{
+	char *buf = w->buf;
+	size_t cap = w->cap;
+	jw_init(w);
+	w->buf = buf;
+	w->cap = cap;
+	if (buf)
+		buf[0] = '\0';
+}
+
 char *jw_take(struct jw *w, size_t *len)
 {
 	char *p = w->oom ? NULL : w->buf;

@@ -32,6 +32,8 @@ void jw_init(struct jw *w);
  * or NULL when memory ran out.  w is empty afterwards. */
 char *jw_take(struct jw *w, size_t *len);
 void jw_free(struct jw *w);
+/* Empties w for new text, keeping its buffer. */
+void jw_reset(struct jw *w);
 
 void jw_open(struct jw *w, char bracket);   /* '{' or '[' */
 void jw_close(struct jw *w, char bracket);  /* '}' or ']' */

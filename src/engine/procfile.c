@@ -19,19 +19,20 @@
  * a run's file is a new inode whose hidden name is dropped once it has
  * the jid's.
  *
- * The text is rendered here rather than through a jansson object: the
- * spec's "command" is rendered once per spec text and cached (the same
- * job's runs share one spec), and the other values are numbers and names
- * that rarely need escaping; any string that does goes through jansson. */
+ * The text is written by core/jw (no jansson tree); the spec's "command"
+ * is rendered once per spec text and cached (the same job's runs share
+ * one spec). */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/jid.h"
+#include "core/jw.h"
 #include "core/timefmt.h"
 #include "engine/engine.h"
 #include "engine/log.h"
@@ -54,8 +55,7 @@ struct procfiles {
 	struct pf_inode live[PROC_SPARES];    /* kept, named by a jid */
 	int n_live;             /* n_spares + n_live <= PROC_SPARES */
 	int next_id;
-	char *buf;              /* the text being rendered */
-	size_t len, cap;
+	struct jw w;            /* the text being rendered */
 	struct {
 		char *spec, *cmd;
 	} cmd_cache[PF_CMD_CACHE];
@@ -93,73 +93,13 @@ void procfile_close(struct engine *e)
 		free(pf->cmd_cache[i].spec);
 		free(pf->cmd_cache[i].cmd);
 	}
-	free(pf->buf);
+	jw_free(&pf->w);
 	close(pf->dirfd);
 	free(pf);
 	e->procfiles = NULL;
 }
 
 /* ---- rendering ---- */
-
-static int buf_add(struct procfiles *pf, const char *s, size_t n)
-{
-	if (pf->len + n + PF_PAD_MAX + 2 > pf->cap) {
-		size_t cap = pf->cap ? pf->cap : 1024;
-		while (cap < pf->len + n + PF_PAD_MAX + 2)
-			cap *= 2;
-		char *b = realloc(pf->buf, cap);
-		if (!b)
-			return -ENOMEM;
-		pf->buf = b;
-		pf->cap = cap;
-	}
-	memcpy(pf->buf + pf->len, s, n);
-	pf->len += n;
-	return 0;
-}
-
-static int buf_lit(struct procfiles *pf, const char *s)
-{
-	return buf_add(pf, s, strlen(s));
-}
-
-static int buf_int(struct procfiles *pf, const char *key, long long v)
-{
-	char t[80];
-	int n = snprintf(t, sizeof t, ",\"%s\":%lld", key, v);
-	return buf_add(pf, t, (size_t)n);
-}
-
-/* A JSON value as jansson writes it (compact), or null. */
-static int buf_json(struct procfiles *pf, const json_t *v)
-{
-	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	int rc = buf_lit(pf, s ? s : "null");
-	free(s);
-	return rc;
-}
-
-/* A string: copied between quotes when nothing in it needs escaping,
- * else through jansson (which also rejects invalid UTF-8: null then). */
-static int buf_str(struct procfiles *pf, const char *key, const char *s)
-{
-	int rc = buf_lit(pf, key);
-	if (rc < 0 || !s)
-		return rc < 0 ? rc : buf_lit(pf, "null");
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
-		p++;
-	if (*p) {
-		json_t *j = json_string(s);
-		rc = buf_json(pf, j);
-		json_decref(j);
-		return rc;
-	}
-	if ((rc = buf_lit(pf, "\"")) < 0 ||
-	    (rc = buf_add(pf, s, (size_t)((const char *)p - s))) < 0)
-		return rc;
-	return buf_lit(pf, "\"");
-}
 
 /* The spec's "command", rendered once per spec text. */
 static const char *command_text(struct procfiles *pf, const char *spec)
@@ -187,28 +127,43 @@ static const char *command_text(struct procfiles *pf, const char *spec)
 	return text;
 }
 
+static void key_str(struct jw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	jw_str(w, s);
+}
+
+static void key_int(struct jw *w, const char *key, int64_t v)
+{
+	jw_key(w, key);
+	jw_int(w, v);
+}
+
 static int render(struct procfiles *pf, const struct arun *a)
 {
 	const struct run *r = &a->r;
+	struct jw *w = &pf->w;
 	char ts[40];
 	const char *cmd = command_text(pf, r->spec);
-	int rc;
 
 	time_format_utc(ts, sizeof ts, r->time_started);
-	pf->len = 0;
-	if ((rc = buf_str(pf, "{\"jid\":", r->jid)) < 0 ||
-	    (rc = buf_str(pf, ",\"job\":", r->job)) < 0 ||
-	    (rc = buf_int(pf, "pid", r->pid)) < 0 ||
-	    (rc = buf_int(pf, "pgid", r->pid)) < 0 ||
-	    (rc = buf_int(pf, "pid_start", r->pid_start)) < 0 ||
-	    (rc = buf_str(pf, ",\"user\":", r->user ? r->user : "")) < 0 ||
-	    (rc = buf_int(pf, "uid", r->uid)) < 0 ||
-	    (rc = buf_str(pf, ",\"started\":", ts)) < 0 ||
-	    (rc = buf_lit(pf, ",\"command\":")) < 0 ||
-	    (rc = buf_lit(pf, cmd ? cmd : "null")) < 0 ||
-	    (rc = buf_str(pf, ",\"target\":", r->target)) < 0)
-		return rc;
-	return buf_lit(pf, "}");
+	jw_reset(w);            /* its buffer is kept from run to run */
+	jw_open(w, '{');
+	key_str(w, "jid", r->jid);
+	key_str(w, "job", r->job);
+	key_int(w, "pid", r->pid);
+	key_int(w, "pgid", r->pid);
+	key_int(w, "pid_start", r->pid_start);
+	key_str(w, "user", r->user ? r->user : "");
+	key_int(w, "uid", r->uid);
+	key_str(w, "started", ts);
+	jw_key(w, "command");
+	if (!cmd)
+		cmd = "null";
+	jw_raw(w, cmd, strlen(cmd));
+	key_str(w, "target", r->target);
+	jw_close(w, '}');
+	return w->oom ? -ENOMEM : 0;
 }
 
 /* ---- inodes ---- */
@@ -252,15 +207,19 @@ static void inode_drop(struct procfiles *pf, struct pf_inode *f)
 /* Writes the rendered text (plus a newline) over the inode's old one. */
 static int inode_fill(struct procfiles *pf, struct pf_inode *f)
 {
-	size_t len = pf->len;
-	/* buf_add keeps PF_PAD_MAX + 2 bytes of room past the text */
-	if (f->len > (long)len && f->len - (long)len <= PF_PAD_MAX) {
-		memset(pf->buf + len, ' ', (size_t)f->len - len - 1);
-		len = (size_t)f->len - 1;
+	static char pad[PF_PAD_MAX + 1];     /* spaces, then the newline */
+	if (!pad[0]) {
+		memset(pad, ' ', PF_PAD_MAX);
+		pad[PF_PAD_MAX] = '\n';
 	}
-	pf->buf[len++] = '\n';
+	size_t text = pf->w.len, fill = 0;
+	if (f->len > (long)text && f->len - (long)text <= PF_PAD_MAX)
+		fill = (size_t)f->len - text - 1;
+	struct iovec v[2] = {{pf->w.buf, text},
+	                     {(char *)pad + PF_PAD_MAX - fill, fill + 1}};
+	size_t len = text + fill + 1;
 	errno = 0;
-	if (pwrite(f->fd, pf->buf, len, 0) != (ssize_t)len)
+	if (pwritev(f->fd, v, 2, 0) != (ssize_t)len)
 		return errno ? -errno : -EIO;
 	if (f->len > (long)len && ftruncate(f->fd, (off_t)len) < 0)
 		return -errno;
