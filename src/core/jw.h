@@ -37,6 +37,7 @@ void jw_reset(struct jw *w);
 
 void jw_open(struct jw *w, char bracket);   /* '{' or '[' */
 void jw_close(struct jw *w, char bracket);  /* '}' or ']' */
+/* key: a name in the program's text (ASCII, nothing to escape) */
 void jw_key(struct jw *w, const char *key);
 void jw_str(struct jw *w, const char *s);   /* NULL: null */
 void jw_bytes(struct jw *w, const char *p, size_t n);

@@ -35,7 +35,6 @@ static void int_or_null(struct jw *w, const char *key, int64_t v, int null)
 		jw_int(w, v);
 }
 
-/* The command as shown: from the run's spec (its JSON text). */
 static char *command_of(const struct run *r)
 {
 	json_t *spec = r->spec ? json_loads(r->spec, 0, NULL) : NULL;
