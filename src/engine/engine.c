@@ -638,6 +638,7 @@ void engine_close(struct engine *e)
 	storeq_close(e->sq, 5000);
 	e->sq = e->rq = NULL;
 	procfile_close(e);
+	proc_linger_stop();
 	sched_stop(e);
 	sched_close(e);
 	uv_close((uv_handle_t *)&e->delay_timer, NULL);

@@ -56,7 +56,12 @@ struct proc {
 	int reported;            /* on_exit called */
 	int terminating;         /* proc_terminate called */
 	int freed;               /* proc_free called: no more callbacks */
+	struct proc **lprev, *lnext;   /* in `lingering` */
 };
+
+/* Freed procs whose group outlived the leader (a run's leftovers):
+ * SIGTERM sent, SIGKILL due when their kill timer fires. */
+static struct proc *lingering;
 
 static void on_handle_closed(uv_handle_t *h)
 {
@@ -508,6 +513,51 @@ void proc_terminate(struct proc *p, int64_t grace_us)
 		return;                 /* nothing left to escalate against */
 	ms = grace_us <= 0 ? 0 : (uint64_t)(grace_us + 999) / 1000;
 	uv_timer_start(&p->kill_timer, on_grace_over, ms, 0);
+}
+
+static void linger_end(struct proc *p)
+{
+	if (p->pgid > 0 && kill(-p->pgid, 0) == 0)
+		kill(-p->pgid, SIGKILL);
+	if ((*p->lprev = p->lnext))
+		p->lnext->lprev = p->lprev;
+	close_handle(p, (uv_handle_t *)&p->kill_timer);
+}
+
+static void on_linger_over(uv_timer_t *t)
+{
+	linger_end(t->data);
+}
+
+int proc_release(struct proc *p, int64_t grace_us)
+{
+	if (!p || p->freed)
+		return 0;
+	if (!p->exited || p->pgid <= 0 || kill(-p->pgid, SIGTERM) < 0) {
+		proc_free(p);
+		return 0;
+	}
+	p->freed = 1;
+	close_pipe(p, 0);
+	close_pipe(p, 1);
+	close_handle(p, (uv_handle_t *)&p->drain_timer);
+	close_handle(p, (uv_handle_t *)&p->process);
+	close_handle(p, (uv_handle_t *)&p->pidfd_poll);
+	/* the daemon's exit does not wait for it: proc_linger_stop */
+	uv_timer_start(&p->kill_timer, on_linger_over,
+	               grace_us <= 0 ? 0 : (uint64_t)(grace_us + 999) / 1000, 0);
+	uv_unref((uv_handle_t *)&p->kill_timer);
+	if ((p->lnext = lingering))
+		lingering->lprev = &p->lnext;
+	p->lprev = &lingering;
+	lingering = p;
+	return 1;
+}
+
+void proc_linger_stop(void)
+{
+	while (lingering)
+		linger_end(lingering);
 }
 
 void proc_free(struct proc *p)

@@ -51,6 +51,14 @@ void proc_terminate(struct proc *p, int64_t grace_us);
  * more.  Safe to call from inside on_exit.  Freeing before on_exit stops
  * libuv from reaping the child (it stays a zombie): don't. */
 void proc_free(struct proc *p);
+/* proc_free for a run that has ended: processes still in its group (a
+ * background child the run left behind) get SIGTERM now and SIGKILL after
+ * grace_us, as systemd treats a unit's leftovers; until then p lingers
+ * (its kill timer only).  1 when something was left, else 0. */
+int proc_release(struct proc *p, int64_t grace_us);
+/* SIGKILL to every lingering group now, and their procs freed (the
+ * daemon is exiting: the loop must run once more for the close). */
+void proc_linger_stop(void);
 
 /* Identity of any pid: the starttime field (22) of /proc/<pid>/stat.
  * Returns 0, or -ESRCH when no such process. */

@@ -143,8 +143,10 @@ static void arun_release(struct engine *e, struct arun *a)
 		uv_close((uv_handle_t *)a->timeout, timer_free_cb);
 		a->timeout = NULL;
 	}
-	if (a->proc)
-		proc_free(a->proc);
+	if (a->proc && proc_release(a->proc, a->kill_grace))
+		log_info("run %s: processes left in its group after it ended "
+		         "got SIGTERM (SIGKILL in %llds if still there)", a->r.jid,
+		         (long long)((a->kill_grace + US_PER_S - 1) / US_PER_S));
 	a->proc = NULL;
 	if (a->pending) {
 		a->released = 1;

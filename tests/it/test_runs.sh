@@ -201,6 +201,19 @@ d=$(run_field "$jid" duration_ms)
 if [ "$d" -ge 1800 ]; then pass "kill grace: SIGKILL not before timeout + grace ($d ms)"
 else fail "kill grace: SIGKILL not before timeout + grace" "duration_ms $d"; fi
 
+# --- leftovers: processes a run leaves behind in its group ---------------------
+# (as systemd does with a unit's: SIGTERM at the run's end, SIGKILL after
+# kill_grace); one that left the group (setsid) is not the run's any more
+jobctl create leaver --kill-grace 1s --shell -- \
+	"sleep 6$u & (trap '' TERM; sleep 7$u) & setsid sleep 8$u & echo bye" >/dev/null
+jid=$(jobctl run leaver --no-wait)
+retry_until 5 test -s "$T/state/proc/$jid"
+pgid=$(jq .pgid "$T/state/proc/$jid"); PGIDS+=("$pgid")
+expect_code 0 "leftovers: the run itself ends ok" jobctl wait "$jid"
+ok "leftovers: none left in the group after kill_grace" retry_until 4 group_gone "$pgid"
+ok "leftovers: a process that left the group lives on" pgrep -f "sleep 8$u"
+pkill -f "sleep 8$u"
+
 # --- output cap ---------------------------------------------------------------
 jobctl create big -- sh -c 'i=0; while [ $i -lt 1000 ]; do printf "%099d\n" $i; i=$((i+1)); done; echo small >&2' >/dev/null
 jid=$(jobctl run big --no-wait)
