@@ -187,17 +187,10 @@ void jw_str(struct jw *w, const char *s)
 
 void jw_key(struct jw *w, const char *key)
 {
-	size_t n = strlen(key);
 	sep(w);
-	if (grow(w, n + 3) == 0) {      /* a literal: nothing to escape */
-		char *p = w->buf + w->len;
-		p[0] = '"';
-		memcpy(p + 1, key, n);
-		p[n + 1] = '"';
-		p[n + 2] = ':';
-		w->len += n + 3;
-		w->buf[w->len] = '\0';
-	}
+	put(w, "\"", 1);          /* a literal: nothing to escape */
+	put(w, key, strlen(key));
+	put(w, "\":", 2);
 	w->after_key = 1;
 }
 
