@@ -840,6 +840,8 @@ static int job_enums(const struct args *a, json_t *job)
 		json_object_set_new(job, "confirm", json_true());
 	if (opt_has(a, "disabled"))
 		json_object_set_new(job, "enabled", json_false());
+	if (opt_has(a, "kill-leftovers"))
+		json_object_set_new(job, "kill_leftovers", json_true());
 	return 0;
 }
 
@@ -1425,7 +1427,8 @@ static const struct optdef create_opts[] = {
 	{ "catchup", 0, O_ARG },  { "jitter", 0, O_ARG },
 	{ "timezone", 0, O_ARG }, { "selectors", 0, O_ARG },
 	{ "requires", 0, O_ARG }, { "priority", 0, O_ARG }, { "shell", 0, 0 },
-	{ "action", 0, O_ARG },   { "disabled", 0, 0 },   { "replace", 0, 0 },
+	{ "action", 0, O_ARG },   { "disabled", 0, 0 },
+	{ "kill-leftovers", 0, 0 },   { "replace", 0, 0 },
 	{ NULL, 0, 0 },
 };
 static const struct optdef run_opts[] = {
@@ -1473,6 +1476,7 @@ static const struct command commands[] = {
 	  "  -e, --env K=V          environment variable (repeatable)\n"
 	  "      --timeout DUR      kill the run after DUR\n"
 	  "      --kill-grace DUR   SIGTERM to SIGKILL delay (default 10s)\n"
+	  "      --kill-leftovers   at the run's end, SIGTERM what is left in its group\n"
 	  "      --retries N        retry a failed run N times\n"
 	  "      --backoff DUR      delay before a retry\n"
 	  "      --tags a,b         tags for `run --tags`\n"

@@ -78,6 +78,7 @@ struct arun {
 	int stop_signal;         /* signal we sent to end it (timeout, kill) */
 	int retries;             /* from the spec, kept at start */
 	int64_t backoff, kill_grace;
+	int kill_leftovers;      /* from the spec too */
 	int timed_out;
 	int cancelled;
 	int starting;            /* start waits for its commit (run_start) */

@@ -799,7 +799,9 @@ static int f_list(struct jctx *x, struct job *j, const char *key, json_t *v)
 
 static int f_flag(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
-	int8_t *f = strcmp(key, "confirm") == 0 ? &j->confirm : &j->enabled;
+	int8_t *f = strcmp(key, "confirm") == 0 ? &j->confirm
+	          : strcmp(key, "kill_leftovers") == 0 ? &j->kill_leftovers
+	          : &j->enabled;
 	int b = 0, rc = get_bool(x, key, v, &b);
 
 	if (rc == 0)
@@ -837,6 +839,7 @@ static const struct field {
 	{ "catchup", f_catchup },   { "tags", f_list },
 	{ "selectors", f_list },    { "requires", f_list },
 	{ "confirm", f_flag },      { "enabled", f_flag },
+	{ "kill_leftovers", f_flag },
 	{ "actions", f_actions },   { "health_checks", f_checks },
 	{ "source", f_strfield },   { "owner_uid", f_owner },
 };
@@ -1041,6 +1044,7 @@ json_t *job_to_json(const struct job *j)
 	json_object_set_new(o, "env", env_json(j->env));
 	json_object_set_new(o, "timeout", dur_json(j->timeout));
 	json_object_set_new(o, "kill_grace", dur_json(j->kill_grace));
+	json_object_set_new(o, "kill_leftovers", json_boolean(j->kill_leftovers));
 	json_object_set_new(o, "retries", json_integer(j->retries));
 	json_object_set_new(o, "backoff", dur_json(j->backoff));
 	json_object_set_new(o, "overlap", json_string(overlap_name(j->overlap)));
@@ -1439,7 +1443,8 @@ static int jf_once(struct jfile *f, const char *key, int cont, char *err,
 static const char *const file_job_keys[] = {
 	"command", "shell", "schedule", "timezone", "target", "user", "group",
 	"cwd", "timeout", "kill_grace", "jitter", "backoff", "retries",
-	"priority", "overlap", "catchup", "confirm", "enabled", NULL,
+	"priority", "overlap", "catchup", "confirm", "enabled", "kill_leftovers",
+	NULL,
 };
 
 static int in_list(const char *const *l, const char *s)

@@ -49,6 +49,7 @@ struct job {
 	uint32_t owner_uid;
 	int8_t shell;
 	int8_t confirm;
+	int8_t kill_leftovers;  /* SIGTERM what is left in its group at the end */
 	int8_t enabled;         /* default 1 */
 	int8_t overlap;         /* enum overlap, default skip */
 	int8_t catchup;         /* enum catchup, CATCHUP_DEFAULT = by schedule */

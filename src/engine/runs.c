@@ -143,7 +143,9 @@ static void arun_release(struct engine *e, struct arun *a)
 		uv_close((uv_handle_t *)a->timeout, timer_free_cb);
 		a->timeout = NULL;
 	}
-	if (a->proc && proc_release(a->proc, a->kill_grace))
+	if (!a->kill_leftovers)
+		proc_free(a->proc);
+	else if (a->proc && proc_release(a->proc, a->kill_grace))
 		log_info("run %s: processes left in its group after it ended "
 		         "got SIGTERM (SIGKILL in %llds if still there)", a->r.jid,
 		         (long long)((a->kill_grace + US_PER_S - 1) / US_PER_S));
@@ -233,6 +235,7 @@ static void run_started(struct engine *e, struct arun *a, struct exec *x)
 	a->retries = x->retries;
 	a->backoff = x->backoff;
 	a->kill_grace = x->kill_grace;
+	a->kill_leftovers = x->kill_leftovers;
 	/* the row is running since before the spawn; its pid (also in the
 	 * proc file, which recovery reads) may wait for company: a short
 	 * run's pid and end are then one write */

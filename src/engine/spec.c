@@ -60,6 +60,8 @@ json_t *spec_from_job(const struct job *j, const char *action, char *err,
 	}
 	json_object_set_new(s, "timeout", json_integer(j->timeout));
 	json_object_set_new(s, "kill_grace", json_integer(j->kill_grace));
+	if (j->kill_leftovers)
+		json_object_set_new(s, "kill_leftovers", json_true());
 	json_object_set_new(s, "retries", json_integer(j->retries));
 	json_object_set_new(s, "backoff", json_integer(j->backoff));
 	return s;
@@ -353,6 +355,7 @@ int spec_prepare(const char *spec_text, const struct run *r, int is_root,
 	if (x->kill_grace <= 0)
 		x->kill_grace = 10 * US_PER_S;
 	x->retries = (int)json_integer_value(json_object_get(spec, "retries"));
+	x->kill_leftovers = json_is_true(json_object_get(spec, "kill_leftovers"));
 	x->backoff = json_integer_value(json_object_get(spec, "backoff"));
 out:
 	json_decref(spec);

@@ -19,6 +19,7 @@ struct exec {
 	gid_t gid;
 	int64_t timeout, kill_grace, backoff;
 	int retries;
+	int kill_leftovers;
 	int builtin;      /* "builtin": "true": no process (benchmarks) */
 };
 

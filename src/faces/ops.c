@@ -707,6 +707,8 @@ static json_t *submit_spec(struct call *c, json_t *data, const char *user)
 		json_object_set(s, "argv", argv);
 	if (opt_bool(data, "shell", 0))
 		json_object_set_new(s, "shell", json_true());
+	if (opt_bool(data, "kill_leftovers", 0))
+		json_object_set_new(s, "kill_leftovers", json_true());
 	if (get_str(data, "cwd"))
 		json_object_set(s, "cwd", json_object_get(data, "cwd"));
 	if (env)

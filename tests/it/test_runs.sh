@@ -202,10 +202,12 @@ if [ "$d" -ge 1800 ]; then pass "kill grace: SIGKILL not before timeout + grace 
 else fail "kill grace: SIGKILL not before timeout + grace" "duration_ms $d"; fi
 
 # --- leftovers: processes a run leaves behind in its group ---------------------
-# (as systemd does with a unit's: SIGTERM at the run's end, SIGKILL after
-# kill_grace); one that left the group (setsid) is not the run's any more
-jobctl create leaver --kill-grace 1s --shell -- \
+# with kill_leftovers (as systemd does with a unit's: SIGTERM at the run's
+# end, SIGKILL after kill_grace); one that left the group (setsid) is not
+# the run's any more.  Without it they live on: fault_daemonize.
+jobctl create leaver --kill-leftovers --kill-grace 1s --shell -- \
 	"sleep 6$u & (trap '' TERM; sleep 7$u) & setsid sleep 8$u & echo bye" >/dev/null
+expect_eq "kill_leftovers stored" "$(jj .job.kill_leftovers show leaver)" true
 jid=$(jobctl run leaver --no-wait)
 retry_until 5 test -s "$T/state/proc/$jid"
 pgid=$(jq .pgid "$T/state/proc/$jid"); PGIDS+=("$pgid")
