@@ -41,5 +41,7 @@ column -t -s'|' "$BENCH_ROWS" 2>/dev/null || cat "$BENCH_ROWS"
 	table
 	echo
 	echo "Each benchmark's own output explains its figures: \`bench/<name>.sh BUILD\`."
+	echo
+	cat bench/README.md
 } > docs/benchmarks.md
 exit $rc

@@ -447,20 +447,16 @@ int run_create(struct engine *e, const struct run_req *rq, struct arun **out,
 	}
 	if (rq->job && !rq->action && rq->retries <= 0) {
 		/* the job's own command: the spec is the same every time */
-		if (!rq->job->spec &&
-		    (spec = spec_from_job(rq->job, NULL, err, errlen))) {
-			rq->job->spec = json_dumps(spec, JSON_COMPACT);
-			json_decref(spec);
-		}
+		if (!rq->job->spec)
+			rq->job->spec = spec_from_job(rq->job, NULL, 0, err, errlen);
 		text = rq->job->spec ? strdup(rq->job->spec) : NULL;
+	} else if (rq->job) {
+		text = spec_from_job(rq->job, rq->action, rq->retries, err,
+		                     errlen);
+		if (!text)
+			return -ENOENT;
 	} else {
-		if (rq->job) {
-			spec = spec_from_job(rq->job, rq->action, err, errlen);
-			if (!spec)
-				return -ENOENT;
-		} else {
-			spec = json_deep_copy(rq->spec);
-		}
+		spec = json_deep_copy(rq->spec);
 		if (rq->retries > 0)
 			json_object_set_new(spec, "retries",
 			                    json_integer(rq->retries));

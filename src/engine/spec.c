@@ -18,18 +18,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/jw.h"
 #include "core/shlex.h"
 
-static void set_str(json_t *o, const char *k, const char *v)
+static void key_str(struct jw *w, const char *k, const char *v)
 {
-	if (v)
-		json_object_set_new(o, k, json_string(v));
+	if (v) {
+		jw_key(w, k);
+		jw_str(w, v);
+	}
 }
 
-json_t *spec_from_job(const struct job *j, const char *action, char *err,
-                      size_t errlen)
+static void key_int(struct jw *w, const char *k, int64_t v)
+{
+	jw_key(w, k);
+	jw_int(w, v);
+}
+
+/* Written as text (core/jw): a burst of scheduled runs makes each job's
+ * spec once, and a jansson tree and its dump were most of that. */
+char *spec_from_job(const struct job *j, const char *action, int retries,
+                    char *err, size_t errlen)
 {
 	const char *command = j->command;
+	struct jw w;
 	if (action) {
 		const struct job_action *ja = job_action_find(j, action);
 		if (!ja) {
@@ -39,32 +51,42 @@ json_t *spec_from_job(const struct job *j, const char *action, char *err,
 		}
 		command = ja->command;
 	}
-	json_t *s = json_object();
-	json_object_set_new(s, "command", json_string(command));
-	if (j->shell)
-		json_object_set_new(s, "shell", json_true());
-	set_str(s, "cwd", j->cwd);
-	set_str(s, "user", j->user);
-	set_str(s, "group", j->group);
+	jw_init(&w);
+	jw_open(&w, '{');
+	key_str(&w, "command", command);
+	if (j->shell) {
+		jw_key(&w, "shell");
+		jw_bool(&w, 1);
+	}
+	key_str(&w, "cwd", j->cwd);
+	key_str(&w, "user", j->user);
+	key_str(&w, "group", j->group);
 	if (j->env) {
-		json_t *env = json_object();
+		jw_key(&w, "env");
+		jw_open(&w, '{');
 		for (char **kv = j->env; *kv; kv++) {
 			char *eq = strchr(*kv, '=');
 			if (!eq)
 				continue;
-			char key[256];
+			char key[256];   /* NAME: [A-Za-z_][A-Za-z0-9_]*, checked */
 			snprintf(key, sizeof key, "%.*s", (int)(eq - *kv), *kv);
-			json_object_set_new(env, key, json_string(eq + 1));
+			key_str(&w, key, eq + 1);
 		}
-		json_object_set_new(s, "env", env);
+		jw_close(&w, '}');
 	}
-	json_object_set_new(s, "timeout", json_integer(j->timeout));
-	json_object_set_new(s, "kill_grace", json_integer(j->kill_grace));
-	if (j->kill_leftovers)
-		json_object_set_new(s, "kill_leftovers", json_true());
-	json_object_set_new(s, "retries", json_integer(j->retries));
-	json_object_set_new(s, "backoff", json_integer(j->backoff));
-	return s;
+	key_int(&w, "timeout", j->timeout);
+	key_int(&w, "kill_grace", j->kill_grace);
+	if (j->kill_leftovers) {
+		jw_key(&w, "kill_leftovers");
+		jw_bool(&w, 1);
+	}
+	key_int(&w, "retries", retries > 0 ? retries : j->retries);
+	key_int(&w, "backoff", j->backoff);
+	jw_close(&w, '}');
+	char *text = jw_take(&w, NULL);
+	if (!text)
+		snprintf(err, errlen, "out of memory");
+	return text;
 }
 
 /* One launcher word with its placeholders replaced. */

@@ -23,10 +23,11 @@ struct exec {
 	int builtin;      /* "builtin": "true": no process (benchmarks) */
 };
 
-/* The spec of a run of job j (or of its action); NULL with err when the
- * action does not exist. */
-json_t *spec_from_job(const struct job *j, const char *action, char *err,
-                      size_t errlen);
+/* The spec (JSON text, malloc'd) of a run of job j or of its action, with
+ * retries in place of the job's when > 0; NULL with err when the action
+ * does not exist or memory ran out. */
+char *spec_from_job(const struct job *j, const char *action, int retries,
+                    char *err, size_t errlen);
 /* The spec of a run whose row has none (INSERTed by another program): the
  * config's launcher template split on spaces, each word with {id}, {jid}
  * and {target} replaced, with launcher.cwd and launcher.env.NAME.  Returns
