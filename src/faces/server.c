@@ -182,8 +182,9 @@ static void conn_send_json(struct conn *cn, json_t *msg)
 /* Group commit: what we acknowledge is stored, so a response that
  * acknowledges writes waits for their commit (engine_flush).  The
  * responses made while one read's requests are handled are held and share
- * one barrier at the end of that read (a client pipelining requests gets
- * one commit per batch, not one per request); a later response (a run
+ * one barrier per slice of KICK_EVERY requests (a client pipelining
+ * requests gets one commit per slice, not one per request, and the first
+ * slice commits while the next is handled); a later response (a run
  * finished) gets its own.  A response whose request wrote nothing (status,
  * lookup, an error, a pong) goes at once, so reads are served while the
  * store is unavailable, unless replies of its connection are still
