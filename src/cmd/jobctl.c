@@ -1069,6 +1069,8 @@ static int submit_build(const struct ctl *c, const struct args *a,
 		rc = put_cwd(c, a, req);
 	if (!rc)
 		rc = put_pairs(a, "env", "env", req);
+	if (opt_has(a, "kill-leftovers"))
+		json_object_set_new(req, "kill_leftovers", json_true());
 	return rc ? rc : put_command(a, 0, req);
 }
 
@@ -1444,7 +1446,8 @@ static const struct optdef submit_opts[] = {
 	{ "target", 0, O_ARG }, { "priority", 0, O_ARG },
 	{ "retries", 0, O_ARG }, { "at", 0, O_ARG }, { "cwd", 0, O_ARG },
 	{ "env", 'e', O_ARG }, { "timeout", 0, O_ARG }, { "user", 0, O_ARG },
-	{ "shell", 0, 0 }, { "wait", 'w', 0 }, { NULL, 0, 0 },
+	{ "shell", 0, 0 }, { "wait", 'w', 0 }, { "kill-leftovers", 0, 0 },
+	{ NULL, 0, 0 },
 };
 static const struct optdef runs_opts[] = {
 	{ "status", 0, O_ARG }, { "since", 0, O_ARG }, { "limit", 0, O_ARG },
@@ -1532,6 +1535,7 @@ static const struct command commands[] = {
 	  "      --timeout DUR      kill the run after DUR\n"
 	  "      --user U           run as this user\n"
 	  "      --shell            COMMAND is one /bin/sh command line\n"
+	  "      --kill-leftovers   at its end, SIGTERM what is left in its group\n"
 	  "  -w, --wait             wait, stream output, exit with its code\n" },
 	{ "targets", cmd_targets, NULL, 0, 0, -1, "",
 	  "Queue targets: concurrency, running, waiting, paused.\n" },

@@ -213,8 +213,12 @@ retry_until 5 test -s "$T/state/proc/$jid"
 pgid=$(jq .pgid "$T/state/proc/$jid"); PGIDS+=("$pgid")
 expect_code 0 "leftovers: the run itself ends ok" jobctl wait "$jid"
 ok "leftovers: none left in the group after kill_grace" retry_until 4 group_gone "$pgid"
-ok "leftovers: a process that left the group lives on" pgrep -f "sleep 8$u"
+ok "leftovers: a process that left the group lives on" pgrep -x -f "sleep 8$u"
 pkill -f "sleep 8$u"
+jid=$(jobctl submit --kill-leftovers --shell -- "sleep 9$u & echo hi")
+expect_code 0 "submit --kill-leftovers: the run ends ok" jobctl wait "$jid"
+ok "submit --kill-leftovers: its background child is gone" \
+	retry_until 4 bash -c "! pgrep -x -f 'sleep 9$u'"
 
 # --- output cap ---------------------------------------------------------------
 jobctl create big -- sh -c 'i=0; while [ $i -lt 1000 ]; do printf "%099d\n" $i; i=$((i+1)); done; echo small >&2' >/dev/null
