@@ -363,7 +363,8 @@ static void test_to_json_keys(void **state)
 {
 	static const char *const keys[] = {
 		"name", "command", "shell", "schedule", "timezone", "target", "user",
-		"group", "cwd", "env", "timeout", "kill_grace", "retries", "backoff",
+		"group", "cwd", "env", "timeout", "kill_grace", "kill_leftovers",
+		"retries", "backoff",
 		"overlap", "catchup", "jitter", "tags", "confirm", "requires",
 		"selectors", "enabled", "actions", "health_checks", "priority",
 		"source", "owner_uid",
