@@ -46,4 +46,8 @@ void jw_bool(struct jw *w, int v);
 void jw_null(struct jw *w);
 /* A value that is JSON text already. */
 void jw_raw(struct jw *w, const char *text, size_t n);
+/* A key and its value in one call. */
+void jw_kstr(struct jw *w, const char *key, const char *s);  /* NULL: null */
+void jw_kint(struct jw *w, const char *key, int64_t v);
+void jw_kbool(struct jw *w, const char *key, int v);
 #endif

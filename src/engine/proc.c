@@ -221,12 +221,13 @@ static int proc_init_handles(struct proc *p)
 }
 
 /* Closes every handle; memory goes with the last close callback. */
-static void proc_close_all(struct proc *p)
+static void proc_close_all(struct proc *p, int keep_kill_timer)
 {
 	close_pipe(p, 0);
 	close_pipe(p, 1);
 	close_handle(p, (uv_handle_t *)&p->drain_timer);
-	close_handle(p, (uv_handle_t *)&p->kill_timer);
+	if (!keep_kill_timer)
+		close_handle(p, (uv_handle_t *)&p->kill_timer);
 	close_handle(p, (uv_handle_t *)&p->process);
 	close_handle(p, (uv_handle_t *)&p->pidfd_poll);
 }
@@ -474,7 +475,7 @@ error:
 	if (p->open_handles == 0)
 		free(p);
 	else
-		proc_close_all(p);
+		proc_close_all(p, 0);
 	return rc;
 }
 
@@ -538,11 +539,7 @@ int proc_release(struct proc *p, int64_t grace_us)
 		return 0;
 	}
 	p->freed = 1;
-	close_pipe(p, 0);
-	close_pipe(p, 1);
-	close_handle(p, (uv_handle_t *)&p->drain_timer);
-	close_handle(p, (uv_handle_t *)&p->process);
-	close_handle(p, (uv_handle_t *)&p->pidfd_poll);
+	proc_close_all(p, 1);   /* the kill timer stays, for the SIGKILL */
 	/* the daemon's exit does not wait for it: proc_linger_stop */
 	uv_timer_start(&p->kill_timer, on_linger_over,
 	               grace_us <= 0 ? 0 : (uint64_t)(grace_us + 999) / 1000, 0);
@@ -567,7 +564,7 @@ void proc_free(struct proc *p)
 	p->freed = 1;
 	/* Closing the process handle before the exit leaves a zombie (libuv
 	 * stops watching it); the contract is to free only after on_exit. */
-	proc_close_all(p);
+	proc_close_all(p, 0);
 }
 
 /* Parses field 22 (starttime) of /proc/<pid>/stat.  Field 2 (comm) is in

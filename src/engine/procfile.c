@@ -127,18 +127,6 @@ static const char *command_text(struct procfiles *pf, const char *spec)
 	return text;
 }
 
-static void key_str(struct jw *w, const char *key, const char *s)
-{
-	jw_key(w, key);
-	jw_str(w, s);
-}
-
-static void key_int(struct jw *w, const char *key, int64_t v)
-{
-	jw_key(w, key);
-	jw_int(w, v);
-}
-
 static int render(struct procfiles *pf, const struct arun *a)
 {
 	const struct run *r = &a->r;
@@ -149,19 +137,19 @@ static int render(struct procfiles *pf, const struct arun *a)
 	time_format_utc(ts, sizeof ts, r->time_started);
 	jw_reset(w);            /* its buffer is kept from run to run */
 	jw_open(w, '{');
-	key_str(w, "jid", r->jid);
-	key_str(w, "job", r->job);
-	key_int(w, "pid", r->pid);
-	key_int(w, "pgid", r->pid);
-	key_int(w, "pid_start", r->pid_start);
-	key_str(w, "user", r->user ? r->user : "");
-	key_int(w, "uid", r->uid);
-	key_str(w, "started", ts);
+	jw_kstr(w, "jid", r->jid);
+	jw_kstr(w, "job", r->job);
+	jw_kint(w, "pid", r->pid);
+	jw_kint(w, "pgid", r->pid);
+	jw_kint(w, "pid_start", r->pid_start);
+	jw_kstr(w, "user", r->user ? r->user : "");
+	jw_kint(w, "uid", r->uid);
+	jw_kstr(w, "started", ts);
 	jw_key(w, "command");
 	if (!cmd)
 		cmd = "null";
 	jw_raw(w, cmd, strlen(cmd));
-	key_str(w, "target", r->target);
+	jw_kstr(w, "target", r->target);
 	jw_close(w, '}');
 	return w->oom ? -ENOMEM : 0;
 }

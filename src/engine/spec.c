@@ -21,18 +21,11 @@
 #include "core/jw.h"
 #include "core/shlex.h"
 
+/* a key whose value may be absent: then no key either */
 static void key_str(struct jw *w, const char *k, const char *v)
 {
-	if (v) {
-		jw_key(w, k);
-		jw_str(w, v);
-	}
-}
-
-static void key_int(struct jw *w, const char *k, int64_t v)
-{
-	jw_key(w, k);
-	jw_int(w, v);
+	if (v)
+		jw_kstr(w, k, v);
 }
 
 /* Written as text (core/jw): a burst of scheduled runs makes each job's
@@ -54,10 +47,8 @@ char *spec_from_job(const struct job *j, const char *action, int retries,
 	jw_init(&w);
 	jw_open(&w, '{');
 	key_str(&w, "command", command);
-	if (j->shell) {
-		jw_key(&w, "shell");
-		jw_bool(&w, 1);
-	}
+	if (j->shell)
+		jw_kbool(&w, "shell", 1);
 	key_str(&w, "cwd", j->cwd);
 	key_str(&w, "user", j->user);
 	key_str(&w, "group", j->group);
@@ -74,14 +65,12 @@ char *spec_from_job(const struct job *j, const char *action, int retries,
 		}
 		jw_close(&w, '}');
 	}
-	key_int(&w, "timeout", j->timeout);
-	key_int(&w, "kill_grace", j->kill_grace);
-	if (j->kill_leftovers) {
-		jw_key(&w, "kill_leftovers");
-		jw_bool(&w, 1);
-	}
-	key_int(&w, "retries", retries > 0 ? retries : j->retries);
-	key_int(&w, "backoff", j->backoff);
+	jw_kint(&w, "timeout", j->timeout);
+	jw_kint(&w, "kill_grace", j->kill_grace);
+	if (j->kill_leftovers)
+		jw_kbool(&w, "kill_leftovers", 1);
+	jw_kint(&w, "retries", retries > 0 ? retries : j->retries);
+	jw_kint(&w, "backoff", j->backoff);
 	jw_close(&w, '}');
 	char *text = jw_take(&w, NULL);
 	if (!text)

@@ -12,27 +12,23 @@
 
 static void str_or_null(struct jw *w, const char *key, const char *s)
 {
-	jw_key(w, key);
-	jw_str(w, s && *s ? s : NULL);
+	jw_kstr(w, key, s && *s ? s : NULL);
 }
 
 static void time_or_null(struct jw *w, const char *key, int64_t us)
 {
 	char buf[40];
-	jw_key(w, key);
-	if (!us)
-		return jw_null(w);
-	time_format_utc(buf, sizeof buf, us);
-	jw_str(w, buf);
+	if (us)
+		time_format_utc(buf, sizeof buf, us);
+	jw_kstr(w, key, us ? buf : NULL);
 }
 
 static void int_or_null(struct jw *w, const char *key, int64_t v, int null)
 {
-	jw_key(w, key);
 	if (null)
-		jw_null(w);
+		jw_kstr(w, key, NULL);
 	else
-		jw_int(w, v);
+		jw_kint(w, key, v);
 }
 
 static char *command_of(const struct run *r)
@@ -48,16 +44,15 @@ void run_write_json(struct jw *w, const struct run *r, int with_output)
 	char *cmd = command_of(r);
 
 	jw_open(w, '{');
-	jw_key(w, "jid");
-	jw_str(w, r->jid);
-	int_or_null(w, "id", r->id, 0);
+	jw_kstr(w, "jid", r->jid);
+	jw_kint(w, "id", r->id);
 	str_or_null(w, "job", r->job);
 	str_or_null(w, "action", r->action);
 	str_or_null(w, "target", r->target);
 	str_or_null(w, "trigger", run_trigger_name(r->trigger));
-	int_or_null(w, "attempt", r->attempt, 0);
+	jw_kint(w, "attempt", r->attempt);
 	str_or_null(w, "parent", r->parent);
-	int_or_null(w, "priority", r->priority, 0);
+	jw_kint(w, "priority", r->priority);
 	str_or_null(w, "status", run_status_name(r->status));
 	str_or_null(w, "result", run_result_name(r->result));
 	int_or_null(w, "return_code", r->return_code, r->return_code < 0);
@@ -72,17 +67,15 @@ void run_write_json(struct jw *w, const struct run *r, int with_output)
 	str_or_null(w, "command", cmd);
 	int_or_null(w, "pid", r->pid, !r->pid);
 	str_or_null(w, "user", r->user);
-	int_or_null(w, "uid", r->uid, 0);
+	jw_kint(w, "uid", r->uid);
 	str_or_null(w, "worker", r->worker);
 	if (with_output) {
 		jw_key(w, "stdout");
 		jw_bytes(w, r->out, r->out_len);
 		jw_key(w, "stderr");
 		jw_bytes(w, r->errout, r->err_len);
-		jw_key(w, "stdout_truncated");
-		jw_bool(w, r->out_truncated);
-		jw_key(w, "stderr_truncated");
-		jw_bool(w, r->err_truncated);
+		jw_kbool(w, "stdout_truncated", r->out_truncated);
+		jw_kbool(w, "stderr_truncated", r->err_truncated);
 	}
 	jw_close(w, '}');
 	free(cmd);
