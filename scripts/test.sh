@@ -111,6 +111,16 @@ if [ $# -eq 0 ] && [ "$(basename "$BUILD")" != build-san ] && command -v clang >
 	rm -f "$log"
 fi
 
+# the layers (scripts/layers.sh): no upward include between src/ folders
+if [ $# -eq 0 ]; then
+	echo "== layers"
+	out=$(scripts/layers.sh 2>&1); rc=$?
+	p=1; f=0; [ "$rc" -eq 0 ] || { p=0; f=1; }
+	printf '%-28s %3d passed, %d failed\n' layers "$p" "$f"
+	[ "$f" -eq 0 ] || sed 's/^/  /' <<<"$out"
+	count layers "$p" "$f"
+fi
+
 # lint (scripts/lint.sh: clang-tidy + cppcheck, zero findings), in CI and
 # the normal build only: it takes minutes
 if [ $# -eq 0 ] && [ "$(basename "$BUILD")" != build-san ] && [ "${CI:-}" = true ]; then

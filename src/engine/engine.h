@@ -21,7 +21,6 @@
 #include "jobd.h"
 #include "store/store.h"
 
-struct call;
 struct exec;
 struct proc;
 struct storeq;
@@ -73,7 +72,7 @@ struct arun {
 	struct proc *proc;
 	uv_timer_t *timeout;     /* armed while running with a timeout */
 	struct outbuf out, err;
-	struct link watchers;    /* struct call.wlink: wait/follow */
+	struct link watchers;    /* struct run_watcher.link (the seam) */
 	uv_poll_t *orphan;       /* adopted after a crash: its pidfd watch */
 	int stop_signal;         /* signal we sent to end it (timeout, kill) */
 	int retries;             /* from the spec, kept at start */
@@ -237,11 +236,30 @@ struct arun *run_find_id(struct engine *e, int64_t id);
 void run_drop(struct engine *e, struct arun *a);
 int run_signal(struct engine *e, struct arun *a, int sig);
 int run_cancel(struct engine *e, struct arun *a);
-void run_watch(struct arun *a, struct call *c);
-struct jw;
-void run_write_json(struct jw *w, const struct run *r, int with_output);
-json_t *run_to_json(const struct run *r, int with_output);
-json_t *arun_to_json(const struct arun *a, int with_output);
+
+/* Run events: the seam between the engine and the faces.  Whoever waits
+ * on a run (a face's call: wait, follow, run-manual) embeds a run_watcher
+ * and links it with run_watch; the engine calls it back and knows nothing
+ * of who is watching (as proc.h's proc_cbs one level down).  `ended` comes
+ * once, with the watcher already unlinked: err 0 when the run finished or
+ * was dropped (a's row is as it ended), or a negative errno and msg when
+ * the run was lost (its creation was not stored).  A callback may free
+ * its watcher; `started` and `output` may unwatch it. */
+struct run_watcher;
+struct run_watcher_cbs {
+	void (*started)(struct run_watcher *w, const struct arun *a);
+	void (*output)(struct run_watcher *w, const struct arun *a,
+	               int stream, const char *buf, size_t n);
+	void (*ended)(struct run_watcher *w, const struct arun *a, int err,
+	              const char *msg);
+};
+struct run_watcher {
+	const struct run_watcher_cbs *cbs;
+	struct link link;        /* in arun.watchers while linked */
+	int linked;
+};
+void run_watch(struct arun *a, struct run_watcher *w);
+void run_unwatch(struct run_watcher *w);   /* no-op when not linked */
 
 /* queue (engine/queue.c) */
 struct target *queue_target(struct engine *e, const char *name);

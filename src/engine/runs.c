@@ -20,9 +20,41 @@
 #include "engine/log.h"
 #include "engine/proc.h"
 #include "engine/spec.h"
-#include "faces/ops.h"
 
 static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
+
+/* ---- run events (the seam: engine.h's run_watcher) ---- */
+
+static void watchers_started(struct arun *a)
+{
+	for (struct link *l = a->watchers.next, *n; l != &a->watchers; l = n) {
+		struct run_watcher *w = link_entry(l, struct run_watcher, link);
+		n = l->next;
+		if (w->cbs->started)
+			w->cbs->started(w, a);
+	}
+}
+
+static void watchers_output(struct arun *a, int stream, const char *buf,
+                            size_t len)
+{
+	for (struct link *l = a->watchers.next, *n; l != &a->watchers; l = n) {
+		struct run_watcher *w = link_entry(l, struct run_watcher, link);
+		n = l->next;
+		if (w->cbs->output)
+			w->cbs->output(w, a, stream, buf, len);
+	}
+}
+
+static void watchers_ended(struct arun *a, int err, const char *msg)
+{
+	struct link *l;
+	while ((l = link_pop(&a->watchers))) {
+		struct run_watcher *w = link_entry(l, struct run_watcher, link);
+		w->linked = 0;
+		w->cbs->ended(w, a, err, msg);
+	}
+}
 
 static int set_status(struct arun *a, int ev)
 {
@@ -99,7 +131,7 @@ static void on_output(struct proc *p, int stream, const char *buf, size_t n,
 	struct arun *a = ud;
 	(void)p;
 	outbuf_add(stream == 1 ? &a->out : &a->err, buf, n);
-	calls_output(a, stream, buf, n);
+	watchers_output(a, stream, buf, n);
 }
 
 /* ---- finishing ---- */
@@ -169,7 +201,7 @@ static void run_finish(struct engine *e, struct arun *a)
 
 	r->time_finished = now_us();
 	save(e, a);              /* output from the outbufs (arun_row) */
-	calls_finished(a);
+	watchers_ended(a, 0, NULL);
 	log_info("run %s%s%s %s: %s code=%d%s%s", r->jid, r->job ? " job=" : "",
 	         r->job ? r->job : "", run_status_name(r->status),
 	         r->result == RESULT_OK ? "ok" : "fail", r->return_code,
@@ -248,7 +280,7 @@ static void run_started(struct engine *e, struct arun *a, struct exec *x)
 		               (uint64_t)((x->timeout + 999) / 1000), 0);
 	}
 	log_debug("run %s started: pid %d", r->jid, r->pid);
-	calls_started(a);
+	watchers_started(a);
 }
 
 /* A built-in run: the queue's whole path (stored, claimed, started,
@@ -290,7 +322,7 @@ void run_forget(struct engine *e, struct arun *a, const char *why)
 	snprintf(msg, sizeof msg, "run %s was not stored: %s", a->r.jid, why);
 	if (!link_empty(&a->qlink))
 		queue_unlink(e, a);
-	calls_failed(a, -EIO, msg);
+	watchers_ended(a, -EIO, msg);
 	if (a->starting) {      /* run_start finishes the job */
 		a->forgotten = 1;
 		return;
@@ -591,7 +623,7 @@ void run_drop(struct engine *e, struct arun *a)
 {
 	if (!link_empty(&a->qlink))
 		queue_unlink(e, a);
-	calls_finished(a);       /* watchers get the run as it was */
+	watchers_ended(a, 0, NULL);   /* watchers get the run as it was */
 	arun_release(e, a);
 }
 
@@ -677,8 +709,16 @@ int run_cancel(struct engine *e, struct arun *a)
 	return 0;
 }
 
-void run_watch(struct arun *a, struct call *c)
+void run_watch(struct arun *a, struct run_watcher *w)
 {
-	c->pending = 1;
-	link_insert_before(&a->watchers, &c->wlink);
+	w->linked = 1;
+	link_insert_before(&a->watchers, &w->link);
+}
+
+void run_unwatch(struct run_watcher *w)
+{
+	if (!w->linked)
+		return;
+	link_remove(&w->link);
+	w->linked = 0;
 }

@@ -9,6 +9,7 @@
 #include "core/timefmt.h"
 #include "engine/engine.h"
 #include "engine/spec.h"
+#include "faces/json.h"
 
 static void str_or_null(struct jw *w, const char *key, const char *s)
 {

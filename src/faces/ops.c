@@ -22,6 +22,7 @@
 #include "engine/log.h"
 #include "engine/proc.h"
 #include "engine/storeq.h"
+#include "faces/json.h"
 #include "faces/ops_queue.h"
 
 typedef void (*op_fn)(struct call *c, json_t *data);
@@ -74,10 +75,7 @@ void call_fail(struct call *c, int err, const char *fmt, ...)
 void call_abandon(struct call *c)
 {
 	void (*cancel)(struct call *) = c->cancel;
-	if (c->pending) {
-		link_remove(&c->wlink);
-		c->pending = 0;
-	}
+	run_unwatch(&c->watch);
 	c->cancel = NULL;
 	if (cancel)
 		cancel(c);
@@ -96,42 +94,44 @@ static json_t *text_json(const char *buf, size_t n)
 	return s;
 }
 
-void calls_output(struct arun *a, int stream, const char *buf, size_t n)
+static void call_on_output(struct run_watcher *w, const struct arun *a,
+                           int stream, const char *buf, size_t n)
 {
-	for (struct link *l = a->watchers.next; l != &a->watchers; l = l->next) {
-		struct call *c = link_entry(l, struct call, wlink);
-		if (c->follow && c->event)
-			c->event(c, stream == 1 ? "stdout" : "stderr",
-			         text_json(buf, n));
-	}
+	struct call *c = link_entry(w, struct call, watch);
+	(void)a;
+	if (c->follow && c->event)
+		c->event(c, stream == 1 ? "stdout" : "stderr", text_json(buf, n));
 }
 
-void calls_started(struct arun *a)
+static void call_on_started(struct run_watcher *w, const struct arun *a)
 {
-	for (struct link *l = a->watchers.next; l != &a->watchers; l = l->next) {
-		struct call *c = link_entry(l, struct call, wlink);
-		if (c->follow && c->event)
-			c->event(c, "start", json_pack("{s:s, s:i}", "jid",
-			         a->r.jid, "pid", a->r.pid));
-	}
+	struct call *c = link_entry(w, struct call, watch);
+	if (c->follow && c->event)
+		c->event(c, "start", json_pack("{s:s, s:i}", "jid", a->r.jid,
+		         "pid", a->r.pid));
 }
 
-void calls_failed(struct arun *a, int err, const char *msg)
+static void call_on_ended(struct run_watcher *w, const struct arun *a,
+                          int err, const char *msg)
 {
-	while (!link_empty(&a->watchers)) {
-		struct call *c = link_entry(a->watchers.next, struct call, wlink);
-		call_abandon(c);
+	struct call *c = link_entry(w, struct call, watch);
+	call_abandon(c);
+	if (err)
 		call_fail(c, err, "%s", msg);
-	}
+	else
+		call_reply_run(c, a, NULL);
 }
 
-void calls_finished(struct arun *a)
+static const struct run_watcher_cbs call_watch_cbs = {
+	.started = call_on_started,
+	.output = call_on_output,
+	.ended = call_on_ended,
+};
+
+void call_watch(struct call *c, struct arun *a)
 {
-	while (!link_empty(&a->watchers)) {
-		struct call *c = link_entry(a->watchers.next, struct call, wlink);
-		call_abandon(c);
-		call_reply_run(c, a, NULL);
-	}
+	c->watch.cbs = &call_watch_cbs;
+	run_watch(a, &c->watch);
 }
 
 /* ---- arguments ---- */
@@ -603,7 +603,7 @@ static void enqueued(struct call *c, json_t *data, struct arun *a)
 	struct target *t = a->target;
 	if (opt_bool(data, "wait", 0)) {
 		c->follow = opt_bool(data, "follow", 0);
-		run_watch(a, c);
+		call_watch(c, a);
 		queue_pump(c->e, t);
 		return;
 	}
@@ -899,7 +899,7 @@ static void watch_or_reply(struct call *c, struct arun *a, struct run *r,
 			if (a->err.len)
 				c->event(c, "stderr", text_json(a->err.buf, a->err.len));
 		}
-		run_watch(a, c);
+		call_watch(c, a);
 		return;
 	}
 	call_reply_run(c, NULL, r);

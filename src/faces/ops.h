@@ -19,7 +19,6 @@ struct call {
 	int64_t no;
 	uint32_t uid;            /* the requester's uid */
 	int admin;               /* root or the daemon's user */
-	int compat;              /* wire face: replies shaped as the original's */
 	void *face;              /* the face's connection */
 	/* Sends the one response; data is stolen.  err != 0: data is NULL and
 	 * msg says what is wrong; err is a negative errno whose class gives
@@ -31,9 +30,8 @@ struct call {
 	void (*respond_text)(struct call *c, char *data, size_t len);
 	/* Streams an event (Unix socket only; NULL elsewhere). */
 	void (*event)(struct call *c, const char *kind, json_t *data);
-	struct link wlink;       /* in arun.watchers while pending */
+	struct run_watcher watch;   /* on a run while waiting (call_watch) */
 	int follow;              /* send output events while watching */
-	int pending;             /* linked somewhere, reply later */
 	void (*on_done)(struct call *c);   /* face: the call has replied */
 	/* An op that keeps state of its own for the call (run-manual's
 	 * sub-calls) frees it here when the call is abandoned; it clears the
@@ -54,9 +52,7 @@ void call_fail(struct call *c, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void call_abandon(struct call *c);
 
-/* Watchers of a run: called by the engine. */
-void calls_output(struct arun *a, int stream, const char *buf, size_t n);
-void calls_started(struct arun *a);
-void calls_finished(struct arun *a);
-void calls_failed(struct arun *a, int err, const char *msg);
+/* Waits for a's end and replies with the run then (follow: with its
+ * events before); call_abandon unlinks it. */
+void call_watch(struct call *c, struct arun *a);
 #endif

@@ -177,10 +177,9 @@ static void manual_watch(struct manual *m, struct engine *e, int64_t id,
 	s->c.admin = m->parent->admin;
 	s->c.respond = sub_respond;
 	s->c.op_state = m;
-	link_init(&s->c.wlink);
 	link_insert_before(&m->subs, &s->link);
 	m->left++;
-	run_watch(a, &s->c);
+	call_watch(&s->c, a);
 }
 
 /* An id is through: 1 if its run-manual goes on, 0 if the caller went

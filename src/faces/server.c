@@ -397,12 +397,10 @@ static void handle_request(struct conn *cn, json_t *req)
 	cc->c.no = no;
 	cc->c.uid = cn->uid;
 	cc->c.admin = cn->admin;
-	cc->c.compat = cn->is_tcp;
 	cc->c.face = cn;
 	cc->c.respond = call_respond;
 	cc->c.respond_text = call_respond_text;
 	cc->c.event = cn->is_tcp ? NULL : call_event;
-	link_init(&cc->c.wlink);
 	link_insert_before(&cn->calls, &cc->clink);
 	dispatching = cc;
 	dispatch_writes = engine_writes(cn->srv->e);
