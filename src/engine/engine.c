@@ -20,36 +20,6 @@
 #include "engine/storeq.h"
 #include "engine/proc.h"
 
-void link_init(struct link *l) { l->prev = l->next = l; }
-int link_empty(const struct link *l) { return l->next == l; }
-
-void link_insert_before(struct link *at, struct link *l)
-{
-	l->next = at;
-	l->prev = at->prev;
-	at->prev->next = l;
-	at->prev = l;
-}
-
-void link_remove(struct link *l)
-{
-	l->prev->next = l->next;
-	l->next->prev = l->prev;
-	link_init(l);
-}
-
-struct link *link_pop(struct link *head)
-{
-	struct link *l = head->next;
-
-	if (l == head)
-		return NULL;
-	head->next = l->next;   /* link_remove through head: l->prev is head */
-	l->next->prev = head;
-	link_init(l);
-	return l;
-}
-
 /* ---- job registry ---- */
 
 static int job_cmp(const void *a, const void *b)

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "core/heap.h"
+#include "core/list.h"
 #include "engine/config.h"
 #include "engine/jobs.h"
 #include "jobd.h"
@@ -24,21 +25,6 @@
 struct exec;
 struct proc;
 struct storeq;
-
-/* An intrusive doubly linked list (libuv's QUEUE, spelled out). */
-struct link {
-	struct link *prev, *next;
-};
-void link_init(struct link *l);
-void link_insert_before(struct link *at, struct link *l);
-void link_remove(struct link *l);
-int link_empty(const struct link *l);
-/* Unlinks and returns the first element of head's list, NULL when empty:
- * emptying loops that free each element, written so that clang's analyzer
- * sees the list shrink. */
-struct link *link_pop(struct link *head);
-#define link_entry(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* A named queue with slots. */
 struct target {
