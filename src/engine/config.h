@@ -32,6 +32,10 @@ struct config {
 	int port;                /* 0 = off; 7081 by default for role master */
 	char *password;
 	int always_allow_localhost;
+	int64_t max_buffered;    /* bytes of client input and replies held,
+	                            all connections; default 64 MiB */
+	int max_connections;     /* default 1024 (admins on the socket: always) */
+	int64_t auth_timeout;    /* us a TCP client has to give the password */
 	char *name;              /* worker name, default host name */
 	char *labels;
 	char *role;              /* worker (default) | master */
