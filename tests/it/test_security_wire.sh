@@ -297,4 +297,17 @@ out=$(python3 "$HERE/wireclient.py" --port "$PORT" req status)
 expect_match "once they are gone, TCP clients are served again" "$out" '"targets"'
 jobd_stop
 
+# ---- a jobd that is not root: loopback clients get the worker protocol ----
+U=$PUB/user
+mkdir -p "$U/state" "$U/jobs.d"
+lines "state_dir = $U/state" "jobs_dir = $U/jobs.d" "port = $PORT" >"$U/jobd.conf"
+chown -R 65534:65534 "$U"
+nobody "$JOBD" -c "$U/jobd.conf" >"$U/jobd.log" 2>&1 &
+UPID=$!
+retry_until 10 nobody "$PUB/jobctl" --socket "$U/state/jobd.sock" status
+out=$(nwire req add-target '{"target":"zz","concurrency":1}' req submit '{"argv":["id"]}')
+expect_match "jobd as nobody: a loopback client may add-target" "$out" '"data":"ok"'
+expect_match "... but not submit" "$out" "\"error\":\"permission denied: 'submit' needs the password \\(without it the TCP port serves the worker protocol only\\)\""
+kill -TERM "$UPID"; wait "$UPID" 2>/dev/null
+
 finish
