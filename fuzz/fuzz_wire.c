@@ -15,13 +15,15 @@
  * streams an event first (Unix only), anything else echoes its data.
  *
  * Byte 0 of the input picks the face (bit 0: TCP), a password (bit 1:
- * "pw" set, bit 2: the TCP peer counts as authorised), whether pending
+ * "pw" set, bit 2: the TCP peer is trusted without it, as on loopback;
+ * a password it sends anyway is still checked), whether pending
  * calls are answered before the close (bit 3); byte 1 seeds the read
  * sizes; the rest is the byte stream.  Checked: the replies are
  * well-formed EOT-framed JSON, and they are, in order, the ones a model of
  * docs/protocol.md expects (one response per request with its `no`, 0 for
  * unreadable messages, [3] per ping, nothing for [3], the connection gone
- * after "invalid password"); no leaks (LeakSanitizer).
+ * after "invalid password"); no leaks (LeakSanitizer); the memory count
+ * (srv.buffered) back to 0 once the connection is gone.
  *   see scripts/fuzz.sh for the build line */
 #include "faces/server.c"
 
@@ -51,17 +53,17 @@ uint64_t engine_writes(const struct engine *e)
 
 void call_abandon(struct call *c)
 {
-	if (c->pending) {
-		link_remove(&c->wlink);
-		c->pending = 0;
+	if (c->watch.linked) {
+		link_remove(&c->watch.link);
+		c->watch.linked = 0;
 	}
 }
 
 int ops_dispatch(struct call *c, const char *type, json_t *data)
 {
 	if (strncmp(type, "wait", 4) == 0) {
-		c->pending = 1;
-		link_insert_before(&pending, &c->wlink);
+		c->watch.linked = 1;
+		link_insert_before(&pending, &c->watch.link);
 		return 0;
 	}
 	if (strncmp(type, "fail", 4) == 0) {
@@ -141,7 +143,7 @@ static void want(int type, json_int_t no, int error)
 /* What the server must do with one complete message; returns 0 when the
  * connection must close after it (wrong password). */
 static int model(const char *text, size_t len, int is_tcp, int *authed,
-                 const char *pw)
+                 int *pwrole, const char *pw)
 {
 	json_t *msg = json_loadb(text, len, 0, NULL), *req, *t;
 	int type, keep = 1;
@@ -171,15 +173,16 @@ static int model(const char *text, size_t len, int is_tcp, int *authed,
 	}
 	t = json_object_get(req, "no");
 	json_int_t no = json_is_integer(t) ? json_integer_value(t) : 0;
-	if (!*authed) {
-		const char *given = json_string_value(json_object_get(req,
-		                                                      "password"));
-		if (pw && (!given || strcmp(given, pw) != 0)) {
+	const char *given = json_string_value(json_object_get(req, "password"));
+	if (!is_tcp || *pwrole || !pw)
+		given = NULL;
+	if (given || !*authed) {
+		if (!given || strcmp(given, pw) != 0) {
 			want(1, no, 1);
 			keep = 0;
 			goto out;
 		}
-		*authed = 1;
+		*authed = *pwrole = 1;
 	}
 	if (no < 1 || no > 999999) {
 		want(1, 0, 1);
@@ -219,6 +222,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	eng.loop = &loop;
 	eng.uid = getuid();
+	eng.cfg.max_buffered = 64 << 20;
+	eng.cfg.max_connections = 1024;
 	srv.e = &eng;
 	link_init(&srv.conns);
 	log_min_level = LOG_ERROR + 1;
@@ -308,7 +313,7 @@ static void check_output(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int sv[2], is_tcp, authed, keep = 1;
+	int sv[2], is_tcp, authed, pwrole = 0, keep = 1;
 	const char *pw;
 	unsigned seed;
 	size_t pos = 2, mstart = 2;
@@ -321,6 +326,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	seed = data[1];
 	n_exp = n_pend = n_events_exp = 0;
 	out_len = 0;
+	memset(pwfails, 0, sizeof pwfails);   /* one wrong password per input */
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
@@ -335,8 +341,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(cn->peer, sizeof cn->peer, "fuzz");
 	cn->uid = eng.uid;
 	cn->admin = 1;
-	cn->authed = is_tcp ? (data[0] & 4) != 0 : 1;
-	authed = cn->authed;
+	cn->role = is_tcp ? ROLE_WIRE_ROWS : ROLE_LOCAL;
+	cn->need_auth = is_tcp && !(data[0] & 4);
+	authed = !cn->need_auth;
+	if (uv_read_start(&cn->h.stream, on_alloc, on_read) < 0)
+		abort();
+	cn->reading = 1;
 
 	while (pos < size && !gone()) {
 		size_t cut = 1 + (seed = seed * 1103515245u + 12345u) % 97;
@@ -346,7 +356,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = pos; i < pos + cut && keep; i++)
 			if (data[i] == FRAME_EOT) {
 				keep = model((const char *)data + mstart, i - mstart,
-				             is_tcp, &authed, pw);
+				             is_tcp, &authed, &pwrole, pw);
 				mstart = i + 1;
 			}
 		uv_buf_t b = uv_buf_init((char *)data + pos, (unsigned)cut);
@@ -362,7 +372,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * the close to abandon. */
 	if ((data[0] & 8) && !gone()) {
 		for (int i = 0; i < n_pend; i++) {
-			struct call *c = link_entry(pending.next, struct call, wlink);
+			struct call *c = link_entry(pending.next, struct call, watch.link);
 			if (pending.next == &pending)
 				abort();       /* a pending call went missing */
 			want(1, c->no, 0);
@@ -382,7 +392,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uv_run(&loop, UV_RUN_NOWAIT);          /* conn_free */
 	drain(sv[1]);
 	close(sv[1]);
-	if (!link_empty(&srv.conns) || held_first)
+	if (!link_empty(&srv.conns) || held_first || srv.buffered != 0)
 		abort();
 	check_output();
 	return 0;

@@ -4,10 +4,12 @@
  * section headers, and errors instead of silently split over-long lines.
  * The keys are those of the original queue daemon plus jobd's own; see
  * docs/jobd.conf.md. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -349,6 +351,9 @@ static const struct ckey ckeys[] = {
 	{ "port", C_PORT, F(port) },
 	{ "password", C_STR, F(password) },
 	{ "always_allow_localhost", C_BOOL, F(always_allow_localhost) },
+	{ "max_buffered", C_BYTES, F(max_buffered) },
+	{ "max_connections", C_COUNT, F(max_connections) },
+	{ "auth_timeout", C_DUR, F(auth_timeout) },
 	{ "name", C_STR, F(name) },
 	{ "labels", C_STR, F(labels) },
 	{ "role", C_ROLE, F(role) },
@@ -583,6 +588,9 @@ static void defaults_numeric(struct config *c)
 	c->master_reconnect_timeout = 10 * US_PER_S;
 	c->mysql_fetch_limit = 100;
 	c->max_output_buffer = 1 << 20;
+	c->max_buffered = 64 << 20;
+	c->max_connections = 1024;
+	c->auth_timeout = 10 * US_PER_S;
 }
 
 static int dup_default(char **field, const char *fmt, ...)
@@ -707,6 +715,47 @@ static void compat_keys(struct cparse *p)
 		p->c->output_cap = p->c->max_output_buffer;
 }
 
+/* 1 if host (a numeric address) is a loopback one: 127.0.0.0/8, ::1, or
+ * 127.0.0.0/8 mapped into IPv6; 0 otherwise, and for names. */
+static int host_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) != 1)
+		return 0;
+	return IN6_IS_ADDR_LOOPBACK(&a6) ||
+	       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+}
+
+/* The TCP port without a password is safe only where no other host can
+ * reach it; the memory and connection bounds must leave room to work. */
+static int check_wire(const struct config *c, const char *path, char *err,
+                      size_t errlen)
+{
+	const char *host = c->host ? c->host : "127.0.0.1";
+
+	if (c->port && !(c->password && c->password[0]) && !host_loopback(host)) {
+		snprintf(err, errlen, "%s: port %d on host %s without a password: "
+		         "any host could use the queue; set password, or host = "
+		         "127.0.0.1", path, c->port, host);
+		return -EINVAL;
+	}
+	if (c->max_buffered < (1 << 20)) {
+		snprintf(err, errlen, "%s: invalid value for max_buffered: %lld "
+		         "bytes (at least 1M)", path, (long long)c->max_buffered);
+		return -EINVAL;
+	}
+	if (c->auth_timeout < US_PER_S / 10) {
+		snprintf(err, errlen, "%s: invalid value for auth_timeout: at least "
+		         "100ms", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int config_load(const char *path, struct config *out, char *err, size_t errlen)
 {
 	static const struct config_ini_ops ops = {
@@ -733,6 +782,9 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto error;
 	}
+	rc = check_wire(&c, path, err, errlen);
+	if (rc < 0)
+		goto error;
 	*out = c;
 	return 0;
 error:

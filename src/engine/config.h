@@ -47,8 +47,12 @@ struct config {
 	     *mysql_table;
 	int mysql_port, mysql_fetch_limit;
 	int64_t max_output_buffer;   /* sets output_cap unless it is given */
+	int64_t max_buffered;    /* bytes of client input and replies held,
+	                            all connections; default 64 MiB */
+	int64_t auth_timeout;    /* us a TCP client has to give the password */
 	struct config_target *targets;   /* [targets] name = concurrency */
 	int n_targets;
+	int max_connections;     /* default 1024 (admins on the socket: always) */
 };
 
 /* Reads `path`.  Relative paths in values (state_dir, socket, store,

@@ -1054,9 +1054,6 @@ static void op_status(struct call *c, json_t *data)
 	double p50, p99;
 	(void)data;
 	sched_lateness(e, &p50, &p99);
-	/* memoryUsage: the original's field (Node's process.memoryUsage()),
-	 * its heap read as malloc's */
-	struct mallinfo2 mi = mallinfo2();
 	json_int_t rss = (json_int_t)rss_bytes();
 	json_t *o = json_pack(
 		"{s:s, s:i, s:I, s:o, s:s, s:s, s:s?, s:o, s:{s:i, s:i, s:i},"
@@ -1071,10 +1068,7 @@ static void op_status(struct call *c, json_t *data)
 		"waiting", e->n_waiting,
 		"memory", "rss", rss,
 		"schedule", "lateness_p50_ms", p50, "lateness_p99_ms", p99);
-	json_object_set_new(o, "memoryUsage", json_pack("{s:I, s:I, s:I}",
-	                    "rss", rss,
-	                    "heapTotal", (json_int_t)mi.arena + (json_int_t)mi.hblkhd,
-	                    "heapUsed", (json_int_t)mi.uordblks + (json_int_t)mi.hblkhd));
+	queue_status_fields(e, o, rss);
 	call_reply(c, o);
 }
 
@@ -1317,6 +1311,8 @@ int ops_dispatch(struct call *c, const char *type, json_t *data)
 		call_fail(c, -EINVAL, "unknown request type: '%s'", type);
 		return -EINVAL;
 	}
+	if (ops_role_allows(c, op->name) < 0)
+		return -EPERM;
 	if (data && !json_is_object(data)) {
 		call_fail(c, -EINVAL, "data must be an object");
 		return -EINVAL;

@@ -10,6 +10,18 @@
 
 #include "engine/engine.h"
 
+/* What a caller proved, beyond uid/admin (docs/security.md).  The ops
+ * check it in ops_dispatch (ops_role_allows), not the faces. */
+enum call_role {
+	ROLE_LOCAL = 0,          /* the Unix socket: uid and admin decide */
+	ROLE_WIRE_ROWS,          /* TCP, loopback, no password, root daemon:
+	                            poll, run-manual and status on the rows */
+	ROLE_WIRE_QUEUE,         /* TCP, loopback, no password, non-root
+	                            daemon: the original worker protocol */
+	ROLE_WIRE_PASSWORD,      /* TCP with the password: the worker
+	                            protocol, jobd's reads and run control */
+};
+
 /* One request in flight.  The face owns it; an op may keep it (wait,
  * follow) by linking it into a run's watchers, and must then finish it
  * with call_reply/call_fail.  When the face's connection goes away it
@@ -19,6 +31,7 @@ struct call {
 	int64_t no;
 	uint32_t uid;            /* the requester's uid */
 	int admin;               /* root or the daemon's user */
+	int role;                /* enum call_role */
 	void *face;              /* the face's connection */
 	/* Sends the one response; data is stolen.  err != 0: data is NULL and
 	 * msg says what is wrong; err is a negative errno whose class gives

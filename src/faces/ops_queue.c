@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,4 +397,85 @@ void op_send_signal(struct call *c, json_t *data)
 		json_object_set_new(out, key, json_boolean(sent));
 	}
 	call_reply(c, out);
+}
+
+/* ---- the wire's status and roles ---- */
+
+void queue_status_fields(struct engine *e, json_t *o, json_int_t rss)
+{
+	/* the original's process.memoryUsage(), read from malloc: its heap
+	 * is malloc's arena, `external` what malloc keeps outside it (mmap'd
+	 * blocks: large buffers such as run output) */
+	struct mallinfo2 mi = mallinfo2();
+	int promises = 0;
+	for (struct link *l = e->runs.next; l != &e->runs; l = l->next) {
+		int st = link_entry(l, struct arun, all)->r.status;
+		promises += st == RUN_ACCEPTED || st == RUN_RUNNING;
+	}
+	json_object_set_new(o, "jobPromisesCount", json_integer(promises));
+	json_object_set_new(o, "memoryUsage", json_pack("{s:I, s:I, s:I, s:I}",
+	                    "rss", rss,
+	                    "heapTotal", (json_int_t)mi.arena,
+	                    "heapUsed", (json_int_t)mi.uordblks,
+	                    "external", (json_int_t)mi.hblkhd));
+}
+
+/* What a TCP peer may ask.  None of these makes jobd run a command that
+ * the peer chose: poll and run-manual run the rows of the table with the
+ * configured launcher (or the row's own stored run), as the original
+ * worker did; a peer never creates, changes or starts a job
+ * (docs/security.md). */
+static const char *const wire_rows_ops[] = {
+	"poll", "run-manual", "status", NULL,
+};
+static const char *const wire_queue_ops[] = {
+	"add-target", "continue", "pause", "poll", "remove-target",
+	"run-manual", "send-signal", "set-target-concurrency", "status", NULL,
+};
+static const char *const wire_password_ops[] = {
+	/* the worker protocol */
+	"add-target", "continue", "pause", "poll", "remove-target",
+	"run-manual", "send-signal", "set-target-concurrency", "status",
+	/* jobd's reads, and control of runs that exist */
+	"active", "cancel", "list", "logs", "lookup", "next", "runs", "show",
+	"signal", "targets", "wait", "workers", NULL,
+};
+
+static int listed(const char *const *ops, const char *op)
+{
+	for (; *ops; ops++)
+		if (strcmp(*ops, op) == 0)
+			return 1;
+	return 0;
+}
+
+int ops_role_allows(struct call *c, const char *op)
+{
+	switch (c->role) {
+	case ROLE_LOCAL:
+		return 0;
+	case ROLE_WIRE_ROWS:
+		if (listed(wire_rows_ops, op))
+			return 0;
+		call_fail(c, -EPERM, "permission denied: '%s' needs the password "
+		          "(without it a loopback client of a root jobd may "
+		          "only poll, run-manual and status)", op);
+		return -EPERM;
+	case ROLE_WIRE_QUEUE:
+		if (listed(wire_queue_ops, op))
+			return 0;
+		call_fail(c, -EPERM, "permission denied: '%s' needs the password "
+		          "(without it the TCP port serves the worker protocol "
+		          "only)", op);
+		return -EPERM;
+	case ROLE_WIRE_PASSWORD:
+		if (listed(wire_password_ops, op))
+			return 0;
+		call_fail(c, -EPERM, "permission denied: '%s' is not served on "
+		          "the TCP port (it would start or change commands); use "
+		          "jobctl on the Unix socket", op);
+		return -EPERM;
+	}
+	call_fail(c, -EPERM, "permission denied");
+	return -EPERM;
 }

@@ -2,16 +2,27 @@
  * TCP port.  Both speak EOT-framed JSON (docs/protocol.md); this file only
  * decodes frames into ops calls and encodes the answers.
  *
- * Who is asking: on the Unix socket the peer's credentials (SO_PEERCRED);
- * on TCP the password, unless the peer is on loopback and
- * always_allow_localhost is set.  A client that sends garbage gets an error
- * reply; one that sends more than 16 MiB without a frame end, or does not
- * read its replies, is dropped.  Nobody else is affected. */
+ * Who is asking (docs/security.md): on the Unix socket the peer's
+ * credentials (SO_PEERCRED); on TCP what the peer proved: the password, or
+ * only that it is on loopback (where there is no password, or with
+ * always_allow_localhost), which says nothing about which local user it
+ * is.  The call carries the connection's role; ops_dispatch decides what
+ * the role may ask.
+ *
+ * Memory: a client that sends garbage gets an error reply; one that sends
+ * a message over 16 MiB (64 KiB before its password) is dropped.  What
+ * all clients make jobd hold, their input buffers and their replies not
+ * yet written (each with its allocations' overhead), is counted in
+ * srv->buffered against max_buffered.  A client whose replies pile up
+ * unread is not read from until they drain, so pings or requests it never
+ * collects cost nothing more; a read that would take the total over
+ * max_buffered drops its client.  Nobody else is affected. */
 #include "faces/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +36,10 @@
 #include "faces/ops.h"
 
 #define WRITE_QUEUE_MAX (64u << 20)   /* a client this far behind is dropped */
+#define HIGH_WATER (1u << 20)      /* replies unread: stop reading the client */
+#define PREAUTH_MSG_MAX (64u << 10)   /* a message before the password */
+#define ALLOC_OVERHEAD 32          /* malloc's header and rounding, counted
+                                      per allocation */
 
 struct conn {
 	union {
@@ -39,7 +54,13 @@ struct conn {
 	uint32_t uid;
 	int admin;
 	int is_tcp;
-	int authed;
+	int role;                /* enum call_role */
+	int need_auth;           /* TCP: nothing is served before the password */
+	struct in6_addr addr;    /* TCP: the peer's address (IPv4 mapped) */
+	uint64_t since;          /* uv_now when accepted */
+	int reading;             /* uv_read_start in force */
+	size_t in_charged;       /* its input buffer, counted in srv->buffered */
+	size_t out_charged;      /* its replies held or being written, counted */
 	int closing;
 	int closed;              /* its handle is closed: free at refs 0 */
 	int refs;                /* replies waiting for a commit */
@@ -62,25 +83,75 @@ struct wreq {
 	uv_write_t req;
 	struct conn *conn;
 	char *buf;
+	size_t cost;             /* counted in out_charged */
 };
+
+/* ---- memory ---- */
+
+static void charge(struct conn *cn, size_t n)
+{
+	cn->out_charged += n;
+	cn->srv->buffered += n;
+}
+
+static void discharge(struct conn *cn, size_t n)
+{
+	cn->out_charged -= n;
+	cn->srv->buffered -= n;
+}
+
+/* The input buffer's size, counted again after it changed. */
+static void charge_input(struct conn *cn)
+{
+	size_t now = cn->fb.cap ? cn->fb.cap + ALLOC_OVERHEAD : 0;
+	cn->srv->buffered -= cn->in_charged;
+	cn->srv->buffered += now;
+	cn->in_charged = now;
+}
+
+static int over_budget(const struct server *srv)
+{
+	return srv->buffered > (size_t)srv->e->cfg.max_buffered;
+}
+
+/* Its replies pile up unread (or it holds some while all clients together
+ * are over the budget): its next requests wait. */
+static int conn_backlogged(const struct conn *cn)
+{
+	return cn->out_charged > HIGH_WATER ||
+	       (cn->out_charged > 0 && over_budget(cn->srv));
+}
+
+/* ... and it may go on again (below half the mark: not at every reply) */
+static int conn_drained(const struct conn *cn)
+{
+	return cn->out_charged <= HIGH_WATER / 2 &&
+	       (cn->out_charged == 0 || !over_budget(cn->srv));
+}
 
 /* ---- writing ---- */
 
 static void conn_close(struct conn *cn);
+static void conn_process(struct conn *cn);
 
 static void write_done(uv_write_t *req, int status)
 {
 	struct wreq *w = (struct wreq *)req;
 	struct conn *cn = w->conn;
+	discharge(cn, w->cost);
 	free(w->buf);
 	free(w);
 	if (status == 0 && cn->close_after_write &&
 	    uv_stream_get_write_queue_size(&cn->h.stream) == 0)
 		conn_close(cn);
+	/* a client that was not read from while its replies piled up */
+	if (!cn->closing && !cn->reading && !cn->close_after_write &&
+	    conn_drained(cn))
+		conn_process(cn);
 }
 
-/* Writes buf (taken) to cn. */
-static void conn_write(struct conn *cn, char *buf, size_t len)
+/* Writes buf (taken; size bytes allocated) to cn. */
+static void conn_write(struct conn *cn, char *buf, size_t len, size_t size)
 {
 	struct wreq *w = malloc(sizeof *w);
 	if (!w) {
@@ -89,8 +160,11 @@ static void conn_write(struct conn *cn, char *buf, size_t len)
 	}
 	w->conn = cn;
 	w->buf = buf;
+	w->cost = sizeof *w + size + 2 * ALLOC_OVERHEAD;
+	charge(cn, w->cost);
 	uv_buf_t b = uv_buf_init(buf, (unsigned)len);
 	if (uv_write(&w->req, &cn->h.stream, &b, 1, write_done) < 0) {
+		discharge(cn, w->cost);
 		free(buf);
 		free(w);
 		conn_close(cn);
@@ -112,6 +186,7 @@ static int cork_add(struct conn *cn, const char *text, size_t len)
 		char *p = realloc(cn->obuf, cap);
 		if (!p)
 			return -ENOMEM;
+		charge(cn, cap - cn->ocap + (cn->ocap ? 0 : ALLOC_OVERHEAD));
 		cn->obuf = p;
 		cn->ocap = cap;
 	}
@@ -134,7 +209,8 @@ static void uncork(void)
 		cork_list = cn->cork_next;
 		cn->in_cork = 0;
 		if (cn->olen && !cn->closing) {
-			conn_write(cn, cn->obuf, cn->olen);
+			discharge(cn, cn->ocap + ALLOC_OVERHEAD);
+			conn_write(cn, cn->obuf, cn->olen, cn->ocap);
 			cn->obuf = NULL;
 			cn->olen = cn->ocap = 0;
 		}
@@ -149,8 +225,12 @@ static void conn_send(struct conn *cn, char *text, size_t len)
 		free(text);
 		return;
 	}
-	if (uv_stream_get_write_queue_size(&cn->h.stream) > WRITE_QUEUE_MAX) {
-		log_warn("client %s does not read its replies; dropped", cn->peer);
+	/* replies that are not answers to what we read now (a run finished)
+	 * cannot wait: a client far behind is dropped */
+	if (cn->out_charged > WRITE_QUEUE_MAX ||
+	    (cn->out_charged > HIGH_WATER && over_budget(cn->srv))) {
+		log_warn("client %s does not read its replies (%zu bytes held); "
+		         "dropped", cn->peer, cn->out_charged);
 		free(text);
 		conn_close(cn);
 		return;
@@ -160,7 +240,7 @@ static void conn_send(struct conn *cn, char *text, size_t len)
 		return;
 	}
 	text[len] = FRAME_EOT;          /* the NUL's place: one write */
-	conn_write(cn, text, len + 1);
+	conn_write(cn, text, len + 1, len + 1);
 }
 
 /* msg (taken) as text; NULL when out of memory */
@@ -195,6 +275,7 @@ struct held {
 	struct conn *conn;       /* kept (refs) until the response is sent */
 	char *text;              /* the response */
 	size_t len;
+	size_t cost;             /* counted in its conn's out_charged */
 	json_int_t no;           /* its request's, for unstored() */
 	int ok;                  /* a success */
 };
@@ -225,6 +306,7 @@ static void held_sent(void *arg, int rc, const char *why)
 {
 	corked = 1;
 	for (struct held *h = arg; h; h = h->next) {
+		discharge(h->conn, h->cost);
 		if (rc < 0)
 			unstored(h, why);
 		conn_send(h->conn, h->text, h->len);
@@ -261,6 +343,8 @@ static void conn_respond(struct conn *cn, char *text, size_t len,
 	h->len = len;
 	h->no = no;
 	h->ok = ok;
+	h->cost = sizeof *h + len + 1 + 2 * ALLOC_OVERHEAD;
+	charge(cn, h->cost);
 	cn->refs++;
 	if (!read_depth) {
 		engine_flush(cn->srv->e, held_sent, h);
@@ -358,18 +442,92 @@ static void call_event(struct call *c, const char *kind, json_t *data)
 
 /* ---- reading ---- */
 
+/* Wrong passwords are limited per address: PW_FAILS in PW_WINDOW_MS, then
+ * none is even compared until the window ends.  The table is bounded: when
+ * it is full the address whose window began first is forgotten. */
+#define PW_SLOTS 256
+#define PW_FAILS 5
+#define PW_WINDOW_MS 60000
+static struct pwfail {
+	struct in6_addr addr;
+	uint64_t since;          /* its window's start (uv_now) */
+	int fails;               /* 0: a free slot */
+} pwfails[PW_SLOTS];
+
+static struct pwfail *pw_slot(const struct in6_addr *a, uint64_t now,
+                              int create)
+{
+	struct pwfail *victim = NULL;
+	for (int i = 0; i < PW_SLOTS; i++) {
+		struct pwfail *f = &pwfails[i];
+		if (f->fails && now - f->since >= PW_WINDOW_MS)
+			f->fails = 0;                      /* its window is over */
+		if (!f->fails) {
+			if (!victim || victim->fails)
+				victim = f;
+			continue;
+		}
+		if (memcmp(&f->addr, a, sizeof *a) == 0)
+			return f;
+		if (!victim || (victim->fails && f->since < victim->since))
+			victim = f;
+	}
+	if (!create)
+		return NULL;
+	victim->addr = *a;
+	victim->since = now;
+	victim->fails = 0;
+	return victim;
+}
+
+/* Compares in time that depends on the given password's length only. */
+static int pw_equal(const char *given, const char *pw)
+{
+	size_t gl = strlen(given), pl = strlen(pw);
+	unsigned char d = gl != pl;
+	for (size_t i = 0; i < gl; i++)
+		d |= (unsigned char)given[i] ^ (unsigned char)pw[i % pl];
+	return d == 0;
+}
+
+/* Refuses the request and closes the connection after the reply. */
+static int deny(struct conn *cn, json_int_t no, const char *msg)
+{
+	send_error(cn, no, -EACCES, msg);
+	cn->close_after_write = 1;
+	return 0;
+}
+
+/* 1 if the request may go on.  A password, where one is configured and
+ * the connection has not given it yet, is checked even on a connection
+ * that needs none (loopback): right, it raises the role; wrong, it closes
+ * the connection, as it does on any other. */
 static int authorise(struct conn *cn, json_t *req, json_int_t no)
 {
 	const char *pw = cn->srv->e->cfg.password;
 	const char *given = json_string_value(json_object_get(req, "password"));
-	if (cn->authed)
+	uint64_t now = uv_now(cn->srv->e->loop);
+
+	if (!cn->is_tcp || cn->role == ROLE_WIRE_PASSWORD || !pw || !*pw)
+		given = NULL;           /* nothing to prove with it */
+	if (!given && !cn->need_auth)
 		return 1;
-	if (pw && *pw && (!given || strcmp(given, pw) != 0)) {
-		send_error(cn, no, -EACCES, "invalid password");
-		cn->close_after_write = 1;
-		return 0;
+	if (!given)
+		return deny(cn, no, pw && *pw ? "invalid password" :
+		            "clients from other hosts need the password, and "
+		            "none is configured");
+	struct pwfail *f = pw_slot(&cn->addr, now, 0);
+	if (f && f->fails >= PW_FAILS)
+		return deny(cn, no, "too many wrong passwords from this address; "
+		            "try again later");
+	if (!pw_equal(given, pw)) {
+		pw_slot(&cn->addr, now, 1)->fails++;
+		log_warn("client %s: wrong password", cn->peer);
+		return deny(cn, no, "invalid password");
 	}
-	cn->authed = 1;
+	cn->role = ROLE_WIRE_PASSWORD;
+	cn->need_auth = 0;
+	cn->fb.max = MSG_MAX;
 	return 1;
 }
 
@@ -397,6 +555,7 @@ static void handle_request(struct conn *cn, json_t *req)
 	cc->c.no = no;
 	cc->c.uid = cn->uid;
 	cc->c.admin = cn->admin;
+	cc->c.role = cn->role;
 	cc->c.face = cn;
 	cc->c.respond = call_respond;
 	cc->c.respond_text = call_respond_text;
@@ -440,25 +599,20 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init(slab, sizeof slab);
 }
 
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+
+/* Handles the messages cn has buffered until its replies pile up
+ * unread, then reads on or stops reading: the rest waits in its buffer
+ * until write_done finds the replies drained. */
+static void conn_process(struct conn *cn)
 {
-	struct conn *cn = s->data;
 	char *msg;
 	size_t len;
 
-	if (n < 0) {
-		conn_close(cn);
-		return;
-	}
-	if (framebuf_push(&cn->fb, buf->base, (size_t)n) < 0) {
-		log_warn("client %s sent a message over %u bytes; dropped",
-		         cn->peer, MSG_MAX);
-		conn_close(cn);
-		return;
-	}
 	read_depth++;
 	/* after "invalid password" nothing more is read: the close is due */
 	for (int n = 1; !cn->closing && !cn->close_after_write &&
+	                !conn_backlogged(cn) &&
 	                framebuf_pop(&cn->fb, &msg, &len) == 1; n++) {
 		handle_message(cn, msg, len);
 		/* a long read commits in slices: the first slice's commit
@@ -471,14 +625,64 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	if (--read_depth == 0)
 		held_send(cn->srv->e);
+	if (cn->closing)
+		return;
+	/* all read: a buffer that a big message grew is given back */
+	if (cn->fb.off == cn->fb.len && cn->fb.cap > PREAUTH_MSG_MAX) {
+		framebuf_free(&cn->fb);
+		charge_input(cn);
+	}
+	int stop = cn->close_after_write || conn_backlogged(cn);
+	if (stop && cn->reading) {
+		uv_read_stop(&cn->h.stream);
+		cn->reading = 0;
+	} else if (!stop && !cn->reading) {
+		if (uv_read_start(&cn->h.stream, on_alloc, on_read) < 0)
+			return conn_close(cn);
+		cn->reading = 1;
+	}
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct conn *cn = s->data;
+	size_t cap = cn->fb.cap;
+
+	if (n < 0) {
+		conn_close(cn);
+		return;
+	}
+	if (framebuf_push(&cn->fb, buf->base, (size_t)n) < 0) {
+		log_warn("client %s sent a message over %zu bytes%s; dropped",
+		         cn->peer, cn->fb.max, cn->need_auth || cn->fb.max <
+		         MSG_MAX ? " without the password" : "");
+		conn_close(cn);
+		return;
+	}
+	if (cn->fb.cap != cap) {
+		charge_input(cn);
+		if (cn->fb.cap > cap && over_budget(cn->srv)) {
+			log_warn("max_buffered (%" PRId64 " bytes) is spent: client "
+			         "%s, with %zu bytes of unfinished messages, dropped",
+			         cn->srv->e->cfg.max_buffered, cn->peer,
+			         cn->fb.len - cn->fb.off);
+			conn_close(cn);
+			return;
+		}
+	}
+	conn_process(cn);
 }
 
 /* ---- connections ---- */
 
 static void conn_free_now(struct conn *cn)
 {
+	/* what is left: the cork buffer and the input buffer (the writes and
+	 * held replies have ended) */
+	discharge(cn, cn->out_charged);
 	free(cn->obuf);
 	framebuf_free(&cn->fb);
+	charge_input(cn);
 	free(cn);
 }
 
@@ -501,6 +705,8 @@ static void conn_close(struct conn *cn)
 		free(cc);
 	}
 	link_remove(&cn->link);
+	if (--cn->srv->n_conns < cn->srv->e->cfg.max_connections)
+		cn->srv->refusing = 0;
 	uv_close((uv_handle_t *)&cn->h.stream, conn_free);
 }
 
@@ -511,9 +717,11 @@ static struct conn *conn_new(struct server *srv, int is_tcp)
 		return NULL;
 	cn->srv = srv;
 	cn->is_tcp = is_tcp;
-	framebuf_init(&cn->fb, MSG_MAX);
+	cn->since = uv_now(srv->e->loop);
+	framebuf_init(&cn->fb, is_tcp ? PREAUTH_MSG_MAX : MSG_MAX);
 	link_init(&cn->calls);
 	link_insert_before(&srv->conns, &cn->link);
+	srv->n_conns++;
 	if (is_tcp)
 		uv_tcp_init(srv->e->loop, &cn->h.tcp);
 	else
@@ -535,34 +743,76 @@ static void unix_identify(struct conn *cn)
 		         cred.uid);
 	}
 	cn->admin = cn->uid == 0 || cn->uid == cn->srv->e->uid;
-	cn->authed = 1;
+	cn->role = ROLE_LOCAL;
 }
 
-static void tcp_identify(struct conn *cn)
+/* Reads the peer's address into cn (IPv4 as mapped IPv6); 1 if it is on
+ * loopback. */
+static int tcp_peer(struct conn *cn)
 {
 	struct sockaddr_storage ss;
 	int len = sizeof ss;
 	char ip[INET6_ADDRSTRLEN] = "?";
-	int local = 0;
-	if (uv_tcp_getpeername(&cn->h.tcp, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-			uv_ip4_name(a, ip, sizeof ip);
-			local = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-			snprintf(cn->peer, sizeof cn->peer, "%s:%d", ip,
-			         ntohs(a->sin_port));
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-			uv_ip6_name(a, ip, sizeof ip);
-			local = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
-			snprintf(cn->peer, sizeof cn->peer, "[%s]:%d", ip,
-			         ntohs(a->sin6_port));
-		}
+	uint8_t *b = cn->addr.s6_addr;
+	snprintf(cn->peer, sizeof cn->peer, "?");
+	if (uv_tcp_getpeername(&cn->h.tcp, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		uv_ip4_name(a, ip, sizeof ip);
+		snprintf(cn->peer, sizeof cn->peer, "%s:%d", ip,
+		         ntohs(a->sin_port));
+		memset(b, 0, 10);
+		b[10] = b[11] = 0xff;
+		memcpy(b + 12, &a->sin_addr, 4);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		uv_ip6_name(a, ip, sizeof ip);
+		snprintf(cn->peer, sizeof cn->peer, "[%s]:%d", ip,
+		         ntohs(a->sin6_port));
+		cn->addr = a->sin6_addr;
+	} else {
+		return 0;
 	}
-	/* the wire face acts as the daemon's own user, as the original did */
+	return IN6_IS_ADDR_LOOPBACK(&cn->addr) ||
+	       (IN6_IS_ADDR_V4MAPPED(&cn->addr) && b[12] == 127);
+}
+
+/* A TCP peer acts as the daemon's user within its role: what it may ask
+ * is decided by ops_role_allows, not by uid/admin.  Loopback proves only
+ * that the peer is some local user: without the password it gets the
+ * worker protocol, and from a root daemon only the requests that work the
+ * rows already in the table (docs/security.md). */
+static void tcp_identify(struct conn *cn)
+{
+	const struct config *cfg = &cn->srv->e->cfg;
+	int has_pw = cfg->password && *cfg->password;
 	cn->uid = cn->srv->e->uid;
 	cn->admin = 1;
-	cn->authed = local && cn->srv->e->cfg.always_allow_localhost;
+	cn->role = ROLE_WIRE_ROWS;
+	if (tcp_peer(cn) && (!has_pw || cfg->always_allow_localhost))
+		cn->role = cn->srv->e->is_root ? ROLE_WIRE_ROWS : ROLE_WIRE_QUEUE;
+	else
+		cn->need_auth = 1;
+}
+
+/* Closes the TCP connections that did not give the password within
+ * auth_timeout (checked every second). */
+static void auth_sweep(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	uint64_t now = uv_now(srv->e->loop);
+	uint64_t limit = (uint64_t)(srv->e->cfg.auth_timeout / 1000);
+	for (struct link *l = srv->conns.next, *next; l != &srv->conns;
+	     l = next) {
+		struct conn *cn = link_entry(l, struct conn, link);
+		next = l->next;
+		if (cn->need_auth && now - cn->since >= limit) {
+			log_info("client %s gave no password in time; closed",
+			         cn->peer);
+			conn_close(cn);
+		}
+	}
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -580,7 +830,21 @@ static void on_connection(uv_stream_t *listener, int status)
 		tcp_identify(cn);
 	else
 		unix_identify(cn);
-	uv_read_start(&cn->h.stream, on_alloc, on_read);
+	/* root and the daemon's user on the socket are never locked out */
+	if (srv->n_conns > srv->e->cfg.max_connections &&
+	    (is_tcp || !cn->admin)) {
+		if (!srv->refusing)
+			log_warn("max_connections (%d) reached: refusing clients",
+			         srv->e->cfg.max_connections);
+		srv->refusing = 1;
+		conn_close(cn);
+		return;
+	}
+	if (uv_read_start(&cn->h.stream, on_alloc, on_read) < 0) {
+		conn_close(cn);
+		return;
+	}
+	cn->reading = 1;
 }
 
 /* ---- listeners ---- */
@@ -653,6 +917,13 @@ static int tcp_listen(struct server *srv, char *err, size_t errlen)
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *)&srv->tcp_listener, SOMAXCONN,
 		               on_connection);
+	if (rc == 0) {
+		uv_timer_init(srv->e->loop, &srv->auth_timer);
+		srv->auth_timer.data = srv;
+		srv->timer_on = 1;
+		uv_timer_start(&srv->auth_timer, auth_sweep, 1000, 1000);
+		uv_unref((uv_handle_t *)&srv->auth_timer);
+	}
 	if (rc < 0)
 		snprintf(err, errlen, "cannot listen on %s:%d: %s", host,
 		         cfg->port, uv_strerror(rc));
@@ -692,6 +963,10 @@ void server_stop_listening(struct server *srv)
 void server_close(struct server *srv)
 {
 	server_stop_listening(srv);
+	if (srv->timer_on) {
+		uv_close((uv_handle_t *)&srv->auth_timer, NULL);
+		srv->timer_on = 0;
+	}
 	while (!link_empty(&srv->conns))
 		conn_close(link_entry(srv->conns.next, struct conn, link));
 }

@@ -10,8 +10,13 @@ struct server {
 	struct engine *e;
 	uv_pipe_t unix_listener;
 	uv_tcp_t tcp_listener;
-	int unix_on, tcp_on;
+	uv_timer_t auth_timer;   /* closes TCP clients slow to authenticate */
+	int unix_on, tcp_on, timer_on;
 	struct link conns;
+	int n_conns;
+	int refusing;            /* at max_connections (logged once) */
+	size_t buffered;         /* every connection's input buffer and
+	                            replies held, with allocation overhead */
 };
 
 int server_start(struct server *srv, struct engine *e, char *err,
