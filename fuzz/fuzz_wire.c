@@ -82,44 +82,6 @@ int ops_dispatch(struct call *c, const char *type, json_t *data)
 	return 0;
 }
 
-/* the real ones, from src/engine/engine.c */
-void link_init(struct link *l)
-{
-	l->next = l->prev = l;
-}
-
-void link_insert_before(struct link *at, struct link *l)
-{
-	l->prev = at->prev;
-	l->next = at;
-	at->prev->next = l;
-	at->prev = l;
-}
-
-void link_remove(struct link *l)
-{
-	l->prev->next = l->next;
-	l->next->prev = l->prev;
-	link_init(l);
-}
-
-int link_empty(const struct link *l)
-{
-	return l->next == l;
-}
-
-struct link *link_pop(struct link *head)
-{
-	struct link *l = head->next;
-
-	if (l == head)
-		return NULL;
-	head->next = l->next;
-	l->next->prev = head;
-	link_init(l);
-	return l;
-}
-
 /* ---- the model ---- */
 
 #define MAXEXP 8192
