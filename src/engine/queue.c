@@ -48,12 +48,23 @@ struct target *queue_target_add(struct engine *e, const char *name,
 	return t;
 }
 
+/* -EPERM for the default target (every job without a target needs it),
+ * -EADDRINUSE when a job names it, -EROFS for one of the config file's,
+ * -EBUSY while it holds runs: a refused
+ * removal changes nothing. */
 int queue_target_remove(struct engine *e, const char *name)
 {
+	if (strcmp(name, "default") == 0)
+		return queue_target(e, name) ? -EPERM : -ENOENT;
+	for (int i = 0; i < e->n_jobs; i++)
+		if (e->jobs[i]->target && strcmp(e->jobs[i]->target, name) == 0)
+			return queue_target(e, name) ? -EADDRINUSE : -ENOENT;
 	for (int i = 0; i < e->n_targets; i++) {
 		struct target *t = e->targets[i];
 		if (strcmp(t->name, name) != 0)
 			continue;
+		if (t->from_config)
+			return -EROFS;
 		if (t->running || t->waiting)
 			return -EBUSY;
 		free(t->name);

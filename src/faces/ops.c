@@ -1159,6 +1159,14 @@ static void op_remove_target(struct call *c, json_t *data)
 		return call_fail(c, -ENOENT, "invalid target '%s'", name);
 	if (rc == -EBUSY)
 		return call_fail(c, -EBUSY, "queue is not empty");
+	if (rc == -EPERM)
+		return call_fail(c, -EINVAL, "the default target cannot be removed");
+	if (rc == -EROFS)
+		return call_fail(c, -EINVAL, "target '%s' is defined in the config "
+		                 "file's [targets]: remove it there and reload", name);
+	if (rc == -EADDRINUSE)
+		return call_fail(c, -EINVAL, "target '%s' is used by jobs: change "
+		                 "their target first", name);
 	persist_target_del(c->e, name);
 	call_reply(c, NULL);
 }
