@@ -756,6 +756,45 @@ static int check_wire(const struct config *c, const char *path, char *err,
 	return 0;
 }
 
+/* Keys of faces not built yet parse (their values are checked) but are
+ * refused: a key that does nothing is an error, never silently kept. */
+static const struct planned {
+	const char *key, *face;
+} planned[] = {
+	{ "master_host", "the cluster master and workers" },
+	{ "master_port", "the cluster master and workers" },
+	{ "ping_interval", "the cluster master and workers" },
+	{ "poke_throttle_interval", "the cluster master and workers" },
+	{ "master_reconnect_timeout", "the cluster master and workers" },
+	{ "ninep_listen", "the 9P file server" },
+	{ "ninep_token", "the 9P file server" },
+	{ "ninep_socket", "the 9P file server" },
+	{ "http_listen", "the HTTP face" },
+	{ "http_token", "the HTTP face" },
+};
+
+static int check_built(const struct cparse *p, const char *path, char *err,
+                       size_t errlen)
+{
+	const char *key = NULL, *face = NULL;
+
+	for (size_t i = 0; i < N_CKEYS && !key; i++)
+		for (size_t k = 0; k < sizeof planned / sizeof *planned; k++)
+			if (p->seen[i] && strcmp(ckeys[i].name, planned[k].key) == 0) {
+				key = planned[k].key;
+				face = planned[k].face;
+			}
+	if (!key && strcmp(p->c->role, "master") == 0) {
+		key = "role = master";
+		face = "the cluster master and workers";
+	}
+	if (!key)
+		return 0;
+	snprintf(err, errlen, "%s: %s: not built yet (planned: %s); remove it",
+	         path, key, face);
+	return -ENOTSUP;
+}
+
 int config_load(const char *path, struct config *out, char *err, size_t errlen)
 {
 	static const struct config_ini_ops ops = {
@@ -783,6 +822,8 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		goto error;
 	}
 	rc = check_wire(&c, path, err, errlen);
+	if (rc == 0)
+		rc = check_built(&p, path, err, errlen);
 	if (rc < 0)
 		goto error;
 	*out = c;

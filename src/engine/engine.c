@@ -206,6 +206,8 @@ static int load_push(struct load_ctx *lc, json_t *def, char *err, size_t n)
 	if (!j)
 		return -ENOMEM;
 	int rc = job_from_json(def, lc->e->cfg.timezone, j, err, n);
+	if (rc == 0 && (rc = job_check_built(j, err, n)) < 0)
+		job_free(j);
 	if (rc < 0) {
 		free(j);
 		return rc;

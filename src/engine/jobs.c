@@ -959,6 +959,20 @@ const struct job_action *job_action_find(const struct job *j, const char *name)
 	return NULL;
 }
 
+int job_check_built(const struct job *j, char *err, size_t errlen)
+{
+	const char *key = j->selectors && j->selectors[0] ? "selectors"
+	                : j->requires && j->requires[0] ? "requires"
+	                : j->n_checks ? "health_checks" : NULL;
+
+	if (!key)
+		return 0;
+	snprintf(err, errlen, "%s: not built yet (planned: %s); remove it",
+	         key, strcmp(key, "requires") == 0 ? "service task tables"
+	         : "the cluster master and workers");
+	return -ENOTSUP;
+}
+
 /* ---- job_to_json ------------------------------------------------------- */
 
 static json_t *str_or_null(const char *s)

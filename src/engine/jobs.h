@@ -83,6 +83,11 @@ struct job {
  * "schedule: syntax error in minute field: '61'"; *out is then freed. */
 int job_from_json(json_t *def, const char *tz_default, struct job *out,
                   char *err, size_t errlen);
+/* -ENOTSUP with err naming the key when j uses what parses but does
+ * nothing yet (selectors, requires, health_checks: the cluster and the
+ * task tables): such a job is refused, never kept doing less than it
+ * says. */
+int job_check_built(const struct job *j, char *err, size_t errlen);
 /* The definition as JSON (the same keys; durations as DUR strings). */
 json_t *job_to_json(const struct job *j);
 void job_free(struct job *j);   /* frees the fields, not j itself */

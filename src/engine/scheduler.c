@@ -109,7 +109,9 @@ void sched_close(struct engine *e)
 
 static int armable(const struct job *j)
 {
-	if (!j->sched || !j->enabled)
+	/* a job that needs confirmation runs only when someone says yes:
+	 * the scheduler cannot ask (cron's tasks with confirmation = true) */
+	if (!j->sched || !j->enabled || j->confirm)
 		return 0;
 	int k = sched_kind(j->sched);
 	return k != SCHED_NEVER && k != SCHED_REBOOT;

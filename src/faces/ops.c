@@ -274,6 +274,8 @@ static void op_create(struct call *c, json_t *data)
 	struct job *j = calloc(1, sizeof *j);
 	int rc = job_from_json(def, e->cfg.timezone, j, err, sizeof err);
 	json_decref(def);
+	if (rc == 0 && (rc = job_check_built(j, err, sizeof err)) < 0)
+		job_free(j);
 	if (rc < 0) {
 		free(j);
 		return call_fail(c, -EINVAL, "%s", err);
@@ -647,6 +649,15 @@ static void op_run(struct call *c, json_t *data)
 	struct arun *a;
 	char err[512];
 
+	if (json_object_get(data, "allocations"))
+		return call_fail(c, -EINVAL, "allocations: not built yet (planned: "
+		                 "the cluster master and workers)");
+	if (opt_bool(data, "health_check", 0))
+		return call_fail(c, -EINVAL, "health_check: not built yet "
+		                 "(planned: the cluster master and workers)");
+	if (json_object_get(data, "rid"))
+		return call_fail(c, -EINVAL, "rid: not built yet (planned: "
+		                 "service task tables)");
 	if (json_is_array(json_object_get(data, "tags")))
 		return run_tags(c, json_object_get(data, "tags"));
 	if (need_str(c, data, "name", &name) < 0 || !(j = find_job(c, name)) ||

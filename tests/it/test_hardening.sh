@@ -24,4 +24,34 @@ expect_code 4 "... and it is gone" jobctl target rm q2
 out=$(jobctl run usesq 2>&1); rc=$?
 expect_eq "a job of a kept target still runs" "$rc" 0
 
+# --- what is not built yet is refused, never silently kept ------------------
+for kv in "http_listen = 127.0.0.1:8080" "ninep_listen = 127.0.0.1:5640" \
+	"master_host = m" "role = master"; do
+	printf 'state_dir = %s\n%s\n' "$T/state2" "$kv" > "$T/planned.conf"
+	out=$("$JOBD" -t -c "$T/planned.conf" 2>&1); rc=$?
+	expect_eq "jobd refuses '$kv' (exit 2)" "$rc" 2
+	expect_match "... saying it is not built yet" "$out" "${kv%% *}.*not built yet"
+done
+out=$(jobctl create sel --selectors ssd -- true 2>&1); rc=$?
+expect_eq "create --selectors is refused" "$rc" 2
+expect_match "... naming selectors" "$out" "selectors: not built yet"
+expect_code 4 "... and no job was made" jobctl show sel
+expect_code 2 "create --requires is refused" jobctl create req --requires 'x(up)' -- true
+expect_code 2 "run --allocations is refused" jobctl run usesq --allocations w1
+expect_code 2 "run --health-check is refused" jobctl run usesq --health-check
+cat > "$T/jobs.d/sel.conf" <<'JOB'
+[job filesel]
+command = true
+selectors = ssd
+JOB
+out=$(jobctl reload 2>&1); rc=$?
+expect_match "a job file with selectors is refused, naming the key" "$out" "selectors: not built yet"
+rm -f "$T/jobs.d/sel.conf"; jobctl reload >/dev/null 2>&1
+
+# a job that needs confirmation never runs from its schedule
+jobctl create conf --confirm --schedule '@every 1s' -- touch "$T/confirmed" >/dev/null
+sleep 2.5
+expect_eq "a confirm job does not fire from its schedule" "$(ls "$T/confirmed" 2>/dev/null)" ""
+expect_code 0 "... but runs when asked with --yes" jobctl run conf --yes
+
 finish
