@@ -108,4 +108,9 @@ int err_exit_code(int neg_errno);
 /* A name is [A-Za-z0-9_.-]{1,64}. */
 int name_valid(const char *s);
 
+/* An environment variable's name: [A-Za-z_][A-Za-z0-9_]*, n bytes of s,
+ * at most ENV_NAME_MAX of them (longer ones are refused, never cut). */
+#define ENV_NAME_MAX 255
+int env_name_valid(const char *s, size_t n);
+
 #endif

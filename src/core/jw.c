@@ -73,8 +73,11 @@ static void sep(struct jw *w)
 		w->after_key = 0;
 		return;
 	}
-	if (w->depth > 0 && w->depth <= JW_MAX_DEPTH && w->n[w->depth - 1]++)
-		put(w, ",", 1);
+	if (w->depth > 0 && w->depth <= JW_MAX_DEPTH) {
+		if (w->n[w->depth - 1])   /* a flag, not a count: no wrap */
+			put(w, ",", 1);
+		w->n[w->depth - 1] = 1;
+	}
 }
 
 void jw_open(struct jw *w, char bracket)

@@ -178,18 +178,6 @@ static int action_name_valid(const char *s)
 	       strlen(s) <= NAME_MAX_LEN;
 }
 
-static int env_name_valid(const char *s, size_t n)
-{
-	static const char more[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
-	                           "QRSTUVWXYZ0123456789_";
-
-	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr(more, s[i]) || !s[i])
-			return 0;
-	return 1;
-}
 
 /* ---- scalar fields ----------------------------------------------------- */
 
@@ -417,6 +405,9 @@ static int env_add(struct jctx *x, char ***env, const char *k, size_t klen,
 	char *kv;
 	int rc;
 
+	if (klen > ENV_NAME_MAX)
+		return ferr(x, "env: variable name longer than %d bytes: '%.32s...'",
+		            ENV_NAME_MAX, k);
 	if (!env_name_valid(k, klen))
 		return ferr(x, "env: invalid variable name '%.*s'", (int)klen, k);
 	for (size_t i = 0; *env && (*env)[i]; i++)

@@ -170,7 +170,9 @@ static int get_dur(struct call *c, json_t *data, const char *key, int64_t *us)
 	char err[200];
 	if (!v || json_is_null(v))
 		return 0;
-	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+	/* seconds: bounded so that microseconds fit in 64 bits (as jobs.c) */
+	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    json_integer_value(v) < 1000000000000LL) {
 		*us = json_integer_value(v) * US_PER_S;
 		return 0;
 	}
@@ -709,6 +711,24 @@ static json_t *submit_spec(struct call *c, json_t *data, const char *user)
 		call_fail(c, -EINVAL, "env: must be an object");
 		return NULL;
 	}
+	const char *k;
+	json_t *ev;
+	json_object_foreach(env, k, ev) {
+		size_t n = strlen(k);
+		if (n > ENV_NAME_MAX) {
+			call_fail(c, -EINVAL, "env: variable name longer than %d "
+			          "bytes: '%.32s...'", ENV_NAME_MAX, k);
+			return NULL;
+		}
+		if (!env_name_valid(k, n)) {
+			call_fail(c, -EINVAL, "env: invalid variable name '%s'", k);
+			return NULL;
+		}
+		if (!json_is_string(ev)) {
+			call_fail(c, -EINVAL, "env: %s: the value must be a string", k);
+			return NULL;
+		}
+	}
 	if (get_dur(c, data, "timeout", &timeout) < 0)
 		return NULL;
 	json_t *s = json_object();
@@ -742,11 +762,14 @@ static void op_submit(struct call *c, json_t *data)
 
 	if (!may_execute(c, &user) || get_time(c, data, "at", &at) < 0)
 		return;
-	if ((pri && !json_is_integer(pri)) ||
-	    (ret && (!json_is_integer(ret) || json_integer_value(ret) < 0)))
-		return call_fail(c, -EINVAL, "%s must be a%s integer",
-		                 pri && !json_is_integer(pri) ? "priority" : "retries",
-		                 pri && !json_is_integer(pri) ? "n" : " non-negative");
+	if (pri && (!json_is_integer(pri) || json_integer_value(pri) < -1000000 ||
+	            json_integer_value(pri) > 1000000))
+		return call_fail(c, -EINVAL, "priority: must be an integer from "
+		                 "-1000000 to 1000000");
+	if (ret && (!json_is_integer(ret) || json_integer_value(ret) < 0 ||
+	            json_integer_value(ret) > 1000000))
+		return call_fail(c, -EINVAL, "retries: must be an integer from 0 "
+		                 "to 1000000");
 	json_t *spec = submit_spec(c, data, user);
 	if (!spec)
 		return;

@@ -54,4 +54,37 @@ sleep 2.5
 expect_eq "a confirm job does not fire from its schedule" "$(ls "$T/confirmed" 2>/dev/null)" ""
 expect_code 0 "... but runs when asked with --yes" jobctl run conf --yes
 
+# --- bounds: refused with a clear error, never cut or wrapped ---------------
+# raw REQUEST-TYPE JSON-DATA: one request on the Unix socket, past jobctl's
+# own checks; prints the reply
+raw() { python3 -c 'import json,socket,sys
+s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(json.dumps([0, {"type": sys.argv[2], "no": 1, "data": json.loads(sys.argv[3])}]).encode() + b"\x04")
+b=b""
+while not b.endswith(b"\x04"):
+	d=s.recv(65536)
+	if not d: break
+	b+=d
+print(json.dumps(json.loads(b[:-1])[1]))' "$JOBD_SOCKET" "$@"; }
+long=$(printf 'N%.0s' $(seq 300))
+out=$(raw submit '{"argv": ["true"], "priority": 3000000000}')
+expect_match "submit: priority out of int range is refused" "$out" '"error": "priority: must be an integer from'
+out=$(raw submit '{"argv": ["true"], "retries": 99999999999}')
+expect_match "submit: retries out of range is refused" "$out" '"error": "retries: must be an integer from'
+out=$(raw submit '{"argv": ["true"], "timeout": 9223372036854775}')
+expect_match "submit: a timeout whose microseconds overflow is refused" "$out" '"error": "timeout: invalid duration'
+out=$(raw submit "{\"argv\": [\"true\"], \"env\": {\"$long\": \"1\"}}")
+expect_match "submit: an env name over 255 bytes is refused" "$out" '"error": "env: variable name longer than 255'
+out=$(raw submit '{"argv": ["true"], "env": {"A=B": "1"}}')
+expect_match "submit: an invalid env name is refused" "$out" "\"error\": \"env: invalid variable name 'A=B'"
+out=$(jobctl create longenv --env "$long=1" -- true 2>&1); rc=$?
+expect_eq "create: an env name over 255 bytes is refused (exit 2)" "$rc" 2
+expect_match "... saying why" "$out" "env: variable name longer than 255 bytes"
+args=(); for i in $(seq 300); do args+=(--env "V$i=$i"); done
+ok "create: a job with 300 env vars" jobctl create manyenv "${args[@]}" -- true
+expect_eq "... show --json is valid JSON with all 300" \
+	"$(jobctl show manyenv --json | jq '.job.env | length')" 300
+out=$(jobctl --json run manyenv 2>/dev/null | jq -r .result)
+expect_eq "... and it runs" "$out" ok
+
 finish

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -122,6 +123,35 @@ static void test_big(void **state)
 	free(s);
 }
 
+/* an object of 300 keys and an array of 600 items: a comma before every
+ * one but the first (a per-level counter of 8 bits once wrapped at 256) */
+static void test_many_members(void **state)
+{
+	struct jw w;
+	char key[16];
+	(void)state;
+	jw_init(&w);
+	jw_open(&w, '{');
+	for (int i = 0; i < 300; i++) {
+		snprintf(key, sizeof key, "K%d", i);
+		jw_kstr(&w, key, "v");
+	}
+	jw_key(&w, "list");
+	jw_open(&w, '[');
+	for (int i = 0; i < 600; i++)
+		jw_int(&w, i);
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+	char *t = take(&w);
+	json_error_t e;
+	json_t *v = json_loads(t, 0, &e);
+	assert_non_null(v);
+	assert_int_equal(json_object_size(v), 301);
+	assert_int_equal(json_array_size(json_object_get(v, "list")), 600);
+	json_decref(v);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_not_utf8),
 		cmocka_unit_test(test_numbers_and_nesting),
 		cmocka_unit_test(test_big),
+		cmocka_unit_test(test_many_members),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
