@@ -87,28 +87,62 @@ struct ctl {
 
 typedef void event_fn(struct ctl *c, const char *event, json_t *data);
 
+/* --json anywhere before "--": errors are JSON too (set in main, before
+ * the arguments are parsed, so that a usage error is JSON as well). */
+static int json_errors;
+
+static int complain(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* "jobctl: <what is wrong>" on stderr; the usage exit code. */
+/* Every error of jobctl goes out here: "jobctl: <what is wrong>" on
+ * stderr, or {"error": "<what is wrong>", "code": CODE} with --json.
+ * Returns code, the exit code. */
+static int vcomplain(int code, const char *fmt, va_list ap)
+{
+	char msg[2048];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (!json_errors) {
+		fprintf(stderr, "jobctl: %s\n", msg);
+		return code;
+	}
+	json_t *o = json_pack("{s:s,s:i}", "error", msg, "code", code);
+	char *t = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	fprintf(stderr, "%s\n", t ? t : "{\"error\": \"out of memory\"}");
+	free(t);
+	json_decref(o);
+	return code;
+}
+
+static int complain(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = vcomplain(code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* A usage error: the usage exit code. */
 static int bad(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("jobctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	int code = vcomplain(EXIT_USAGE, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_USAGE;
+	return code;
 }
 
 /* ---- transport -------------------------------------------------------- */
 
 static int unreachable(const char *where, int err)
 {
-	fprintf(stderr, "jobctl: cannot reach jobd at %s: %s\n", where,
-		strerror(err));
-	return err == EACCES || err == EPERM ? EXIT_PERM : EXIT_UNREACHABLE;
+	return complain(err == EACCES || err == EPERM ? EXIT_PERM
+	                : EXIT_UNREACHABLE, "cannot reach jobd at %s: %s", where,
+	                strerror(err));
 }
 
 /* --socket, JOBD_SOCKET, the development socket if it exists (make run),
@@ -177,9 +211,8 @@ static int connect_tcp(struct ctl *c, const char *where)
 		return rc;
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
-		fprintf(stderr, "jobctl: cannot reach jobd at %s: %s\n", where,
-			gai_strerror(rc));
-		return EXIT_UNREACHABLE;
+		return complain(EXIT_UNREACHABLE, "cannot reach jobd at %s: %s",
+		                where, gai_strerror(rc));
 	}
 	for (ai = res; ai && c->fd < 0; ai = ai->ai_next) {
 		c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
@@ -224,9 +257,8 @@ static int ctl_send(struct ctl *c, json_t *msg)
 	free(s);
 	if (!err)
 		return 0;
-	fprintf(stderr, "jobctl: lost the connection to jobd: %s\n",
-		strerror(err));
-	return EXIT_UNREACHABLE;
+	return complain(EXIT_UNREACHABLE, "lost the connection to jobd: %s",
+	                strerror(err));
 }
 
 /* The next whole message from the daemon, parsed. */
@@ -242,21 +274,18 @@ static int ctl_recv(struct ctl *c, json_t **msg)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			fprintf(stderr, "jobctl: jobd closed the connection "
-				"before replying%s%s\n", n < 0 ? ": " : "",
-				n < 0 ? strerror(errno) : "");
-			return EXIT_UNREACHABLE;
+			return complain(EXIT_UNREACHABLE, "jobd closed the "
+			                "connection before replying%s%s",
+			                n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
 		}
 		if (framebuf_push(&c->fb, buf, (size_t)n) < 0) {
-			fprintf(stderr, "jobctl: reply from jobd too long\n");
-			return EXIT_FAILED;
+			return complain(EXIT_FAILED, "reply from jobd too long");
 		}
 	}
 	*msg = json_loadb(m, len, JSON_ALLOW_NUL, &e);
 	if (*msg)
 		return 0;
-	fprintf(stderr, "jobctl: bad message from jobd: %s\n", e.text);
-	return EXIT_FAILED;
+	return complain(EXIT_FAILED, "bad message from jobd: %s", e.text);
 }
 
 /* A response: its data into *reply, or its error on stderr and its code. */
@@ -266,12 +295,11 @@ static int reply_result(json_t *body, json_t **reply)
 	json_int_t code = json_integer_value(json_object_get(body, "code"));
 
 	if (err && !json_is_null(err)) {
-		fprintf(stderr, "jobctl: %s\n", json_is_string(err) ?
-			json_string_value(err) : "jobd reported an error");
-		if (code == EXIT_USAGE || code == EXIT_NOT_RUNNING ||
-		    code == EXIT_NOT_FOUND || code == EXIT_PERM)
-			return (int)code;
-		return EXIT_FAILED;
+		if (code != EXIT_USAGE && code != EXIT_NOT_RUNNING &&
+		    code != EXIT_NOT_FOUND && code != EXIT_PERM)
+			code = EXIT_FAILED;
+		return complain((int)code, "%s", json_is_string(err) ?
+		                json_string_value(err) : "jobd reported an error");
 	}
 	data = json_object_get(body, "data");
 	*reply = data ? json_incref(data) : json_null();
@@ -1700,6 +1728,9 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);   /* a dead daemon is an error, not a kill */
 	framebuf_init(&c.fb, MSG_MAX);
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			json_errors = 1;
 	rc = run_command(&c, argc - 1, argv + 1);
 	if (c.fd >= 0)
 		close(c.fd);

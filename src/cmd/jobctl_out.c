@@ -422,8 +422,10 @@ void out_status(json_t *d)
 	field(c, counts, "waiting");
 	printf("jobs:      %s (%s running, %s waiting)\n", a, b, c);
 	if (json_is_object(json_object_get(d, "memory"))) {
-		field(a, json_object_get(d, "memory"), "rss");
-		printf("memory:    rss %s\n", a);
+		json_t *rss = json_object_get(json_object_get(d, "memory"), "rss");
+		if (json_is_integer(rss))
+			printf("memory:    rss %.1f MiB\n",
+			       (double)json_integer_value(rss) / (1 << 20));
 	}
 	if (json_is_object(sched)) {
 		field(a, sched, "lateness_p50_ms");

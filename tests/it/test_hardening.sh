@@ -87,4 +87,18 @@ expect_eq "... show --json is valid JSON with all 300" \
 out=$(jobctl --json run manyenv 2>/dev/null | jq -r .result)
 expect_eq "... and it runs" "$out" ok
 
+# --- jobctl: status in MiB, errors as JSON under --json ---------------------
+expect_match "status prints RSS in MiB" "$(jobctl status)" $'memory: +rss [0-9]+\\.[0-9] MiB'
+# errjson CODE NAME CMD...: exits CODE, stderr is {"error": ..., "code": CODE}
+errjson() { local c=$1 n=$2; shift 2; local err rc
+	err=$("$@" 2>&1 >/dev/null); rc=$?
+	expect_eq "$n: exit $c" "$rc" "$c"
+	expect_eq "$n: JSON error on stderr" \
+		"$(jq -r '"\(.code) \(.error | length > 0)"' <<<"$err" 2>&1)" "$c true"; }
+errjson 4 "--json not found" jobctl --json show nosuchjob
+errjson 2 "--json daemon usage error" jobctl --json target rm default
+errjson 2 "--json usage error (unknown option)" jobctl --json list --bogus
+errjson 2 "--json usage error (option after the command)" jobctl create --json
+errjson 69 "--json unreachable" jobctl --json --socket "$T/none.sock" list
+
 finish
