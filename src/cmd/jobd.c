@@ -15,6 +15,7 @@
 
 #include "engine/engine.h"
 #include "engine/log.h"
+#include "engine/statedir.h"
 #include "faces/ops.h"
 #include "faces/server.h"
 
@@ -87,7 +88,7 @@ static int lock_state_dir(const char *dir)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/jobd.lock", dir);
-	lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock_fd < 0) {      /* e.g. a read-only state dir: not "another" */
 		fprintf(stderr, "jobd: cannot open %s: %s\n", path,
 		        strerror(errno));
@@ -197,9 +198,8 @@ int main(int argc, char **argv)
 		printf("jobd: configuration OK (%d job files)\n", rc);
 		return 0;
 	}
-	if (mkdir(cfg.state_dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "jobd: cannot create state directory %s: %s\n",
-		        cfg.state_dir, strerror(errno));
+	if (statedir_prepare(&cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "jobd: %s\n", err);
 		config_free(&cfg);
 		return 2;
 	}

@@ -19,6 +19,7 @@
 #include "engine/log.h"
 #include "engine/storeq.h"
 #include "engine/proc.h"
+#include "engine/statedir.h"
 
 /* ---- job registry ---- */
 
@@ -471,13 +472,22 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	e->shutdown_timer.data = e;
 
 	snprintf(e->proc_dir, sizeof e->proc_dir, "%s/proc", e->cfg.state_dir);
-	if ((rc = mkdir_p(e->proc_dir, 0755)) < 0) {
+	struct statedir_modes m;
+	if ((rc = statedir_modes(&e->cfg, &m, err, errlen)) < 0)
+		return rc;
+	e->file_mode = m.file;
+	if ((rc = mkdir_p(e->proc_dir, m.dir & 0777)) < 0) {
 		snprintf(err, errlen, "cannot create state directory '%s': %s",
 		         e->proc_dir, strerror(-rc));
 		return rc;
 	}
-	if ((rc = store_open(e->cfg.store, &e->store, err, errlen)) < 0 ||
-	    (rc = store_open(e->cfg.store, &e->rstore, err, errlen)) < 0)
+	/* the store's files (SQLite's -wal and -shm follow the database's
+	 * mode) are made no more readable than proc files */
+	mode_t old_mask = umask(0777 & ~m.file);
+	if ((rc = store_open(e->cfg.store, &e->store, err, errlen)) == 0)
+		rc = store_open(e->cfg.store, &e->rstore, err, errlen);
+	umask(old_mask);
+	if (rc < 0)
 		return rc;
 	if (store_run_max_jid(e->store, jid) == 0 && jid[0])
 		jid_parse(jid, &e->last_jid);

@@ -125,6 +125,7 @@ struct engine {
 	uv_timer_t shutdown_timer;
 	void (*on_idle)(struct engine *e);   /* shutdown: last run ended */
 	char proc_dir[4096];
+	mode_t file_mode;        /* of proc files (engine/statedir.h) */
 	struct procfiles *procfiles;  /* procfile.c's state */
 };
 

@@ -50,6 +50,7 @@ struct pf_inode {
 
 struct procfiles {
 	int dirfd;
+	mode_t mode;            /* of new files: 0600, 0640 (statedir.h) */
 	struct pf_inode spares[PROC_SPARES];  /* kept, free */
 	int n_spares;
 	struct pf_inode live[PROC_SPARES];    /* kept, named by a jid */
@@ -76,6 +77,7 @@ static struct procfiles *pf_get(struct engine *e)
 		free(pf);
 		return NULL;
 	}
+	pf->mode = e->file_mode ? e->file_mode : 0600;
 	e->procfiles = pf;
 	return pf;
 }
@@ -177,7 +179,7 @@ static int inode_take(struct procfiles *pf, struct pf_inode *f, int *kept)
 	spare_name(name, sizeof name, f->id);
 	/* the name may be a leftover of an earlier jobd: empty it */
 	f->fd = openat(pf->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
-	               0644);
+	               pf->mode);
 	return f->fd < 0 ? -errno : 0;
 }
 
