@@ -421,6 +421,11 @@ void out_status(json_t *d)
 	field(b, counts, "running");
 	field(c, counts, "waiting");
 	printf("jobs:      %s (%s running, %s waiting)\n", a, b, c);
+	json_t *bad = json_object_get(d, "job_file_errors"), *v;
+	size_t i;
+	json_array_foreach(bad, i, v)
+		printf("%s%s\n", i ? "           " : "job files: skipped ",
+		       json_string_value(v));
 	if (json_is_object(json_object_get(d, "memory"))) {
 		json_t *rss = json_object_get(json_object_get(d, "memory"), "rss");
 		if (json_is_integer(rss))

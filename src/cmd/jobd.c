@@ -110,12 +110,13 @@ static int check_job(void *ctx, json_t *def, const char *file, int line,
                      char *err, size_t errlen)
 {
 	struct job j;
-	char msg[512];
-	int rc = job_from_json(def, ctx, &j, msg, sizeof msg);
-	if (rc < 0)
-		snprintf(err, errlen, "%s:%d: %s", file, line, msg);
-	else
+	int rc = job_from_json(def, ctx, &j, err, errlen);  /* FILE:LINE added */
+	(void)file;
+	(void)line;
+	if (rc == 0) {
+		rc = job_check_built(&j, err, errlen);
 		job_free(&j);
+	}
 	return rc;
 }
 
@@ -185,10 +186,11 @@ int main(int argc, char **argv)
 	raise_nofile();
 
 	uv_loop_t *loop = uv_default_loop();
-	/* job files are validated by loading them into a throwaway list; a
-	 * bad one is bad configuration (exit 2) at start as with --check */
-	int rc = jobfiles_load(cfg.jobs_dir, check_job, cfg.timezone, err,
-	                       sizeof err);
+	/* jobd -t validates the job files by loading them into a throwaway
+	 * list: a bad one is an error (exit 2); a starting jobd skips a bad
+	 * file with an ERROR and loads the others (engine_jobs_load) */
+	int rc = check ? jobfiles_load(cfg.jobs_dir, check_job, cfg.timezone,
+	                               err, sizeof err) : 0;
 	if (rc < 0 || check) {
 		config_free(&cfg);
 		if (rc < 0) {

@@ -54,54 +54,74 @@ struct job *engine_job_find(struct engine *e, const char *name)
 	return job_index(e, name, &at) ? e->jobs[at] : NULL;
 }
 
-/* A job's last run time, read on the read thread for a job added while
- * jobd runs (the job is found again by name: it may be gone). */
-struct last_read {
+/* What the store keeps of a job beside its definition: "last:NAME", the
+ * time of its last run, and for a file job "off:NAME" = 1 when `jobctl
+ * disable` turned it off (a file cannot say so: its state outlives a
+ * restart in the store).  Read at start-up directly, later on the read
+ * thread (the job is found again by name: it may be gone). */
+struct kv_read {
 	struct storeq_op op;
 	struct engine *e;
 	char key[128];
 	char *val;
 };
 
-static int last_read_work(struct store *s, struct storeq_op *op, int replay)
+static void job_kv_apply(struct engine *e, struct job *j, const char *key,
+                         const char *val)
 {
-	struct last_read *lr = (struct last_read *)op;
-	(void)replay;
-	return store_kv_get(s, lr->key, &lr->val);
+	if (strncmp(key, "last:", 5) == 0 && !j->last_run)
+		j->last_run = strtoll(val, NULL, 10);
+	else if (strncmp(key, "off:", 4) == 0 && j->source && strcmp(val, "1") == 0)
+		j->enabled = 0;
+	else
+		return;
+	sched_arm_job(e, j, now_us());
 }
 
-static void last_read_done(struct storeq_op *op, int rc, const char *err)
+static int kv_read_work(struct store *s, struct storeq_op *op, int replay)
 {
-	struct last_read *lr = (struct last_read *)op;
-	struct job *j = engine_job_find(lr->e, lr->key + 5);
+	struct kv_read *kr = (struct kv_read *)op;
+	(void)replay;
+	return store_kv_get(s, kr->key, &kr->val);
+}
+
+static void kv_read_done(struct storeq_op *op, int rc, const char *err)
+{
+	struct kv_read *kr = (struct kv_read *)op;
+	struct job *j = engine_job_find(kr->e, strchr(kr->key, ':') + 1);
 	(void)err;
-	if (rc == 0 && j && !j->last_run) {
-		j->last_run = strtoll(lr->val, NULL, 10);
-		sched_arm_job(lr->e, j, now_us());
+	if (rc == 0 && j)
+		job_kv_apply(kr->e, j, kr->key, kr->val);
+	free(kr->val);
+	free(kr);
+}
+
+static void job_kv_read(struct engine *e, struct job *j, const char *prefix)
+{
+	char key[128], *val = NULL;
+	snprintf(key, sizeof key, "%s:%s", prefix, j->name);
+	if (!e->rq) {                                   /* start-up */
+		if (store_kv_get(e->store, key, &val) == 0)
+			job_kv_apply(e, j, key, val);
+		free(val);
+		return;
 	}
-	free(lr->val);
-	free(lr);
+	struct kv_read *kr = calloc(1, sizeof *kr);
+	if (!kr)
+		return;
+	kr->op.work = kv_read_work;
+	kr->op.done = kv_read_done;
+	kr->e = e;
+	memcpy(kr->key, key, sizeof key);
+	storeq_add(e->rq, &kr->op);
 }
 
 static void job_load_last_run(struct engine *e, struct job *j)
 {
-	char key[128], *val = NULL;
-	if (!job_keeps_last_run(j))
-		return;         /* not stored (scheduler.c): in memory only */
-	snprintf(key, sizeof key, "last:%s", j->name);
-	if (e->rq) {
-		struct last_read *lr = calloc(1, sizeof *lr);
-		if (!lr)
-			return;
-		lr->op.work = last_read_work;
-		lr->op.done = last_read_done;
-		lr->e = e;
-		memcpy(lr->key, key, sizeof key);
-		storeq_add(e->rq, &lr->op);
-	} else if (store_kv_get(e->store, key, &val) == 0) {   /* start-up */
-		j->last_run = strtoll(val, NULL, 10);
-		free(val);
-	}
+	if (j->source)
+		job_kv_read(e, j, "off");
+	if (job_keeps_last_run(j))      /* else in memory only (scheduler.c) */
+		job_kv_read(e, j, "last");
 }
 
 static int jobs_reserve(struct engine *e, int n)
@@ -158,6 +178,8 @@ int engine_job_replace(struct engine *e, struct job *j)
 	job_destroy(e, old);
 	e->jobs[at] = j;
 	sched_arm_job(e, j, now_us());
+	if (j->source)          /* an edited file keeps `jobctl disable` */
+		job_kv_read(e, j, "off");
 	return 0;
 }
 
@@ -180,7 +202,11 @@ int engine_job_set_enabled(struct engine *e, struct job *j, int enabled)
 		sched_arm_job(e, j, now_us());
 	else
 		sched_disarm_job(e, j);
-	if (!j->source) {
+	if (j->source) {        /* its file cannot say so: the store does */
+		char key[128];
+		snprintf(key, sizeof key, "off:%s", j->name);
+		persist_kv_put(e, key, j->enabled ? "0" : "1");
+	} else {
 		json_t *def = job_to_json(j);
 		char *s = json_dumps(def, JSON_COMPACT);
 		json_decref(def);
@@ -199,7 +225,46 @@ struct load_ctx {
 	struct job **v;
 	int n, cap;
 	int from_files;
+	char **bad;              /* the skipped files' messages */
+	int n_bad;
 };
+
+/* A bad job file is skipped: its jobs already read go, the others stay. */
+static void load_bad_file(void *ctx, const char *file, const char *err)
+{
+	struct load_ctx *lc = ctx;
+	char **v = realloc(lc->bad, (size_t)(lc->n_bad + 1) * sizeof *v);
+
+	log_error("%s (the file is skipped, the other job files are loaded)",
+	          err);
+	while (lc->n > 0 && lc->v[lc->n - 1]->source &&
+	       strcmp(lc->v[lc->n - 1]->source, file) == 0) {
+		job_free(lc->v[--lc->n]);
+		free(lc->v[lc->n]);
+	}
+	if (!v)
+		return;
+	lc->bad = v;
+	if ((v[lc->n_bad] = strdup(err)))
+		lc->n_bad++;
+}
+
+/* A reload keeps the jobs of a file that has become bad as they were. */
+static int load_file_bad(const struct load_ctx *lc, const char *file)
+{
+	size_t n = strlen(file);
+	for (int i = 0; i < lc->n_bad; i++)
+		if (strncmp(lc->bad[i], file, n) == 0 && lc->bad[i][n] == ':')
+			return 1;
+	return 0;
+}
+
+static void job_errors_free(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
 
 static int load_push(struct load_ctx *lc, json_t *def, char *err, size_t n)
 {
@@ -240,11 +305,9 @@ static int load_push(struct load_ctx *lc, json_t *def, char *err, size_t n)
 static int load_file_job(void *ctx, json_t *def, const char *file, int line,
                          char *err, size_t n)
 {
-	char msg[512];
-	int rc = load_push(ctx, def, msg, sizeof msg);
-	if (rc < 0)
-		snprintf(err, n, "%s:%d: %s", file, line, msg);
-	return rc;
+	(void)file;             /* jobfiles_load puts FILE:LINE before err */
+	(void)line;
+	return load_push(ctx, def, err, n);
 }
 
 static int load_store_job(void *ctx, const char *name, const char *text)
@@ -262,6 +325,7 @@ static int load_store_job(void *ctx, const char *name, const char *text)
 
 static void load_free(struct load_ctx *lc)
 {
+	job_errors_free(lc->bad, lc->n_bad);
 	for (int i = 0; i < lc->n; i++) {
 		job_free(lc->v[i]);
 		free(lc->v[i]);
@@ -271,23 +335,79 @@ static void load_free(struct load_ctx *lc)
 
 /* Replaces the file-defined jobs with those of jobs_dir; API jobs stay.
  * All or nothing: on any error the old set is kept. */
+/* A job made with jobctl under the name a job file now uses: file jobs
+ * win (the administrator's files are the configuration; any socket user
+ * may create jobs), so the API job is renamed NAME.api (NAME.api2, ...),
+ * in the store too, with a warning, and the start or reload goes on. */
+static int job_move_aside(struct engine *e, struct job *old, const char *file,
+                          char *err, size_t errlen)
+{
+	char name[NAME_MAX_LEN + 1], sfx[16];
+	int k;
+
+	for (k = 1; k < 1000; k++) {
+		snprintf(sfx, sizeof sfx, k == 1 ? ".api" : ".api%d", k);
+		int base = NAME_MAX_LEN - (int)strlen(sfx);
+		snprintf(name, sizeof name, "%.*s%s", base, old->name, sfx);
+		if (!engine_job_find(e, name))
+			break;
+	}
+	json_t *def = job_to_json(old);
+	struct job *j = calloc(1, sizeof *j);
+	char *text = NULL;
+	int rc = -ENOMEM;
+	if (!def || !j || json_object_set_new(def, "name", json_string(name)))
+		goto error;
+	if ((rc = job_from_json(def, e->cfg.timezone, j, err, errlen)) < 0) {
+		free(j);
+		j = NULL;
+		goto error;
+	}
+	if (!(text = json_dumps(def, JSON_COMPACT)))
+		goto error;
+	log_warn("job %s: made with jobctl (uid %u), now renamed %s: the job "
+	         "file %s defines %s, and file jobs win", old->name,
+	         (unsigned)old->owner_uid, name, file, old->name);
+	if (e->sq) {
+		persist_job_put(e, name, text);
+		persist_job_put(e, old->name, NULL);
+	} else if (store_job_put(e->store, name, text) < 0 ||   /* start-up */
+	           store_job_del(e->store, old->name) < 0) {
+		snprintf(err, errlen, "cannot rename job %s in the store: %s",
+		         old->name, store_error(e->store));
+		rc = -EIO;
+		goto error;
+	}
+	engine_job_remove(e, old->name);
+	engine_job_add(e, j);
+	free(text);
+	json_decref(def);
+	return 0;
+error:
+	if (j) {
+		job_free(j);
+		free(j);
+	}
+	json_decref(def);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	return rc;
+}
+
 int engine_jobs_load(struct engine *e, int *n_files, char *err, size_t errlen)
 {
 	struct load_ctx lc = {.e = e};
-	int rc = jobfiles_load(e->cfg.jobs_dir, load_file_job, &lc, err, errlen);
+	int rc = jobfiles_load_each(e->cfg.jobs_dir, load_file_job,
+	                            load_bad_file, &lc, err, errlen);
 	if (rc < 0)
 		goto error;
 	if (n_files)
 		*n_files = rc;
 	for (int i = 0; i < lc.n; i++) {
 		struct job *old = engine_job_find(e, lc.v[i]->name);
-		if (old && !old->source) {
-			snprintf(err, errlen, "%s: job '%s' already exists "
-			         "(created with jobctl)", lc.v[i]->source,
-			         lc.v[i]->name);
-			rc = -EEXIST;
+		if (old && !old->source &&
+		    (rc = job_move_aside(e, old, lc.v[i]->source, err, errlen)) < 0)
 			goto error;
-		}
 	}
 	/* room for all first: past here nothing fails */
 	if (jobs_reserve(e, e->n_jobs + lc.n) < 0) {
@@ -301,8 +421,9 @@ int engine_jobs_load(struct engine *e, int *n_files, char *err, size_t errlen)
 	int kept = 0;
 	for (int i = 0; i < e->n_jobs; i++) {
 		struct job *j = e->jobs[i];
-		if (j->source && (lc.n == 0 || !bsearch(&j, lc.v, (size_t)lc.n,
-		                  sizeof *lc.v, job_cmp))) {
+		if (j->source && !load_file_bad(&lc, j->source) &&
+		    (lc.n == 0 || !bsearch(&j, lc.v, (size_t)lc.n, sizeof *lc.v,
+		                           job_cmp))) {
 			job_destroy(e, j);
 			continue;
 		}
@@ -335,6 +456,11 @@ int engine_jobs_load(struct engine *e, int *n_files, char *err, size_t errlen)
 	if (n_new > 0 && n_old > 0)    /* lc.v was sorted: only then needed */
 		qsort(e->jobs, (size_t)e->n_jobs, sizeof *e->jobs, job_cmp);
 	lc.n = 0;
+	job_errors_free(e->job_errors, e->n_job_errors);
+	e->job_errors = lc.bad;
+	e->n_job_errors = lc.n_bad;
+	lc.bad = NULL;
+	lc.n_bad = 0;
 	load_free(&lc);
 	/* parsing leaves many freed holes (the JSON of each file, the old
 	 * definitions on reload): hand them back to the system */
@@ -620,6 +746,9 @@ void engine_close(struct engine *e)
 	storeq_close(e->sq, 5000);
 	e->sq = e->rq = NULL;
 	procfile_close(e);
+	job_errors_free(e->job_errors, e->n_job_errors);
+	e->job_errors = NULL;
+	e->n_job_errors = 0;
 	proc_linger_stop();
 	sched_stop(e);
 	sched_close(e);

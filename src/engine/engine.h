@@ -124,6 +124,10 @@ struct engine {
 	int shutting_down;
 	uv_timer_t shutdown_timer;
 	void (*on_idle)(struct engine *e);   /* shutdown: last run ended */
+	/* job files skipped at the last load, each "FILE:LINE: why" (a bad
+	 * file does not stop the others: jobctl status lists them) */
+	char **job_errors;
+	int n_job_errors;
 	char proc_dir[4096];
 	mode_t file_mode;        /* of proc files (engine/statedir.h) */
 	struct procfiles *procfiles;  /* procfile.c's state */

@@ -1183,6 +1183,8 @@ struct jfile {
 	json_t *sub;             /* the current [health_check] object */
 	char *action;            /* the current [action NAME] */
 	json_t *keys;            /* keys given in this section */
+	json_t *lines;           /* the current job's keys -> their lines */
+	int line;                /* of the key being read */
 };
 
 static int jf_err(char *err, size_t errlen, const char *fmt, ...)
@@ -1216,11 +1218,17 @@ static int jf_deliver(struct jfile *f)
 	json_decref(def);
 	if (rc == 0)
 		return 0;
+	/* "timeout: invalid duration": told at the key's line, not the
+	 * section's */
+	char key[64];
+	json_t *at = sscanf(e, "%63[a-z_]:", key) == 1 ?
+	             json_object_get(f->lines, key) : NULL;
+	int line = at ? (int)json_integer_value(at) : f->job_line;
 	if (strncmp(e, f->file, strlen(f->file)) == 0)
 		snprintf(f->cb_err, sizeof(f->cb_err), "%s", e);
 	else
 		snprintf(f->cb_err, sizeof(f->cb_err), "%s:%d: %s", f->file,
-		         f->job_line, e[0] ? e : strerror(-rc));
+		         line, e[0] ? e : strerror(-rc));
 	f->cb_rc = rc;
 	return rc;
 }
@@ -1242,6 +1250,7 @@ static int jf_add_job(struct jfile *f, const char *name, int line, char *err,
 		              prev->line);
 	f->job = json_pack("{s:s, s:s}", "name", name, "source", f->file);
 	f->job_line = line;
+	json_object_clear(f->lines);
 	return f->job ? 0 : -ENOMEM;
 }
 
@@ -1394,6 +1403,8 @@ static int jf_set(struct jfile *f, json_t *o, const char *key,
 	if (cont)
 		return jf_err(err, errlen, "continuation line for '%s' in %s", key,
 		              f->label);
+	if (o == f->job && f->lines)
+		json_object_set_new(f->lines, key, json_integer(f->line));
 	return json_object_set_new(o, key, json_string(value)) < 0 ? -ENOMEM : 0;
 }
 
@@ -1579,7 +1590,7 @@ static int jf_key(void *user, const char *key, const char *value, int line,
 	struct jfile *f = user;
 	int rc;
 
-	(void)line;
+	f->line = line;
 	if (f->sec == SEC_NONE)
 		return jf_err(err, errlen, "key '%s' outside a section (start one "
 		              "with [job NAME])", key);
@@ -1641,8 +1652,23 @@ static int name_cmp(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+static int jobfiles_read(const char *dir, jobfile_cb cb, jobfile_bad_cb on_bad,
+                         void *ctx, char *err, size_t errlen);
+
 int jobfiles_load(const char *dir, jobfile_cb cb, void *ctx, char *err,
                   size_t errlen)
+{
+	return jobfiles_read(dir, cb, NULL, ctx, err, errlen);
+}
+
+int jobfiles_load_each(const char *dir, jobfile_cb cb, jobfile_bad_cb on_bad,
+                       void *ctx, char *err, size_t errlen)
+{
+	return jobfiles_read(dir, cb, on_bad, ctx, err, errlen);
+}
+
+static int jobfiles_read(const char *dir, jobfile_cb cb, jobfile_bad_cb on_bad,
+                         void *ctx, char *err, size_t errlen)
 {
 	struct jfile f = { .dir = dir, .cb = cb, .ctx = ctx, .err = err,
 	                   .errlen = errlen };
@@ -1664,6 +1690,7 @@ int jobfiles_load(const char *dir, jobfile_cb cb, void *ctx, char *err,
 	}
 	f.files = list;
 	f.keys = json_object();
+	f.lines = json_object();
 	for (i = 0; i < n && rc == 0; i++) {
 		if (asprintf(&path, "%s/%s", dir, list[i]->d_name) < 0) {
 			rc = -ENOMEM;
@@ -1678,6 +1705,10 @@ int jobfiles_load(const char *dir, jobfile_cb cb, void *ctx, char *err,
 		f.file_index = (uint32_t)i;
 		rc = f.keys ? jf_read(&f) : -ENOMEM;
 		files += rc == 0;
+		if (rc < 0 && rc != -ENOMEM && on_bad) {
+			on_bad(ctx, path, err);      /* skipped; the next one */
+			rc = 0;
+		}
 		free(path);
 	}
 	for (i = 0; i < n; i++)
@@ -1685,5 +1716,6 @@ int jobfiles_load(const char *dir, jobfile_cb cb, void *ctx, char *err,
 	free(list);
 	nameset_free(&f.seen);
 	json_decref(f.keys);
+	json_decref(f.lines);
 	return rc < 0 ? rc : files;
 }

@@ -115,4 +115,12 @@ typedef int (*jobfile_cb)(void *ctx, json_t *def, const char *file, int line,
                           char *err, size_t errlen);
 int jobfiles_load(const char *dir, jobfile_cb cb, void *ctx, char *err,
                   size_t errlen);
+/* As jobfiles_load, but a file with an error is skipped: on_bad(ctx, file,
+ * message) is told, and reading goes on with the next file (jobs of the
+ * bad file that cb was already given are the caller's to drop: their
+ * "source" is that file).  Only a jobs_dir that cannot be read or memory
+ * running out stop it. */
+typedef void (*jobfile_bad_cb)(void *ctx, const char *file, const char *err);
+int jobfiles_load_each(const char *dir, jobfile_cb cb, jobfile_bad_cb on_bad,
+                       void *ctx, char *err, size_t errlen);
 #endif

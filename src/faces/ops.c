@@ -595,6 +595,12 @@ static void op_reload(struct call *c, json_t *data)
 		return call_fail(c, -EINVAL, "reload failed: %s", err);
 	}
 	log_info("reloaded: %d jobs from %d files", n_jobs, n_files);
+	if (c->e->n_job_errors > 0)      /* the good files are applied */
+		return call_fail(c, -EINVAL, "reloaded, but %d job file%s skipped: "
+		                 "%s%s", c->e->n_job_errors,
+		                 c->e->n_job_errors > 1 ? "s" : "",
+		                 c->e->job_errors[0], c->e->n_job_errors > 1 ?
+		                 " (jobctl status lists them all)" : "");
 	call_reply(c, json_pack("{s:i, s:i}", "jobs", n_jobs, "files", n_files));
 }
 
@@ -1102,6 +1108,10 @@ static void op_status(struct call *c, json_t *data)
 		"waiting", e->n_waiting,
 		"memory", "rss", rss,
 		"schedule", "lateness_p50_ms", p50, "lateness_p99_ms", p99);
+	json_t *bad = json_array();
+	for (int i = 0; i < e->n_job_errors; i++)
+		json_array_append_new(bad, json_string(e->job_errors[i]));
+	json_object_set_new(o, "job_file_errors", bad);
 	queue_status_fields(e, o, rss);
 	call_reply(c, o);
 }

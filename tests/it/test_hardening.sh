@@ -101,4 +101,54 @@ errjson 2 "--json usage error (unknown option)" jobctl --json list --bogus
 errjson 2 "--json usage error (option after the command)" jobctl create --json
 errjson 69 "--json unreachable" jobctl --json --socket "$T/none.sock" list
 
+# --- job files: a broken one is skipped, file jobs win, disable persists ----
+cat > "$T/jobs.d/a-good.conf" <<'JOB'
+[job filegood]
+command = true
+JOB
+cat > "$T/jobs.d/b-broken.conf" <<'JOB'
+[job brokenfirst]
+command = true
+
+[job broken]
+command = true
+schedule = 0 3 * * *
+timeout = 5 parsecs
+JOB
+ok "squatter: a socket user makes a job named like a coming file job" jobctl create squat -- echo api
+cat > "$T/jobs.d/c-squat.conf" <<'JOB'
+[job squat]
+command = echo file
+JOB
+jobd_stop
+JOBD_KEEP_CONFIG=1 jobd_start
+ok "jobd starts despite a broken job file" jobctl status
+expect_match "the good file's job is loaded" "$(jobctl list)" "filegood"
+expect_code 4 "the broken file's jobs are all skipped" jobctl show brokenfirst
+st=$(jobctl status)
+expect_match "status reports the skipped file at the bad key's line" "$st" \
+	"job files: skipped .*b-broken.conf:7: timeout"
+expect_match "status --json lists it" "$(jobctl --json status | jq -r '.job_file_errors[0]')" "b-broken.conf:7"
+expect_match "the ERROR is logged naming file and line" "$(cat "$T/jobd.log")" "ERROR .*b-broken.conf:7: timeout"
+expect_eq "file jobs win: squat runs the file's command" "$(jobctl run squat 2>&1)" "file"
+expect_eq "... the API job is kept aside as squat.api" "$(jobctl run squat.api 2>&1)" "api"
+expect_match "... with a warning" "$(cat "$T/jobd.log")" "WARN .*squat: made with jobctl .*renamed squat.api"
+ok "disable a file job" jobctl disable filegood
+jobd_stop
+JOBD_KEEP_CONFIG=1 jobd_start
+expect_eq "a file job's disable survives a restart" "$(jobctl --json show filegood | jq .job.enabled)" false
+ok "enable it again" jobctl enable filegood
+jobd_stop
+JOBD_KEEP_CONFIG=1 jobd_start
+expect_eq "... and enable too" "$(jobctl --json show filegood | jq .job.enabled)" true
+sed -i 's/5 parsecs/5s/' "$T/jobs.d/b-broken.conf"
+ok "a reload after the fix" jobctl reload
+expect_eq "... loads the fixed file" "$(jobctl --json status | jq '.job_file_errors | length')" 0
+echo "[job x" > "$T/jobs.d/b-broken.conf"
+out=$(jobctl reload 2>&1); rc=$?
+expect_eq "a reload with a bad file exits 2" "$rc" 2
+expect_match "... naming it" "$out" "b-broken.conf:1"
+expect_match "... the file's old jobs stay" "$(jobctl list)" "brokenfirst"
+expect_match "... and the good files still apply" "$(jobctl list)" "filegood"
+
 finish
