@@ -55,4 +55,18 @@ expect_match "the error names the group" \
 expect_code 2 "submit --user nosuchuser exits 2" jobctl submit --user nosuchuser$$ -- true
 expect_code 2 "user: create --group nosuchgroup exits 2" as_user create ng --group nosuchgroup$$ -- true
 expect_code 4 "the refused job was not created" jobctl show nu
+# ---- 3. a run that cannot start ends `fail` once, also across a restart -------
+jid=$(jobctl submit --cwd /nonexistent$$ -- echo ran-it 2>/dev/null)
+retry_until 10 is_ended "$jid"
+expect_eq "a run with a missing cwd ends done" "$(field "$jid" status)" "done"
+expect_eq "... with result fail" "$(field "$jid" result)" "fail"
+expect_match "... and the reason in lookup" "$(jobctl lookup "$jid" 2>&1)" "nonexistent$$"
+jobd_stop
+JOBD_KEEP_CONFIG=1 jobd_start
+# a later run of the same queue has ended: the old one had its chance
+j2=$(jobctl submit -- true 2>/dev/null)
+retry_until 10 is_ended "$j2"
+expect_eq "after a restart it is still done" "$(field "$jid" status)" "done"
+expect_eq "... and was not tried again" \
+	"$(grep -c "run $jid: cannot start" "$T/jobd.log")" "1"
 finish
