@@ -1087,6 +1087,7 @@ static int submit_build(const struct ctl *c, const struct args *a,
 
 	put_str(a, "target", req);
 	put_str(a, "user", req);
+	put_str(a, "group", req);
 	if (!rc)
 		rc = put_long(a, "retries", 0, 1000000, req);
 	if (!rc)
@@ -1474,6 +1475,7 @@ static const struct optdef submit_opts[] = {
 	{ "target", 0, O_ARG }, { "priority", 0, O_ARG },
 	{ "retries", 0, O_ARG }, { "at", 0, O_ARG }, { "cwd", 0, O_ARG },
 	{ "env", 'e', O_ARG }, { "timeout", 0, O_ARG }, { "user", 0, O_ARG },
+	{ "group", 0, O_ARG },
 	{ "shell", 0, 0 }, { "wait", 'w', 0 }, { "kill-leftovers", 0, 0 },
 	{ NULL, 0, 0 },
 };
@@ -1562,6 +1564,7 @@ static const struct command commands[] = {
 	  "  -e, --env K=V          environment variable (repeatable)\n"
 	  "      --timeout DUR      kill the run after DUR\n"
 	  "      --user U           run as this user\n"
+	  "      --group G          run with this group\n"
 	  "      --shell            COMMAND is one /bin/sh command line\n"
 	  "      --kill-leftovers   at its end, SIGTERM what is left in its group\n"
 	  "  -w, --wait             wait, stream output, exit with its code\n" },

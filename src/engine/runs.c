@@ -351,6 +351,9 @@ static void run_spawn(void *arg, int rc, const char *why)
 		run_drop(e, a);
 	} else if (rc < 0 || a->claim_rc < 0) {
 		run_unstart(e, a, rc < 0 ? why : "cannot claim its row");
+	} else if (x->fail) {
+		run_fail_start(e, a, x->fail);
+		arun_release(e, a);
 	} else {
 		struct proc_spec ps = {x->argv, x->env, x->cwd, x->set_ids,
 		                       x->uid, x->gid};
@@ -378,13 +381,24 @@ int run_start(struct engine *e, struct arun *a)
 
 	/* a row INSERTed by another program carries no command: it runs the
 	 * config's launcher, whose spec is kept with the run from now on */
-	if (!x || (!r->spec && !(r->spec = spec_from_launcher(&e->cfg, r, err,
-	                                                        sizeof err))) ||
-	    spec_prepare(r->spec, r, e->is_root, x, err, sizeof err) < 0) {
-		free(x);
+	if (!x) {
 		run_fail_start(e, a, err);
 		arun_release(e, a);
 		return -1;
+	}
+	/* A run that cannot start (unknown user, missing cwd, no launcher)
+	 * still goes through its claim and start: a waiting row must end
+	 * `fail` once, by the worker that claimed it, and not stay waiting to
+	 * be claimed and fail again after every restart.  run_spawn fails it. */
+	if ((!r->spec && !(r->spec = spec_from_launcher(&e->cfg, r, err,
+	                                                 sizeof err))) ||
+	    spec_prepare(r->spec, r, e->is_root, x, err, sizeof err) < 0) {
+		if (!(x->fail = strdup(err))) {
+			free(x);
+			run_fail_start(e, a, err);
+			arun_release(e, a);
+			return -1;
+		}
 	}
 	free(r->user);
 	r->user = xstrdup(x->user);
@@ -398,7 +412,7 @@ int run_start(struct engine *e, struct arun *a)
 	r->time_started = now_us();
 	save(e, a);
 	slot_take(e, a);
-	if (x->builtin) {
+	if (x->builtin && !x->fail) {
 		exec_free(x);
 		free(x);
 		return run_builtin(e, a);

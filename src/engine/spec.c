@@ -388,5 +388,6 @@ void exec_free(struct exec *x)
 	strv_free(x->env);
 	free(x->cwd);
 	free(x->user);
+	free(x->fail);
 	memset(x, 0, sizeof *x);
 }

@@ -21,6 +21,7 @@ struct exec {
 	int retries;
 	int kill_leftovers;
 	int builtin;      /* "builtin": "true": no process (benchmarks) */
+	char *fail;       /* it cannot start: why (runs.c, after the claim) */
 };
 
 /* The spec (JSON text, malloc'd) of a run of job j or of its action, with

@@ -6,6 +6,7 @@
 #include "faces/ops.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
@@ -236,6 +237,58 @@ static int may_execute(struct call *c, const char **user)
 	return 1;
 }
 
+/* Whether gid is among the groups of user pw (its primary group and every
+ * group listing it, as initgroups gives a login). */
+static int user_in_group(const struct passwd *pw, gid_t gid)
+{
+	gid_t groups[256];
+	int n = (int)(sizeof groups / sizeof groups[0]);
+
+	if (pw->pw_gid == gid)
+		return 1;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return 0;       /* more than 256 groups: refuse rather than guess */
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+/* The user and group a run is asked to run as: both must exist (named at
+ * once, not when the run starts), and a caller who is not root or the
+ * daemon's user may name only itself and only groups it is a member of:
+ * jobd applies them with setgid/setuid. */
+static int may_run_as(struct call *c, const char *user, const char *group)
+{
+	struct passwd *pw = NULL, *me;
+	struct group *gr;
+
+	if (user && !(pw = getpwnam(user))) {
+		call_fail(c, -EINVAL, "unknown user '%s'", user);
+		return 0;
+	}
+	if (user && !c->admin && pw->pw_uid != c->uid) {
+		call_fail(c, -EPERM, "permission denied: uid %u may not run "
+		          "commands as user '%s'", c->uid, user);
+		return 0;
+	}
+	if (!group)
+		return 1;
+	if (!(gr = getgrnam(group))) {
+		call_fail(c, -EINVAL, "unknown group '%s'", group);
+		return 0;
+	}
+	if (c->admin)
+		return 1;
+	me = getpwuid(c->uid);
+	if (!me || !user_in_group(me, gr->gr_gid)) {
+		call_fail(c, -EPERM, "permission denied: uid %u is not a member "
+		          "of group '%s'", c->uid, group);
+		return 0;
+	}
+	return 1;
+}
+
 static struct job *find_job(struct call *c, const char *name)
 {
 	struct job *j = engine_job_find(c->e, name);
@@ -266,7 +319,8 @@ static void op_create(struct call *c, json_t *data)
 
 	if (!json_is_object(def))
 		return call_fail(c, -EINVAL, "missing field 'job' (an object)");
-	if (!may_execute(c, &user))
+	if (!may_execute(c, &user) ||
+	    !may_run_as(c, get_str(def, "user"), get_str(def, "group")))
 		return;
 	def = json_deep_copy(def);
 	json_object_del(def, "source");
@@ -753,6 +807,8 @@ static json_t *submit_spec(struct call *c, json_t *data, const char *user)
 	if (user || get_str(data, "user"))
 		json_object_set_new(s, "user", json_string(user ? user
 		                    : get_str(data, "user")));
+	if (get_str(data, "group"))
+		json_object_set(s, "group", json_object_get(data, "group"));
 	json_object_set_new(s, "timeout", json_integer(timeout));
 	return s;
 }
@@ -766,7 +822,9 @@ static void op_submit(struct call *c, json_t *data)
 	json_t *pri = json_object_get(data, "priority");
 	json_t *ret = json_object_get(data, "retries");
 
-	if (!may_execute(c, &user) || get_time(c, data, "at", &at) < 0)
+	if (!may_execute(c, &user) ||
+	    !may_run_as(c, get_str(data, "user"), get_str(data, "group")) ||
+	    get_time(c, data, "at", &at) < 0)
 		return;
 	if (pri && (!json_is_integer(pri) || json_integer_value(pri) < -1000000 ||
 	            json_integer_value(pri) > 1000000))
