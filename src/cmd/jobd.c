@@ -15,6 +15,8 @@
 
 #include "engine/engine.h"
 #include "engine/log.h"
+#include "engine/proc.h"
+#include "engine/runas.h"
 #include "engine/statedir.h"
 #include "faces/ops.h"
 #include "faces/server.h"
@@ -171,6 +173,9 @@ int main(int argc, char **argv)
 	char err[1024];
 	int check = 0;
 
+	if (argc > 1 && strcmp(argv[1], RUNAS_FLAG) == 0)
+		return runas_main(argc, argv);   /* a run's child (runas.c) */
+	proc_set_trampoline("/proc/self/exe");
 	if (parse_args(argc, argv, &cfg_path, &check) < 0)
 		return 2;
 	if (cfg_path) {

@@ -17,6 +17,7 @@
  * handle's close callback has run, so proc_free may be called anywhere
  * (also from inside on_exit) without use-after-free. */
 #include "engine/proc.h"
+#include "engine/runas.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -266,6 +267,35 @@ static const sigset_t *ignored_signals(void)
 	return &set;
 }
 
+static const char *trampoline;
+
+void proc_set_trampoline(const char *path)
+{
+	trampoline = path;
+}
+
+/* The trampoline's argv for a run as another user: the ids and the
+ * directory go to it, the run's argv after "--".  NULL: out of memory. */
+static char **runas_argv(const struct proc_spec *spec, char ids[2][16])
+{
+	size_t n = 0;
+	while (spec->argv[n])
+		n++;
+	char **v = calloc(n + 7, sizeof *v);
+	if (!v)
+		return NULL;
+	snprintf(ids[0], 16, "%u", (unsigned)spec->uid);
+	snprintf(ids[1], 16, "%u", (unsigned)spec->gid);
+	v[0] = (char *)trampoline;
+	v[1] = (char *)RUNAS_FLAG;
+	v[2] = ids[0];
+	v[3] = ids[1];
+	v[4] = (char *)(spec->cwd ? spec->cwd : "");
+	v[5] = (char *)"--";
+	memcpy(v + 6, spec->argv, n * sizeof *v);
+	return v;
+}
+
 static int spawn_posix(const struct proc_spec *spec, int out, int err,
                        pid_t *pid)
 {
@@ -449,15 +479,24 @@ int proc_start(uv_loop_t *loop, const struct proc_spec *spec,
 	rc = proc_init_handles(p);
 	if (rc < 0)
 		goto error;
-	rc = !spec->set_ids && pidfd_supported() ? proc_spawn_posix(p, spec)
-	                                          : proc_spawn(p, spec);
+	int via_uv = !pidfd_supported() || (spec->set_ids && !trampoline);
+	if (via_uv) {
+		rc = proc_spawn(p, spec);
+	} else if (spec->set_ids) {     /* the ids and cwd: in the child */
+		char ids[2][16], **argv = runas_argv(spec, ids);
+		struct proc_spec ts = {.argv = argv, .env = spec->env};
+		rc = argv ? proc_spawn_posix(p, &ts) : UV_ENOMEM;
+		free(argv);
+	} else {
+		rc = proc_spawn_posix(p, spec);
+	}
 	if (rc < 0)
 		goto error;
 	p->pid = p->process.pid;
 	p->pgid = p->pid;
 	/* The child has exec'd (uv_spawn waits for that) and cannot have been
 	 * reaped yet (reaping happens on the loop), so /proc/<pid> exists. */
-	if (spec->set_ids || !pidfd_supported()) {
+	if (via_uv) {
 		if (proc_identity(p->pid, &p->start_time) < 0)
 			p->start_time = 0;
 	}

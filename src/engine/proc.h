@@ -20,6 +20,12 @@ struct proc_spec {
 	gid_t gid;
 };
 
+/* jobd's own executable, re-run as `jobd --run-as UID GID CWD -- ARGV`
+ * (runas.c) for runs that switch user: spawned with posix_spawn, it
+ * switches groups, gid and uid and only then enters cwd.  Unset (unit
+ * tests), such runs take libuv's uv_spawn, which enters cwd as root. */
+void proc_set_trampoline(const char *path);
+
 struct proc_cbs {
 	/* A chunk of output: stream 1 = stdout, 2 = stderr. */
 	void (*on_output)(struct proc *p, int stream, const char *buf, size_t n,

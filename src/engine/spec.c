@@ -350,7 +350,10 @@ int spec_prepare(const char *spec_text, const struct run *r, int is_root,
 	 * only report it as if the program were missing */
 	const char *cwd = json_string_value(json_object_get(spec, "cwd"));
 	struct stat st;
-	if (cwd && (stat(cwd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+	/* ... but not for a run as another user: its child enters the
+	 * directory as that user (runas.c), and a check as root would tell
+	 * the user which paths exist behind directories it cannot enter */
+	if (cwd && !x->set_ids && (stat(cwd, &st) < 0 || !S_ISDIR(st.st_mode))) {
 		int missing = stat(cwd, &st) < 0;
 		snprintf(err, errlen, "cannot change to directory '%s': %s", cwd,
 		         missing ? strerror(errno) : "not a directory");

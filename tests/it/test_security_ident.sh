@@ -55,6 +55,27 @@ expect_match "the error names the group" \
 expect_code 2 "submit --user nosuchuser exits 2" jobctl submit --user nosuchuser$$ -- true
 expect_code 2 "user: create --group nosuchgroup exits 2" as_user create ng --group nosuchgroup$$ -- true
 expect_code 4 "the refused job was not created" jobctl show nu
+# ---- 2. cwd is entered as the run's user, in the user's own groups ----------
+mkdir -p "$T/rootonly/inner"; chmod 700 "$T/rootonly"
+jid=$(jobctl submit --user "$U" --cwd "$T/rootonly/inner" -- pwd 2>/dev/null)
+retry_until 10 is_ended "$jid"
+expect_eq "a run as a user cannot enter a directory only root may" \
+	"$(field "$jid" result)" "fail"
+expect_match "... the error is the user's (permission denied)" \
+	"$(field "$jid" stderr)" "cannot change to directory '$T/rootonly/inner': Permission denied"
+jid=$(jobctl submit --user "$U" --cwd "$T/rootonly/nosuch" -- pwd 2>/dev/null)
+retry_until 10 is_ended "$jid"
+expect_match "... a missing path behind it looks the same (nothing leaks)" \
+	"$(field "$jid" stderr)" "cannot change to directory '$T/rootonly/nosuch': Permission denied"
+mkdir -p "$T/userdir"; chown "$U" "$T/userdir"; chmod 700 "$T/userdir"
+jid=$(jobctl submit --user "$U" --cwd "$T/userdir" -- sh -c 'pwd; id -u; id -G' 2>/dev/null)
+retry_until 10 is_ended "$jid"
+out=$(field "$jid" stdout)
+expect_eq "a run as a user enters a directory only that user may" "$(sed -n 1p <<<"$out")" "$T/userdir"
+expect_eq "... runs with the user's uid" "$(sed -n 2p <<<"$out")" "$uid"
+expect_match "... in the user's own supplementary groups" "$(sed -n 3p <<<"$out")" "(^| )$ggid( |$)"
+expect_eq "... and none of the daemon's" "$(tr ' ' '\n' <<<"$(sed -n 3p <<<"$out")" | grep -cx 0)" 0
+
 # ---- 3. a run that cannot start ends `fail` once, also across a restart -------
 jid=$(jobctl submit --cwd /nonexistent$$ -- echo ran-it 2>/dev/null)
 retry_until 10 is_ended "$jid"
