@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -908,6 +909,176 @@ static void test_sync_timeout(void **state)
 	assert_non_null(strstr(err, "cannot reach jobd at nohost.invalid:1"));
 }
 
+/* ---- the blocking wrapper against a real jobd ------------------------------ */
+
+/* build/jobd beside build/tests/unit/test_client (JOBD_BIN overrides). */
+static int jobd_path(char *out, size_t n)
+{
+	char exe[4096];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	const char *env = getenv("JOBD_BIN");
+
+	if (env && *env) {
+		snprintf(out, n, "%s", env);
+		return access(out, X_OK);
+	}
+	if (len <= 0)
+		return -1;
+	exe[len] = '\0';
+	for (int i = 0; i < 3; i++)
+		*strrchr(exe, '/') = '\0';
+	snprintf(out, n, "%s/jobd", exe);
+	return access(out, X_OK);
+}
+
+/* A TCP port free just now (bound, read, released). */
+static int free_port(void)
+{
+	uv_loop_t loop;
+	uv_tcp_t t;
+	struct sockaddr_in sa;
+	struct sockaddr_storage got;
+	int n = sizeof got, port;
+
+	uv_loop_init(&loop);
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	uv_tcp_init(&loop, &t);
+	assert_int_equal(uv_tcp_bind(&t, (struct sockaddr *)&sa, 0), 0);
+	uv_tcp_getsockname(&t, (struct sockaddr *)&got, &n);
+	port = ntohs(((struct sockaddr_in *)&got)->sin_port);
+	uv_close((uv_handle_t *)&t, NULL);
+	loop_finish(&loop);
+	return port;
+}
+
+struct jobd {
+	pid_t pid;
+	char dir[64], sock[128], tcp[64];
+};
+
+/* Starts jobd in a temp dir; polls its socket until it answers. */
+static int jobd_start(struct jobd *j, const char *bin)
+{
+	char conf[128], log[128], err[512];
+	struct client_sync *cs = NULL;
+	FILE *f;
+
+	strcpy(j->dir, "/tmp/test_client_jobd.XXXXXX");
+	assert_non_null(mkdtemp(j->dir));
+	snprintf(conf, sizeof conf, "%s/jobd.conf", j->dir);
+	snprintf(log, sizeof log, "%s/jobd.log", j->dir);
+	snprintf(j->sock, sizeof j->sock, "%s/state/jobd.sock", j->dir);
+	snprintf(j->tcp, sizeof j->tcp, "127.0.0.1:%d", free_port());
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "state_dir = %s/state\njobs_dir = %s/jobs.d\n"
+	        "port = %s\npassword = s3cret\n", j->dir, j->dir,
+	        strchr(j->tcp, ':') + 1);
+	fclose(f);
+	snprintf(err, sizeof err, "mkdir -p %s/state %s/jobs.d", j->dir, j->dir);
+	assert_int_equal(system(err), 0);
+	j->pid = fork();
+	assert_true(j->pid >= 0);
+	if (j->pid == 0) {
+		if (!freopen(log, "a", stdout) || !freopen(log, "a", stderr))
+			_exit(127);
+		execl(bin, bin, "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 400 && !cs; i++) {   /* up to 20 s: a busy box */
+		if (client_sync_open(j->sock, NULL, 0, &cs, err, sizeof err) < 0)
+			usleep(50000);
+		if (waitpid(j->pid, NULL, WNOHANG) == j->pid) {
+			j->pid = 0;
+			break;
+		}
+	}
+	client_sync_close(cs);
+	return cs ? 0 : -1;
+}
+
+static void jobd_stop(struct jobd *j)
+{
+	char cmd[128];
+	int st = 0;
+
+	if (j->pid > 0) {
+		kill(j->pid, SIGTERM);
+		waitpid(j->pid, &st, 0);
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf %s", j->dir);
+	assert_int_equal(system(cmd), 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void test_real_jobd(void **state)
+{
+	struct jobd j = { 0 };
+	struct client_sync *cs;
+	json_t *reply, *events = json_array(), *run;
+	char bin[4200], err[512];
+	int code;
+
+	(void)state;
+	if (jobd_path(bin, sizeof bin) != 0) {
+		print_message("no jobd binary beside the test: skipped\n");
+		skip();
+	}
+	assert_int_equal(jobd_start(&j, bin), 0);
+	assert_int_equal(client_sync_open(j.sock, NULL, 0, &cs, err,
+	                                  sizeof err), 0);
+	assert_int_equal(client_sync_call(cs, "status", NULL, NULL, NULL,
+	                                  &reply, &code, err, sizeof err), 0);
+	assert_non_null(json_object_get(reply, "version"));
+	json_decref(reply);
+	assert_int_equal(client_sync_call(cs, "nope", NULL, NULL, NULL, &reply,
+	                                  &code, err, sizeof err), -EREMOTEIO);
+	assert_string_equal(err, "unknown request type: 'nope'");
+	assert_int_equal(code, 2);
+
+	/* a followed run: its start and output arrive as events */
+	json_t *job = json_pack("{s:{s:s,s:s}}", "job", "name", "hello",
+	                        "command", "/bin/echo hello-from-jobd");
+	assert_int_equal(client_sync_call(cs, "create", job, NULL, NULL, &reply,
+	                                  &code, err, sizeof err), 0);
+	json_decref(reply);
+	json_decref(job);
+	json_t *req = json_pack("{s:s,s:b,s:b}", "name", "hello", "wait", 1,
+	                        "follow", 1);
+	assert_int_equal(client_sync_call(cs, "run", req, sync_event, events,
+	                                  &reply, &code, err, sizeof err), 0);
+	json_decref(req);
+	run = json_object_get(reply, "run");
+	assert_string_equal(json_string_value(json_object_get(run, "result")),
+	                    "ok");
+	assert_string_equal(json_string_value(json_array_get(json_array_get(
+	                    events, 0), 0)), "start");
+	char *all = json_dumps(events, JSON_COMPACT);
+	assert_non_null(strstr(all, "[\"stdout\",\"hello-from-jobd\\n\"]"));
+	free(all);
+	json_decref(reply);
+	client_sync_close(cs);
+
+	/* TCP: the password opens status; a wrong one is refused */
+	assert_int_equal(client_sync_open(j.tcp, "s3cret", 10000, &cs, err,
+	                                  sizeof err), 0);
+	assert_int_equal(client_sync_call(cs, "status", NULL, NULL, NULL,
+	                                  &reply, &code, err, sizeof err), 0);
+	assert_non_null(json_object_get(reply, "targets"));
+	json_decref(reply);
+	client_sync_close(cs);
+	assert_int_equal(client_sync_open(j.tcp, "wrong", 10000, &cs, err,
+	                                  sizeof err), 0);
+	assert_int_equal(client_sync_call(cs, "status", NULL, NULL, NULL,
+	                                  &reply, &code, err, sizeof err),
+	                 -EREMOTEIO);
+	assert_string_equal(err, "invalid password");
+	client_sync_close(cs);
+
+	json_decref(events);
+	jobd_stop(&j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -924,6 +1095,7 @@ int main(void)
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_sync_timeout),
+		cmocka_unit_test(test_real_jobd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
