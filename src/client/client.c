@@ -143,7 +143,7 @@ static void fail_all(struct client *cl, int status, const char *error)
 	struct link *l;
 
 	for (size_t i = 0; i < NBUCKET; i++)
-		while ((l = cl->buckets[i].next) != &cl->buckets[i])
+		while ((l = link_pop(&cl->buckets[i])))
 			call_finish(cl, link_entry(l, struct call, link), status,
 			            NULL, error, 0);
 }

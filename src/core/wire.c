@@ -71,7 +71,8 @@ static int decode_request(json_t *body, struct wire_msg *m, char *err,
 		            WIRE_NO_MAX);
 	if (!json_object_get(body, "type"))
 		return fail(err, errlen, "missing request 'type'");
-	if (get_str(body, "type", 0, &m->name) < 0 || !*m->name)
+	if (get_str(body, "type", 0, &m->name) < 0 || !m->name ||
+	    !*m->name)
 		return fail(err, errlen, "request 'type' must be a non-empty "
 		            "string");
 	if (get_str(body, "password", 1, &m->password) < 0)
