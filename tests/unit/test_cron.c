@@ -420,11 +420,32 @@ static void test_dst_berlin(void **state)
 		  utc(2021, 10, 31, 0, 30, 0), utc(2021, 11, 1, 1, 30, 0));
 	/* asked from inside the second pass: already done */
 	EXPECT_TZ(b, "30 2 * * *", utc(2021, 10, 31, 1, 10, 0), utc(2021, 11, 1, 1, 30, 0));
+	/* cronie: a job whose minute OR hour field begins with a star
+	 * (MIN_STAR|HR_STAR) is a wildcard job and follows real time:
+	 * `STAR/20 2` runs both passes of 02:xx in autumn ... */
 	EXPECT_TZ(b, "*/20 2 * * *", utc(2021, 10, 31, 0, 0, 0),
 		  utc(2021, 10, 31, 0, 20, 0), utc(2021, 10, 31, 0, 40, 0),
-		  utc(2021, 11, 1, 1, 0, 0));
+		  utc(2021, 10, 31, 1, 0, 0), utc(2021, 10, 31, 1, 20, 0),
+		  utc(2021, 10, 31, 1, 40, 0), utc(2021, 11, 1, 1, 0, 0));
 	EXPECT_TZ(b, "*/20 2 * * *", utc(2021, 10, 31, 0, 50, 0),
+		  utc(2021, 10, 31, 1, 0, 0), utc(2021, 10, 31, 1, 20, 0));
+	/* ... and skips the missing 02:xx in spring (no fire at 03:00) */
+	EXPECT_TZ(b, "*/15 2 * * *", utc(2021, 3, 27, 23, 0, 0),
+		  utc(2021, 3, 29, 0, 0, 0), utc(2021, 3, 29, 0, 15, 0));
+	/* the same minutes without a star are a fixed-time job: once at the
+	 * jump in spring, the first pass only in autumn */
+	EXPECT_TZ(b, "0-59/15 2 * * *", utc(2021, 3, 27, 23, 0, 0),
+		  utc(2021, 3, 28, 1, 0, 0), utc(2021, 3, 29, 0, 0, 0));
+	EXPECT_TZ(b, "0-59/20 2 * * *", utc(2021, 10, 31, 0, 0, 0),
+		  utc(2021, 10, 31, 0, 20, 0), utc(2021, 10, 31, 0, 40, 0),
 		  utc(2021, 11, 1, 1, 0, 0));
+	/* a star in the hour only (HR_STAR) is wildcard too */
+	EXPECT_TZ(b, "15 */2 * * *", utc(2021, 10, 31, 0, 0, 0),
+		  utc(2021, 10, 31, 0, 15, 0), utc(2021, 10, 31, 1, 15, 0),
+		  utc(2021, 10, 31, 3, 15, 0));
+	/* all hours without a star (0-23) is not: fixed wall times */
+	EXPECT_TZ(b, "15 0-23 * * *", utc(2021, 10, 31, 0, 0, 0),
+		  utc(2021, 10, 31, 0, 15, 0), utc(2021, 10, 31, 2, 15, 0));
 	/* wildcard hour follows real time: skips 02:xx in spring ... */
 	EXPECT_TZ(b, "*/15 * * * *", utc(2021, 3, 28, 0, 30, 0),
 		  utc(2021, 3, 28, 0, 45, 0), utc(2021, 3, 28, 1, 0, 0),

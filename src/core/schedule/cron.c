@@ -66,7 +66,10 @@ struct cron {
 	uint8_t dow_nth[7];     /* N#k: bit k-1 for weekday N */
 	bool dom_star, dow_star;    /* the field is exactly '*' or '?' */
 	bool dom_last, dom_lastw;   /* L, LW */
-	bool all_hours;             /* hour matches every hour: real time */
+	/* cronie's MIN_STAR|HR_STAR: the minute or the hour field begins with
+	 * a star (every minute, every 15th, ...): real time across DST */
+	bool min_star, hour_star;
+	bool wild;
 };
 
 struct parse {
@@ -259,6 +262,10 @@ static int parse_field(struct parse *p, int f, const char *text)
 	const char *s = text, *e;
 	int rc;
 
+	if (f == F_MIN && text[0] == '*')
+		p->c->min_star = true;
+	if (f == F_HOUR && text[0] == '*')
+		p->c->hour_star = true;
 	if (strcmp(text, "?") == 0 || strcmp(text, "*") == 0) {
 		if (*text == '?' && f != F_DOM && f != F_DOW)
 			return misplaced(p, f, '?', text);
@@ -332,7 +339,7 @@ static void finish(struct cron *c, uint64_t bits[NFIELDS][3], bool has_year)
 	else
 		for (int y = 0; y <= YEAR_MAX - YEAR_MIN; y++)
 			set_bit(c->year, y);
-	c->all_hours = c->hour == (1u << 24) - 1;
+	c->wild = c->min_star || c->hour_star;
 }
 
 static int parse_fields(struct parse *p, char *text)
@@ -595,7 +602,7 @@ static void wall_tm(int64_t w, struct tm *tm)
 	tm->tm_sec = secs % 60;
 }
 
-/* Wildcard-hour jobs follow real time: the first instant after `after`
+/* Wildcard jobs follow real time: the first instant after `after`
  * whose local wall time matches.  Skipped wall times never occur; repeated
  * ones occur twice.  Walks the periods of constant UTC offset. */
 static int64_t next_real(const struct cron *c, const struct tz *z, int64_t after)
@@ -654,5 +661,5 @@ int64_t cron_next(const struct cron *c, const struct tz *z, int64_t after)
 		return -1;
 	if (after < CRON_START)
 		after = CRON_START;
-	return c->all_hours ? next_real(c, z, after) : next_wall(c, z, after);
+	return c->wild ? next_real(c, z, after) : next_wall(c, z, after);
 }
