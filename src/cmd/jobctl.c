@@ -895,6 +895,8 @@ static int job_build(const struct ctl *c, const struct args *a, json_t *job)
 	if (!rc)
 		rc = put_long(a, "priority", -1000000, 1000000, job);
 	if (!rc)
+		rc = put_long(a, "overlap-queue-max", 0, 1000, job);
+	if (!rc)
 		rc = job_enums(a, job);
 	if (!rc)
 		rc = put_cwd(c, a, job);
@@ -1455,6 +1457,7 @@ static const struct optdef create_opts[] = {
 	{ "timeout", 0, O_ARG },  { "kill-grace", 0, O_ARG },
 	{ "retries", 0, O_ARG },  { "backoff", 0, O_ARG }, { "tags", 0, O_ARG },
 	{ "confirm", 0, 0 },      { "overlap", 0, O_ARG },
+	{ "overlap-queue-max", 0, O_ARG },
 	{ "catchup", 0, O_ARG },  { "jitter", 0, O_ARG },
 	{ "timezone", 0, O_ARG }, { "selectors", 0, O_ARG },
 	{ "requires", 0, O_ARG }, { "priority", 0, O_ARG }, { "shell", 0, 0 },
@@ -1515,6 +1518,7 @@ static const struct command commands[] = {
 	  "      --tags a,b         tags for `run --tags`\n"
 	  "      --confirm          manual runs need --yes\n"
 	  "      --overlap MODE     skip, queue, replace or allow\n"
+	  "      --overlap-queue-max N  with --overlap queue: runs that may wait (1)\n"
 	  "      --catchup MODE     none or once (runs missed while down)\n"
 	  "      --jitter DUR       random delay up to DUR\n"
 	  "      --selectors s1,s2  workers that may run it\n"

@@ -738,6 +738,16 @@ static int f_retries(struct jctx *x, struct job *j, const char *key, json_t *v)
 	return rc;
 }
 
+static int f_queue_max(struct jctx *x, struct job *j, const char *key,
+                       json_t *v)
+{
+	long long n;
+	int rc = get_int(x, key, v, 0, 1000, &n);
+
+	j->overlap_queue_max = (int16_t)n;
+	return rc;
+}
+
 static int f_priority(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	long long n;
@@ -827,6 +837,7 @@ static const struct field {
 	{ "kill_grace", f_dur },    { "jitter", f_dur },
 	{ "backoff", f_dur },       { "retries", f_retries },
 	{ "priority", f_priority }, { "overlap", f_overlap },
+	{ "overlap_queue_max", f_queue_max },
 	{ "catchup", f_catchup },   { "tags", f_list },
 	{ "selectors", f_list },    { "requires", f_list },
 	{ "confirm", f_flag },      { "enabled", f_flag },
@@ -850,6 +861,7 @@ static void job_init(struct job *j)
 	j->kill_grace = 10 * US_PER_S;
 	j->backoff = 10 * US_PER_S;
 	j->overlap = OVERLAP_SKIP;
+	j->overlap_queue_max = 1;
 	j->catchup = CATCHUP_DEFAULT;
 	j->enabled = 1;
 	j->next_fire = -1;
@@ -1051,6 +1063,8 @@ json_t *job_to_json(const struct job *j)
 	json_object_set_new(o, "kill_grace", dur_json(j->kill_grace));
 	json_object_set_new(o, "kill_leftovers", json_boolean(j->kill_leftovers));
 	json_object_set_new(o, "retries", json_integer(j->retries));
+	json_object_set_new(o, "overlap_queue_max",
+	                    json_integer(j->overlap_queue_max));
 	json_object_set_new(o, "backoff", dur_json(j->backoff));
 	json_object_set_new(o, "overlap", json_string(overlap_name(j->overlap)));
 	json_object_set_new(o, "catchup", str_or_null(catchup));
@@ -1459,8 +1473,8 @@ static int jf_once(struct jfile *f, const char *key, int cont, char *err,
 static const char *const file_job_keys[] = {
 	"command", "shell", "schedule", "timezone", "target", "user", "group",
 	"cwd", "timeout", "kill_grace", "jitter", "backoff", "retries",
-	"priority", "overlap", "catchup", "confirm", "enabled", "kill_leftovers",
-	NULL,
+	"priority", "overlap", "overlap_queue_max", "catchup", "confirm",
+	"enabled", "kill_leftovers", NULL,
 };
 
 static int in_list(const char *const *l, const char *s)

@@ -54,6 +54,9 @@ struct job {
 	int8_t overlap;         /* enum overlap, default skip */
 	int8_t catchup;         /* enum catchup, CATCHUP_DEFAULT = by schedule */
 	uint8_t retries;        /* 0 to 100 */
+	/* overlap = queue: runs of it that may wait behind the running one
+	 * (1, like systemd's single pending start; 0 to 1000) */
+	int16_t overlap_queue_max;
 
 	/* runtime (engine), not part of the definition */
 	struct sched *sched;
@@ -62,6 +65,7 @@ struct job {
 	int64_t next_fire;      /* us, -1 none */
 	int running;            /* live runs of this job */
 	int queued;             /* runs of this job waiting for a slot */
+	int64_t skipped;        /* fires skipped: overlap skip, queue full */
 	char *spec;             /* the JSON spec of a run of its command,
 	                         * made at its first run (runs.c); a job is
 	                         * replaced whole on edit, so it never goes

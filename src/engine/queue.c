@@ -77,11 +77,16 @@ int queue_target_remove(struct engine *e, const char *name)
 	return -ENOENT;
 }
 
+/* Priority, then first come first: by row id, which the store thread
+ * sets only after a run is queued (0 until then), so by jid (given in
+ * creation order) while either has none. */
 static int runs_before(const struct arun *a, const struct arun *b)
 {
 	if (a->r.priority != b->r.priority)
 		return a->r.priority > b->r.priority;
-	return a->r.id < b->r.id;
+	if (a->r.id && b->r.id)
+		return a->r.id < b->r.id;
+	return strcmp(a->r.jid, b->r.jid) < 0;
 }
 
 /* Mostly appends: scan back from the tail while the new run goes first. */

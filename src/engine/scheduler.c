@@ -215,15 +215,19 @@ static struct arun *fire(struct engine *e, struct job *j, int64_t when,
 	j->last_run = when;
 	if (job_keeps_last_run(j))
 		persist_last_run(e, j);
-	if (j->confirm) {
-		log_warn("job %s: needs confirmation, never runs from its "
-		         "schedule", j->name);
-		return NULL;
-	}
 	if (j->running + j->queued > 0) {
 		if (j->overlap == OVERLAP_SKIP) {
+			j->skipped++;
 			log_info("job %s: previous run still going, skipped",
 			         j->name);
+			return NULL;
+		}
+		if (j->overlap == OVERLAP_QUEUE &&
+		    j->queued >= j->overlap_queue_max) {
+			j->skipped++;
+			log_info("job %s: %d run%s already waiting (overlap_queue_max),"
+			         " skipped", j->name, j->queued,
+			         j->queued == 1 ? "" : "s");
 			return NULL;
 		}
 		if (j->overlap == OVERLAP_REPLACE)

@@ -151,4 +151,24 @@ expect_match "... naming it" "$out" "b-broken.conf:1"
 expect_match "... the file's old jobs stay" "$(jobctl list)" "brokenfirst"
 expect_match "... and the good files still apply" "$(jobctl list)" "filegood"
 
+# --- overlap = queue: first come first served, and a bounded backlog --------
+jobctl create qjob --schedule '@every 1s' --overlap queue --overlap-queue-max 2 \
+	-- sleep 1.6 >/dev/null
+maxwait=0
+for i in $(seq 16); do
+	n=$(jobctl --json runs qjob --status waiting | jq '.runs | length')
+	[ "$n" -gt "$maxwait" ] && maxwait=$n
+	sleep 0.5
+done
+jobctl disable qjob >/dev/null
+expect_eq "overlap_queue_max = 2: at most 2 runs wait" "$([ "$maxwait" -le 2 ] && [ "$maxwait" -ge 1 ] && echo yes)" yes
+skipped=$(jobctl --json show qjob | jq .skipped_fires)
+expect_eq "... the fires beyond it are skipped and counted" "$([ "$skipped" -gt 0 ] && echo yes)" yes
+expect_match "... and logged" "$(cat "$T/jobd.log")" "job qjob: 2 runs already waiting \\(overlap_queue_max\\), skipped"
+retry_until 15 bash -c "[ \"\$(\"$JOBCTL\" --json runs qjob --status waiting | jq '.runs | length')\" = 0 ] && [ \"\$(\"$JOBCTL\" --json runs qjob --status running | jq '.runs | length')\" = 0 ]"
+order=$(jobctl --json runs qjob --limit 100 | jq -r '[.runs[] | select(.time_started != null)] | sort_by(.jid) | [.[].time_started] | (. == sort)')
+expect_eq "queued runs start in the order they were made (FIFO)" "$order" true
+expect_eq "show --json has overlap_queue_max" "$(jobctl --json show qjob | jq .job.overlap_queue_max)" 2
+expect_code 2 "--overlap-queue-max out of range is refused" jobctl create qbad --overlap queue --overlap-queue-max 5000 -- true
+
 finish

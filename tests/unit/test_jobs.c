@@ -365,7 +365,7 @@ static void test_to_json_keys(void **state)
 		"name", "command", "shell", "schedule", "timezone", "target", "user",
 		"group", "cwd", "env", "timeout", "kill_grace", "kill_leftovers",
 		"retries", "backoff",
-		"overlap", "catchup", "jitter", "tags", "confirm", "requires",
+		"overlap", "overlap_queue_max", "catchup", "jitter", "tags", "confirm", "requires",
 		"selectors", "enabled", "actions", "health_checks", "priority",
 		"source", "owner_uid",
 	};
