@@ -7,7 +7,7 @@ BUILD    := build-san
 MESONOPT += -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 endif
 
-.PHONY: all deps build run test unit it bench fault load fuzz lint clean
+.PHONY: all deps build install run test unit it bench fault load fuzz lint clean
 all: build
 
 deps:
@@ -16,6 +16,12 @@ deps:
 build: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) $(MESONOPT) >/dev/null
 	@ninja -C $(BUILD) >/dev/null || ninja -C $(BUILD)
+
+# binaries, man pages, the systemd unit, docs (PREFIX=/usr/local; DESTDIR)
+PREFIX ?= /usr/local
+install: build
+	@meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
+	@meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(DESTDIR))
 
 run: build
 	@scripts/run.sh $(BUILD)

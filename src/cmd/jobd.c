@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -68,6 +69,7 @@ static void on_term(uv_signal_t *s, int signum)
 		return;
 	}
 	log_info("%s: shutting down (no new runs)", strsignal(signum));
+	sd_notify(0, "STOPPING=1");
 	server_stop_listening(&srv);
 	engine_shutdown(&eng, on_done);
 }
@@ -78,11 +80,13 @@ static void on_hup(uv_signal_t *s, int signum)
 	int n_jobs = 0, n_files = 0;
 	(void)s;
 	(void)signum;
+	sd_notify(0, "RELOADING=1");
 	if (ops_reload(&eng, &n_jobs, &n_files, err, sizeof err) < 0)
 		log_error("reload failed, keeping the running configuration: %s",
 		          err);
 	else
 		log_info("reloaded: %d jobs from %d files", n_jobs, n_files);
+	sd_notify(0, "READY=1");
 }
 
 /* One daemon per state directory: the store and proc files are its own. */
@@ -231,6 +235,8 @@ int main(int argc, char **argv)
 	log_info("jobd %s ready: socket %s, store %s, %d jobs, %d targets",
 	         JOBD_VERSION, eng.cfg.socket, store_describe(eng.store),
 	         eng.n_jobs, eng.n_targets);
+	/* systemd's Type=notify (jobd.service): listening, recovered, ready */
+	sd_notify(0, "READY=1");
 
 	uv_run(loop, UV_RUN_DEFAULT);
 	engine_close(&eng);
