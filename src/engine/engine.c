@@ -4,6 +4,8 @@
 #include "engine/engine.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
@@ -302,9 +304,38 @@ static int load_push(struct load_ctx *lc, json_t *def, char *err, size_t n)
 	return 0;
 }
 
+/* A job file's user and group must exist, and a jobd that is not root
+ * runs commands only as its own user: said at load, at the key's line,
+ * not when the first run fails. */
+static int check_file_ids(const struct engine *e, json_t *def, char *err,
+                          size_t n)
+{
+	const char *user = json_string_value(json_object_get(def, "user"));
+	const char *group = json_string_value(json_object_get(def, "group"));
+	struct passwd *pw = user && *user ? getpwnam(user) : NULL;
+
+	if (user && *user && !pw) {
+		snprintf(err, n, "user: unknown user '%s'", user);
+		return -EINVAL;
+	}
+	if (pw && !e->is_root && pw->pw_uid != e->uid) {
+		snprintf(err, n, "user: cannot run as '%s': jobd is not running "
+		         "as root", user);
+		return -EPERM;
+	}
+	if (group && *group && !getgrnam(group)) {
+		snprintf(err, n, "group: unknown group '%s'", group);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int load_file_job(void *ctx, json_t *def, const char *file, int line,
                          char *err, size_t n)
 {
+	int rc = check_file_ids(((struct load_ctx *)ctx)->e, def, err, n);
+	if (rc < 0)
+		return rc;
 	(void)file;             /* jobfiles_load puts FILE:LINE before err */
 	(void)line;
 	return load_push(ctx, def, err, n);

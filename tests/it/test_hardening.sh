@@ -171,4 +171,23 @@ expect_eq "queued runs start in the order they were made (FIFO)" "$order" true
 expect_eq "show --json has overlap_queue_max" "$(jobctl --json show qjob | jq .job.overlap_queue_max)" 2
 expect_code 2 "--overlap-queue-max out of range is refused" jobctl create qbad --overlap queue --overlap-queue-max 5000 -- true
 
+# --- a job file's user and group must exist: said at load, at the key --------
+cat > "$T/jobs.d/d-user.conf" <<'JOB'
+[job baduser]
+command = true
+user = nosuchuser_jobd
+JOB
+cat > "$T/jobs.d/e-group.conf" <<'JOB'
+[job badgroup]
+command = true
+
+group = nosuchgroup_jobd
+JOB
+jobctl reload >/dev/null 2>&1
+st=$(jobctl status)
+expect_match "a job file's unknown user is refused at its key's line" "$st" "d-user.conf:3: user: unknown user 'nosuchuser_jobd'"
+expect_match "a job file's unknown group is refused at its key's line" "$st" "e-group.conf:4: group: unknown group 'nosuchgroup_jobd'"
+expect_code 4 "... and neither job is loaded" jobctl show baduser
+rm -f "$T/jobs.d/d-user.conf" "$T/jobs.d/e-group.conf"
+
 finish
