@@ -13,7 +13,7 @@ if ! is_root; then
 	skip "disk_full" "needs root (mount -t tmpfs)"; fault_finish; exit 0
 fi
 mkdir -p "$T/state"
-if ! mount -t tmpfs -o size=2m tmpfs "$T/state" 2>"$T/mount.err"; then
+if ! mount -t tmpfs -o size=2m,mode=0700 tmpfs "$T/state" 2>"$T/mount.err"; then
 	skip "disk_full" "mount -t tmpfs failed: $(cat "$T/mount.err")"; fault_finish; exit 0
 fi
 trap 'cleanup_all' EXIT

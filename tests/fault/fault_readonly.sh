@@ -21,7 +21,7 @@ if ! is_root; then
 	skip "readonly" "needs root (mount, remount,ro)"; fault_finish; exit 0
 fi
 mkdir -p "$T/state"
-if ! mount -t tmpfs -o size=16m tmpfs "$T/state" 2>"$T/mount.err"; then
+if ! mount -t tmpfs -o size=16m,mode=0700 tmpfs "$T/state" 2>"$T/mount.err"; then
 	skip "readonly" "mount -t tmpfs failed: $(cat "$T/mount.err")"; fault_finish; exit 0
 fi
 trap 'cleanup_all' EXIT
