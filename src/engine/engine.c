@@ -620,12 +620,11 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	link_init(&e->settling);
 	heap_init(&e->fires);
 	e->sched_fd = -1;
-	uv_timer_init(loop, &e->delay_timer);
 	uv_timer_init(loop, &e->sweep_timer);
 	uv_timer_init(loop, &e->resave_timer);
 	e->resave_timer.data = e;
 	uv_timer_init(loop, &e->shutdown_timer);
-	e->delay_timer.data = e->sweep_timer.data = e;
+	e->sweep_timer.data = e;
 	e->shutdown_timer.data = e;
 
 	snprintf(e->proc_dir, sizeof e->proc_dir, "%s/proc", e->cfg.state_dir);
@@ -759,7 +758,6 @@ void engine_shutdown(struct engine *e, void (*done)(struct engine *))
 	e->shutting_down = 1;
 	e->on_idle = done;
 	sched_stop(e);
-	uv_timer_stop(&e->delay_timer);
 	uv_timer_stop(&e->sweep_timer);
 	if (e->n_running == 0) {
 		engine_idle_soon(e);
@@ -783,7 +781,6 @@ void engine_close(struct engine *e)
 	proc_linger_stop();
 	sched_stop(e);
 	sched_close(e);
-	uv_close((uv_handle_t *)&e->delay_timer, NULL);
 	uv_close((uv_handle_t *)&e->sweep_timer, NULL);
 	persist_close(e);
 	uv_close((uv_handle_t *)&e->resave_timer, NULL);

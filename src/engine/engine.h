@@ -107,7 +107,9 @@ struct engine {
 	struct heap fires;       /* jobs by next fire time */
 	uv_poll_t sched_poll;    /* a timerfd on the wall clock (scheduler.c) */
 	int sched_fd;
-	uv_timer_t delay_timer;  /* wakes the queue for --at / backoff runs */
+	/* the earliest not-before of a waiting run (--at, jitter, backoff),
+	 * 0 = none: the scheduler's timerfd wakes the queue then too */
+	int64_t delay_at;
 	uv_timer_t sweep_timer;
 	int sweep_full;          /* the last sweep deleted a whole batch */
 	uv_timer_t resave_timer; /* runs whose update failed: again (persist.c) */
@@ -274,6 +276,8 @@ int sched_init(struct engine *e);        /* the scheduler's wake-up */
 void sched_close(struct engine *e);
 void sched_start(struct engine *e, int at_boot);
 void sched_stop(struct engine *e);
+/* Sets the wake-up to the earliest of the next fire and e->delay_at. */
+void sched_rearm(struct engine *e);
 void sched_lateness(const struct engine *e, double *p50_ms, double *p99_ms);
 uint64_t sched_seed(const struct job *j);
 

@@ -1,7 +1,7 @@
 /* queue.c — targets: named FIFO queues (by priority, then id) with a number
  * of slots.  A paused target starts nothing new; running runs go on.  Runs
- * with a not-before time (--at, retry backoff) wait in the queue and a
- * single timer wakes the queue for the earliest of them.
+ * with a not-before time (--at, jitter, retry backoff) wait in the queue and
+ * the scheduler's timer wakes the queue at the earliest of them.
  *
  * A waiting run is claimed in the store (waiting -> accepted, guarded by
  * its status) before it starts, so that two jobds sharing a table, or a
@@ -112,18 +112,16 @@ void queue_unlink(struct engine *e, struct arun *a)
 		j->queued--;
 }
 
-static void delay_tick(uv_timer_t *t)
+/* A waiting run not due yet: the scheduler's timerfd (an absolute
+ * wall-clock deadline, microsecond precise, woken by clock steps) wakes the
+ * queue at its instant.  e->delay_at is the earliest such instant seen
+ * since the last full pump; queue_pump_all starts it afresh. */
+static void delay_arm(struct engine *e, int64_t at)
 {
-	queue_pump_all(t->data);
-}
-
-static void delay_arm(struct engine *e, int64_t at, int64_t now)
-{
-	uint64_t ms = (uint64_t)((at - now + 999) / 1000);
-	if (uv_is_active((uv_handle_t *)&e->delay_timer) &&
-	    uv_timer_get_due_in(&e->delay_timer) <= ms)
+	if (e->delay_at && e->delay_at <= at)
 		return;
-	uv_timer_start(&e->delay_timer, delay_tick, ms, 0);
+	e->delay_at = at;
+	sched_rearm(e);
 }
 
 /* May this waiting run start now?  Not before its time, and a job with
@@ -131,7 +129,7 @@ static void delay_arm(struct engine *e, int64_t at, int64_t now)
 static int startable(struct engine *e, struct arun *a, int64_t now)
 {
 	if (a->r.time_not_before > now) {
-		delay_arm(e, a->r.time_not_before, now);
+		delay_arm(e, a->r.time_not_before);
 		return 0;
 	}
 	if (a->r.job && a->r.trigger == TRIG_SCHEDULE) {
@@ -373,8 +371,14 @@ int queue_poll(struct engine *e, struct target *t)
 	return 0;
 }
 
+/* Every queue: the delayed runs' wake-up is found again (a run that was
+ * the earliest may have started or gone). */
 void queue_pump_all(struct engine *e)
 {
+	int64_t was = e->delay_at;
+	e->delay_at = 0;
 	for (int i = 0; i < e->n_targets; i++)
 		queue_pump(e, e->targets[i]);
+	if (e->delay_at != was)
+		sched_rearm(e);
 }

@@ -357,6 +357,9 @@ static void run_spawn(void *arg, int rc, const char *why)
 	} else {
 		struct proc_spec ps = {x->argv, x->env, x->cwd, x->set_ids,
 		                       x->uid, x->gid};
+		/* the start is the spawn, not the claim: the commit before it
+		 * may have waited (a busy or locked store) */
+		a->r.time_started = now_us();
 		if (proc_start(e->loop, &ps, &run_cbs, a, &a->proc, err,
 		               sizeof err) < 0) {
 			run_fail_start(e, a, err);

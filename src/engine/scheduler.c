@@ -2,6 +2,9 @@
  * one libuv timer for the earliest: O(log n) per job and per fire, however
  * many jobs there are.
  *
+ * The same wake-up starts the queue's delayed runs (--at, jitter, retry
+ * backoff) at their instants: queue.c sets e->delay_at.
+ *
  * Fire times are wall-clock instants.  The timer is re-armed from the wall
  * clock at every wake and never sleeps longer than SCHED_MAX_SLEEP, so a
  * clock step (NTP, suspend) is noticed quickly: after a step forward the
@@ -63,14 +66,19 @@ static void on_wake(uv_poll_t *h, int status, int events)
 	tick(e);
 }
 
+/* The wake-up: the next fire or the queue's next delayed start
+ * (e->delay_at), whichever comes first. */
 static void rearm(struct engine *e)
 {
 	struct heap_node *top = heap_peek(&e->fires);
 	struct itimerspec its = {{0, 0}, {0, 0}};
+	int64_t at = top ? top->key : -1;
 	if (e->sched_fd < 0)
 		return;
-	if (top) {
-		int64_t at = top->key, cap = now_us() + SCHED_MAX_SLEEP_MS * 1000LL;
+	if (e->delay_at > 0 && (at < 0 || e->delay_at < at))
+		at = e->delay_at;
+	if (at >= 0) {
+		int64_t cap = now_us() + SCHED_MAX_SLEEP_MS * 1000LL;
 		if (at > cap)
 			at = cap;
 		if (at <= 0)
@@ -147,6 +155,12 @@ static void arm(struct engine *e, struct job *j, int64_t now)
 	j->fire.key = next;
 	if (heap_push(&e->fires, &j->fire) < 0)
 		log_error("job %s: out of memory arming its schedule", j->name);
+}
+
+void sched_rearm(struct engine *e)
+{
+	if (!e->shutting_down)
+		rearm(e);
 }
 
 void sched_arm_job(struct engine *e, struct job *j, int64_t now)
