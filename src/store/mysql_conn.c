@@ -377,6 +377,71 @@ void my_mst_free(struct mst *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* ---- text for the text columns ------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid.
+ * 4-byte sequences count as invalid unless mb4. */
+static size_t utf8_seq(const unsigned char *s, size_t n, int mb4)
+{
+	size_t len;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) { len = 2; cp = s[0] & 0x1f; }
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) { len = 3; cp = s[0] & 0x0f; }
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4 && mb4) { len = 4; cp = s[0] & 0x07; }
+	else return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (cp >= 0xd800 && cp <= 0xdfff) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/* Output for a text column: NULL *clean when `in` is fine as it is, else a
+ * malloc'd copy with each bad byte replaced by U+FFFD. */
+int my_utf8_clean(const char *in, size_t n, int mb4, char **clean,
+                      size_t *clen)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0, o = 0, k;
+	char *out;
+
+	*clean = NULL;
+	while (i < n && (k = utf8_seq(s + i, n - i, mb4)) > 0)
+		i += k;
+	if (i == n)
+		return 0;
+	out = malloc(n * 3 + 1);
+	if (!out)
+		return -ENOMEM;
+	for (i = 0; i < n;) {
+		k = utf8_seq(s + i, n - i, mb4);
+		if (k) {
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k;
+		} else {
+			/* one U+FFFD per bad byte, or per character that the
+			 * column's charset cannot hold */
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i += mb4 ? 1 : utf8_seq(s + i, n - i, 1) == 4 ? 4 : 1;
+		}
+	}
+	out[o] = '\0';
+	*clean = out;
+	*clen = o;
+	return 0;
+}
+
 /* ---- the row accessor ---------------------------------------------------- */
 
 static int acc_null(void *row, int i) { return my_col_null(row, i); }

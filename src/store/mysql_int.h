@@ -134,6 +134,11 @@ int my_col_null(struct mst *t, int i);
 int my_col_dup(struct mst *t, int i, char **out, size_t *len);
 void my_col_fixed(struct mst *t, int i, char *buf, size_t size);
 void my_mst_free(struct mst *t);
+/* Output for a text column: NULL *clean when `in` is fine as it is, else a
+ * malloc'd copy with each bad byte (and, unless mb4, each 4-byte character)
+ * replaced by U+FFFD. */
+int my_utf8_clean(const char *in, size_t n, int mb4, char **clean,
+                  size_t *clen);
 /* The row accessor of a fetched row (runrow_decode). */
 extern const struct runrow_acc my_acc;
 

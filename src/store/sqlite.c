@@ -419,6 +419,7 @@ int store_sqlite_open(const char *spec, struct store **out, char *err,
 	int ret;
 
 	*out = NULL;
+	err[0] = '\0';
 	if (!s)
 		return -ENOMEM;
 	s->base.vt = &sq_vt;
@@ -443,22 +444,13 @@ int store_sqlite_open(const char *spec, struct store **out, char *err,
 	*out = &s->base;
 	return 0;
 error:
-	if (ret == -ENOMEM)
-		snprintf(err, errlen, "cannot open store '%s': out of memory",
-		         s->path ? s->path : spec);
+	store_open_fail(ret, err, errlen, s->path ? s->path : spec, s->errmsg);
 	sq_close(&s->base);
 	return ret;
 }
 
-static const char *sq_error(struct store *base)
-{
-	return sq_of(base)->errmsg;
-}
-
-static const char *sq_describe(struct store *base)
-{
-	return sq_of(base)->desc;
-}
+static const char *sq_error(struct store *b) { return sq_of(b)->errmsg; }
+static const char *sq_describe(struct store *b) { return sq_of(b)->desc; }
 
 /* ---- transactions ----------------------------------------------------- */
 

@@ -108,6 +108,9 @@ int store_mysql_open(const char *uri, struct store **out, char *err,
 
 /* For the engines: -EINVAL with msg set when a run cannot be written. */
 int store_run_check(const struct run *r, char *msg, size_t n);
+/* For the engines' open: returns ret, err set unless already (err[0]). */
+int store_open_fail(int ret, char *err, size_t errlen, const char *name,
+                    const char *why);
 
 static inline void store_close(struct store *s) { if (s) s->vt->close(s); }
 static inline const char *store_error(struct store *s) { return s->vt->error(s); }
