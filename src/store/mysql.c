@@ -183,7 +183,7 @@ static const char *my_describe(struct store *b) { return my_of(b)->u.desc; }
 
 /* ---- transactions ------------------------------------------------------- */
 
-static int my_begin(struct my *m)
+static int begin_txn(struct my *m)
 {
 	int ret;
 
@@ -202,9 +202,9 @@ static int my_begin(struct my *m)
 	return ret;
 }
 
-static int st_begin(struct store *base) { return my_begin(my_of(base)); }
+static int my_begin(struct store *base) { return begin_txn(my_of(base)); }
 
-static int st_commit(struct store *base)
+static int my_commit(struct store *base)
 {
 	struct my *m = my_of(base);
 
@@ -227,7 +227,7 @@ static int st_commit(struct store *base)
 	return 0;
 }
 
-static int st_rollback(struct store *base)
+static int my_rollback(struct store *base)
 {
 	struct my *m = my_of(base);
 	int lost = m->txn_lost;
@@ -274,7 +274,7 @@ static int exec_write(struct my *m, enum stmt_id id, struct params *p,
 
 /* ---- jobs --------------------------------------------------------------- */
 
-static int st_job_put(struct store *base, const char *name, const char *def)
+static int my_job_put(struct store *base, const char *name, const char *def)
 {
 	struct my *m = my_of(base);
 	struct params p = {0};
@@ -303,7 +303,7 @@ static int delete_by_name(struct my *m, enum stmt_id id, const char *name,
 	return ret;
 }
 
-static int st_job_del(struct store *base, const char *name)
+static int my_job_del(struct store *base, const char *name)
 {
 	return delete_by_name(my_of(base), ST_JOB_DEL, name, "job");
 }
@@ -367,7 +367,7 @@ static int collect_named(struct my *m, enum stmt_id id, int ints,
 	return 0;
 }
 
-static int st_job_each(struct store *base, store_job_cb cb, void *ctx)
+static int my_job_each(struct store *base, store_job_cb cb, void *ctx)
 {
 	struct named *v = NULL;
 	size_t n = 0;
@@ -466,7 +466,7 @@ static int insert_id_by_jid(struct my *m, struct run *r)
 	return ret;
 }
 
-static int st_run_insert(struct store *base, struct run *r)
+static int my_run_insert(struct store *base, struct run *r)
 {
 	struct my *m = my_of(base);
 	struct params p = {0};
@@ -493,7 +493,7 @@ static int st_run_insert(struct store *base, struct run *r)
 	return ret;
 }
 
-static int st_run_update(struct store *base, const struct run *r)
+static int my_run_update(struct store *base, const struct run *r)
 {
 	struct my *m = my_of(base);
 	struct params p = {0};
@@ -531,7 +531,7 @@ static int get_one(struct my *m, enum stmt_id id, struct params *p,
 	return ret;
 }
 
-static int st_run_get(struct store *base, const char *jid, int with_output,
+static int my_run_get(struct store *base, const char *jid, int with_output,
                       struct run *out)
 {
 	struct my *m = my_of(base);
@@ -544,7 +544,7 @@ static int st_run_get(struct store *base, const char *jid, int with_output,
 	               out, jid);
 }
 
-static int st_run_get_id(struct store *base, int64_t id, int with_output,
+static int my_run_get_id(struct store *base, int64_t id, int with_output,
                          struct run *out)
 {
 	struct my *m = my_of(base);
@@ -625,7 +625,7 @@ static int list_collect(struct my *m, const struct run_query *q,
 	return ret;
 }
 
-static int st_run_list(struct store *base, const struct run_query *q,
+static int my_run_list(struct store *base, const struct run_query *q,
                        store_run_cb cb, void *ctx)
 {
 	struct my *m = my_of(base);
@@ -644,7 +644,7 @@ static int st_run_list(struct store *base, const struct run_query *q,
 	return ret;
 }
 
-static int st_run_max_jid(struct store *base, char out[JID_LEN + 1])
+static int my_run_max_jid(struct store *base, char out[JID_LEN + 1])
 {
 	struct my *m = my_of(base);
 	struct mst *t = &m->st[ST_RUN_MAX_JID];
@@ -689,7 +689,7 @@ static int claim_check(struct my *m, int64_t id, const char *from,
 	return ret;
 }
 
-static int st_run_claim(struct store *base, int64_t id, int from_status,
+static int my_run_claim(struct store *base, int64_t id, int from_status,
                         const char *worker, const char *jid)
 {
 	struct my *m = my_of(base);
@@ -712,7 +712,7 @@ static int st_run_claim(struct store *base, int64_t id, int from_status,
 	return claim_check(m, id, run_status_name(from_status), worker, retried);
 }
 
-static int st_run_sweep(struct store *base, int64_t before, int batch)
+static int my_run_sweep(struct store *base, int64_t before, int batch)
 {
 	struct my *m = my_of(base);
 	struct params p = {0};
@@ -730,7 +730,7 @@ static int st_run_sweep(struct store *base, int64_t before, int batch)
 
 /* ---- targets ------------------------------------------------------------ */
 
-static int st_target_put(struct store *base, const char *name, int concurrency,
+static int my_target_put(struct store *base, const char *name, int concurrency,
                          int paused)
 {
 	struct my *m = my_of(base);
@@ -744,12 +744,12 @@ static int st_target_put(struct store *base, const char *name, int concurrency,
 	return exec_write(m, ST_TARGET_PUT, &p, NULL, NULL);
 }
 
-static int st_target_del(struct store *base, const char *name)
+static int my_target_del(struct store *base, const char *name)
 {
 	return delete_by_name(my_of(base), ST_TARGET_DEL, name, "target");
 }
 
-static int st_target_each(struct store *base, store_target_cb cb, void *ctx)
+static int my_target_each(struct store *base, store_target_cb cb, void *ctx)
 {
 	struct named *v = NULL;
 	size_t n = 0;
@@ -763,7 +763,7 @@ static int st_target_each(struct store *base, store_target_cb cb, void *ctx)
 
 /* ---- kv ----------------------------------------------------------------- */
 
-static int st_kv_get(struct store *base, const char *key, char **val)
+static int my_kv_get(struct store *base, const char *key, char **val)
 {
 	struct my *m = my_of(base);
 	struct mst *t = &m->st[ST_KV_GET];
@@ -788,7 +788,7 @@ static int st_kv_get(struct store *base, const char *key, char **val)
 	return ret;
 }
 
-static int st_kv_put(struct store *base, const char *key, const char *val)
+static int my_kv_put(struct store *base, const char *key, const char *val)
 {
 	struct my *m = my_of(base);
 	struct params p = {0};
@@ -802,34 +802,10 @@ static int st_kv_put(struct store *base, const char *key, const char *val)
 
 /* Disconnected (the server is down or the link broke) or a transaction
  * the server rolled back with the connection: worth trying again. */
-static int st_unavailable(struct store *base)
+static int my_unavailable(struct store *base)
 {
 	struct my *m = my_of(base);
 	return !m->db || m->txn_lost;
 }
 
-static const struct store_vt my_vt = {
-	.close = my_close,
-	.error = my_error,
-	.describe = my_describe,
-	.unavailable = st_unavailable,
-	.begin = st_begin,
-	.commit = st_commit,
-	.rollback = st_rollback,
-	.job_put = st_job_put,
-	.job_del = st_job_del,
-	.job_each = st_job_each,
-	.run_insert = st_run_insert,
-	.run_update = st_run_update,
-	.run_get = st_run_get,
-	.run_get_id = st_run_get_id,
-	.run_list = st_run_list,
-	.run_max_jid = st_run_max_jid,
-	.run_claim = st_run_claim,
-	.run_sweep = st_run_sweep,
-	.target_put = st_target_put,
-	.target_del = st_target_del,
-	.target_each = st_target_each,
-	.kv_get = st_kv_get,
-	.kv_put = st_kv_put,
-};
+static const struct store_vt my_vt = STORE_VT(my);

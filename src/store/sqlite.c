@@ -21,20 +21,10 @@
 #include <sqlite3.h>
 
 #include "core/timefmt.h"
-#include "store/migrations.h"
 #include "store/runrow.h"
+#include "store/sqlite_int.h"
 #include "store/store.h"
 
-enum stmt_id {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-	ST_JOB_PUT, ST_JOB_DEL, ST_JOB_EACH,
-	ST_RUN_INSERT, ST_RUN_UPDATE,
-	ST_RUN_GET_JID, ST_RUN_GET_JID_OUT, ST_RUN_GET_ID, ST_RUN_GET_ID_OUT,
-	ST_RUN_MAX_JID, ST_RUN_SWEEP, ST_RUN_CLAIM, ST_RUN_STATUS,
-	ST_TARGET_PUT, ST_TARGET_DEL, ST_TARGET_EACH,
-	ST_KV_GET, ST_KV_PUT,
-	ST_COUNT
-};
 
 #define RUN_COLS_OUT RUNROW_COLS_OUT(RUNROW_TIME_PLAIN)
 #define RUN_COLS_NOOUT RUNROW_COLS_NOOUT(RUNROW_TIME_PLAIN)
@@ -94,48 +84,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	              "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 };
 
-struct sq {
-	struct store base;
-	sqlite3 *db;
-	char *path;                  /* as given, for messages */
-	char *desc;                  /* "sqlite:/abs/path" */
-	char errmsg[512];
-	sqlite3_stmt *st[ST_COUNT];
-	sqlite3_stmt *list[Q_SHAPES];
-};
 
 static struct sq *sq_of(struct store *s) { return (struct sq *)s; }
-
-static int errno_of(int rc)
-{
-	switch (rc) {
-	case SQLITE_CONSTRAINT_UNIQUE:
-	case SQLITE_CONSTRAINT_PRIMARYKEY:
-		return -EEXIST;
-	case SQLITE_CONSTRAINT_CHECK:
-	case SQLITE_CONSTRAINT_NOTNULL:
-		return -EINVAL;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	default:
-		break;
-	}
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	default:
-		return -EIO;
-	}
-}
 
 /* Records SQLite's message for a failed call and maps its code. */
 static int sq_fail(struct sq *s, int rc)
 {
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s", sqlite3_errmsg(s->db));
-	return errno_of(rc);
+	return sq_errno_of(rc);
 }
 
 /* Records a message of our own (not from SQLite) and returns `ret`. */
@@ -223,111 +179,6 @@ static void sq_close(struct store *base)
 	free(s);
 }
 
-/* Reads one integer from a single-row query (a PRAGMA). */
-static int query_int(sqlite3 *db, const char *sql, int *out)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*out = sqlite3_column_int(st, 0);
-			rc = SQLITE_OK;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Applies migration `v` (0-based) and sets user_version v + 1, in one
- * transaction.  The version is re-read inside the transaction: another
- * process opening the same store at once may have applied it already. */
-static int migrate_one(struct sq *s, int v, char *err, size_t errlen)
-{
-	char sql[64];
-	int cur = 0;
-	int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-
-	if (rc == SQLITE_OK)
-		rc = query_int(s->db, "PRAGMA user_version", &cur);
-	if (rc == SQLITE_OK && cur == v) {
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-		rc = sqlite3_exec(s->db, store_migrations[v], NULL, NULL, NULL);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-	}
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		return 0;
-	snprintf(err, errlen, "cannot migrate store '%s' to schema version %d: %s",
-	         s->path, v + 1, sqlite3_errmsg(s->db));
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return errno_of(rc);
-}
-
-static int migrate(struct sq *s, char *err, size_t errlen)
-{
-	int v = 0;
-	int rc = query_int(s->db, "PRAGMA user_version", &v);
-
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open store '%s': %s", s->path,
-		         sqlite3_errmsg(s->db));
-		return errno_of(rc);
-	}
-	if (v > STORE_SCHEMA_VERSION) {
-		snprintf(err, errlen, "store schema version %d is newer than this jobd (%d)",
-		         v, STORE_SCHEMA_VERSION);
-		return -EPROTO;
-	}
-	for (; v < STORE_SCHEMA_VERSION; v++) {
-		int ret = migrate_one(s, v, err, errlen);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-/* Journal, durability and locking settings for this connection. */
-static int configure(struct sq *s, int sync_full, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = NULL;
-	const char *mode = NULL;
-	int rc;
-
-	sqlite3_busy_timeout(s->db, 5000);
-	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		mode = (const char *)sqlite3_column_text(st, 0);
-		rc = mode && strcmp(mode, "wal") == 0 ? SQLITE_OK : SQLITE_ERROR;
-	}
-	if (rc == SQLITE_ERROR && mode) {
-		snprintf(err, errlen, "cannot open store '%s': WAL mode not available "
-		         "(journal_mode is %s)", s->path, mode);
-		sqlite3_finalize(st);
-		return -EIO;
-	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, sync_full ? "PRAGMA synchronous = FULL"
-		                                   : "PRAGMA synchronous = NORMAL",
-		                  NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
-	/* checkpoint (and fsync) every 4000 pages (16 MiB of WAL) rather than
-	 * every 1000: a busy queue checkpoints a quarter as often */
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 4000", NULL,
-		                  NULL, NULL);
-	if (rc == SQLITE_OK)
-		return 0;
-	snprintf(err, errlen, "cannot open store '%s': %s", s->path,
-	         sqlite3_errmsg(s->db));
-	return errno_of(rc);
-}
-
 static int prepare_all(struct sq *s, char *err, size_t errlen)
 {
 	for (int i = 0; i < ST_COUNT; i++) {
@@ -336,41 +187,10 @@ static int prepare_all(struct sq *s, char *err, size_t errlen)
 		if (rc != SQLITE_OK) {
 			snprintf(err, errlen, "cannot open store '%s': preparing "
 			         "statement %d: %s", s->path, i, sqlite3_errmsg(s->db));
-			return errno_of(rc);
+			return sq_errno_of(rc);
 		}
 	}
 	return 0;
-}
-
-/* Splits "PATH?opt&opt" into the path and options; only sync= exists. */
-static int parse_options(const char *spec, char **path, int *sync_full,
-                         char *err, size_t errlen)
-{
-	const char *q = strchr(spec, '?');
-	size_t n = q ? (size_t)(q - spec) : strlen(spec);
-
-	*sync_full = 0;
-	while (q && *q) {
-		const char *opt = q + 1;
-		size_t len = strcspn(opt, "&");
-
-		if (len == 9 && strncmp(opt, "sync=full", 9) == 0)
-			*sync_full = 1;
-		else if (len == 11 && strncmp(opt, "sync=normal", 11) == 0)
-			*sync_full = 0;
-		else {
-			snprintf(err, errlen, "store option '%.*s' is unknown "
-			         "(known: sync=normal, sync=full)", (int)len, opt);
-			return -EINVAL;
-		}
-		q = opt + len;
-	}
-	if (n == 0) {
-		snprintf(err, errlen, "store path is empty in '%s'", spec);
-		return -EINVAL;
-	}
-	*path = strndup(spec, n);
-	return *path ? 0 : -ENOMEM;
 }
 
 /* "sqlite:" + the absolute path (the file exists once opened). */
@@ -406,7 +226,7 @@ static int open_db(struct sq *s, char *err, size_t errlen)
 	else
 		snprintf(err, errlen, "cannot open store '%s': %s", s->path,
 		         s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-	return sys ? -sys : errno_of(rc);
+	return sys ? -sys : sq_errno_of(rc);
 }
 
 static const struct store_vt sq_vt;
@@ -423,16 +243,16 @@ int store_sqlite_open(const char *spec, struct store **out, char *err,
 	if (!s)
 		return -ENOMEM;
 	s->base.vt = &sq_vt;
-	ret = parse_options(spec ? spec : "", &s->path, &sync_full, err, errlen);
+	ret = sq_parse_options(spec ? spec : "", &s->path, &sync_full, err, errlen);
 	if (ret < 0)
 		goto error;
 	ret = open_db(s, err, errlen);
 	if (ret < 0)
 		goto error;
-	ret = configure(s, sync_full, err, errlen);
+	ret = sq_configure(s, sync_full, err, errlen);
 	if (ret < 0)
 		goto error;
-	ret = migrate(s, err, errlen);
+	ret = sq_migrate(s, err, errlen);
 	if (ret < 0)
 		goto error;
 	ret = prepare_all(s, err, errlen);
@@ -963,28 +783,4 @@ static int sq_unavailable(struct store *base)
 	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
 }
 
-static const struct store_vt sq_vt = {
-	.close = sq_close,
-	.error = sq_error,
-	.describe = sq_describe,
-	.unavailable = sq_unavailable,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.job_put = sq_job_put,
-	.job_del = sq_job_del,
-	.job_each = sq_job_each,
-	.run_insert = sq_run_insert,
-	.run_update = sq_run_update,
-	.run_get = sq_run_get,
-	.run_get_id = sq_run_get_id,
-	.run_list = sq_run_list,
-	.run_max_jid = sq_run_max_jid,
-	.run_claim = sq_run_claim,
-	.run_sweep = sq_run_sweep,
-	.target_put = sq_target_put,
-	.target_del = sq_target_del,
-	.target_each = sq_target_each,
-	.kv_get = sq_kv_get,
-	.kv_put = sq_kv_put,
-};
+static const struct store_vt sq_vt = STORE_VT(sq);

@@ -97,6 +97,21 @@ struct store {
 	const struct store_vt *vt;
 };
 
+/* An engine's vtable from its functions PREFIX_close .. PREFIX_kv_put. */
+#define STORE_VT(P) { \
+	.close = P##_close, .error = P##_error, .describe = P##_describe, \
+	.unavailable = P##_unavailable, .begin = P##_begin, \
+	.commit = P##_commit, .rollback = P##_rollback, \
+	.job_put = P##_job_put, .job_del = P##_job_del, \
+	.job_each = P##_job_each, .run_insert = P##_run_insert, \
+	.run_update = P##_run_update, .run_get = P##_run_get, \
+	.run_get_id = P##_run_get_id, .run_list = P##_run_list, \
+	.run_max_jid = P##_run_max_jid, .run_claim = P##_run_claim, \
+	.run_sweep = P##_run_sweep, .target_put = P##_target_put, \
+	.target_del = P##_target_del, .target_each = P##_target_each, \
+	.kv_get = P##_kv_get, .kv_put = P##_kv_put, \
+}
+
 /* Opens the store named by `uri`: "sqlite:PATH" or a bare path.  Creates
  * and migrates the schema.  err says what failed. */
 int store_open(const char *uri, struct store **out, char *err, size_t errlen);
