@@ -31,7 +31,11 @@ struct run_query {
 	int with_output;        /* fill out/errout (lookup); else NULL */
 };
 
-typedef int (*store_run_cb)(void *ctx, struct run *r);   /* nonzero stops */
+/* nonzero stops.  Nested calls: a run_list callback may call the same
+ * store again (read, write, even run_list of the same shape); every engine
+ * allows it and the outer listing goes on unchanged.  The callback borrows
+ * r's strings (it may take them, clearing the fields). */
+typedef int (*store_run_cb)(void *ctx, struct run *r);
 typedef int (*store_job_cb)(void *ctx, const char *name, const char *def_json);
 typedef int (*store_target_cb)(void *ctx, const char *name, int concurrency,
                                int paused);
