@@ -18,39 +18,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
 #include <sqlite3.h>
 
-#include "store/migrations.h"
+#include "core/timefmt.h"
+#include "store/runrow.h"
+#include "store/sqlite_int.h"
 #include "store/store.h"
 
-enum stmt_id {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-	ST_JOB_PUT, ST_JOB_DEL, ST_JOB_EACH,
-	ST_RUN_INSERT, ST_RUN_UPDATE,
-	ST_RUN_GET_JID, ST_RUN_GET_JID_OUT, ST_RUN_GET_ID, ST_RUN_GET_ID_OUT,
-	ST_RUN_MAX_JID, ST_RUN_SWEEP, ST_RUN_CLAIM, ST_RUN_STATUS,
-	ST_TARGET_PUT, ST_TARGET_DEL, ST_TARGET_EACH,
-	ST_KV_GET, ST_KV_PUT,
-	ST_COUNT
-};
 
-/* The columns every run SELECT returns, in enum col order. */
-#define RUN_COLS \
-	"id, jid, job, action, target, \"trigger\", attempt, parent, priority, " \
-	"status, result, return_code, sig, time_created, time_not_before, " \
-	"time_started, time_finished, spec, user, uid, pid, pid_start, worker, " \
-	"stdout_truncated, stderr_truncated"
-#define RUN_COLS_OUT RUN_COLS ", stdout, stderr"
-#define RUN_COLS_NOOUT RUN_COLS ", NULL, NULL"  /* output stays on disk */
-
-enum col {
-	C_ID, C_JID, C_JOB, C_ACTION, C_TARGET, C_TRIGGER, C_ATTEMPT, C_PARENT,
-	C_PRIORITY, C_STATUS, C_RESULT, C_RETURN_CODE, C_SIG, C_TIME_CREATED,
-	C_TIME_NOT_BEFORE, C_TIME_STARTED, C_TIME_FINISHED, C_SPEC, C_USER, C_UID,
-	C_PID, C_PID_START, C_WORKER, C_OUT_TRUNC, C_ERR_TRUNC, C_STDOUT, C_STDERR
-};
+#define RUN_COLS_OUT RUNROW_COLS_OUT(RUNROW_TIME_PLAIN)
+#define RUN_COLS_NOOUT RUNROW_COLS_NOOUT(RUNROW_TIME_PLAIN)
 
 /* Insert and update share one parameter numbering (bind_run): ?1 jid ..
  * ?26 stderr, ?27 id.  The update names only the mutable ones; SQLite
@@ -107,63 +84,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	              "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 };
 
-/* run_list query shapes: which filters are present.  Each shape's SQL is
- * prepared on first use and kept. */
-enum {
-	Q_JOB = 1, Q_TARGET = 2, Q_STATUS = 4, Q_ACTIVE = 8, Q_SINCE = 16,
-	Q_UID = 32, Q_DESC = 64, Q_OUTPUT = 128, Q_SHAPES = 256
-};
-
-struct sq {
-	struct store base;
-	sqlite3 *db;
-	char *path;                  /* as given, for messages */
-	char *desc;                  /* "sqlite:/abs/path" */
-	char errmsg[512];
-	sqlite3_stmt *st[ST_COUNT];
-	sqlite3_stmt *list[Q_SHAPES];
-};
 
 static struct sq *sq_of(struct store *s) { return (struct sq *)s; }
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
-}
-
-static int errno_of(int rc)
-{
-	switch (rc) {
-	case SQLITE_CONSTRAINT_UNIQUE:
-	case SQLITE_CONSTRAINT_PRIMARYKEY:
-		return -EEXIST;
-	case SQLITE_CONSTRAINT_CHECK:
-	case SQLITE_CONSTRAINT_NOTNULL:
-		return -EINVAL;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	default:
-		break;
-	}
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	default:
-		return -EIO;
-	}
-}
 
 /* Records SQLite's message for a failed call and maps its code. */
 static int sq_fail(struct sq *s, int rc)
 {
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s", sqlite3_errmsg(s->db));
-	return errno_of(rc);
+	return sq_errno_of(rc);
 }
 
 /* Records a message of our own (not from SQLite) and returns `ret`. */
@@ -184,6 +112,16 @@ static void stmt_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+/* Ends a listing's statement: the cached one is reset, a nested one's own
+ * is finalized. */
+static void list_done(sqlite3_stmt *st, int owned)
+{
+	if (owned)
+		sqlite3_finalize(st);
+	else
+		stmt_done(st);
 }
 
 /* Steps a statement that returns no rows, then resets it. */
@@ -241,111 +179,6 @@ static void sq_close(struct store *base)
 	free(s);
 }
 
-/* Reads one integer from a single-row query (a PRAGMA). */
-static int query_int(sqlite3 *db, const char *sql, int *out)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*out = sqlite3_column_int(st, 0);
-			rc = SQLITE_OK;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Applies migration `v` (0-based) and sets user_version v + 1, in one
- * transaction.  The version is re-read inside the transaction: another
- * process opening the same store at once may have applied it already. */
-static int migrate_one(struct sq *s, int v, char *err, size_t errlen)
-{
-	char sql[64];
-	int cur = 0;
-	int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-
-	if (rc == SQLITE_OK)
-		rc = query_int(s->db, "PRAGMA user_version", &cur);
-	if (rc == SQLITE_OK && cur == v) {
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-		rc = sqlite3_exec(s->db, store_migrations[v], NULL, NULL, NULL);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-	}
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		return 0;
-	snprintf(err, errlen, "cannot migrate store '%s' to schema version %d: %s",
-	         s->path, v + 1, sqlite3_errmsg(s->db));
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return errno_of(rc);
-}
-
-static int migrate(struct sq *s, char *err, size_t errlen)
-{
-	int v = 0;
-	int rc = query_int(s->db, "PRAGMA user_version", &v);
-
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open store '%s': %s", s->path,
-		         sqlite3_errmsg(s->db));
-		return errno_of(rc);
-	}
-	if (v > STORE_SCHEMA_VERSION) {
-		snprintf(err, errlen, "store schema version %d is newer than this jobd (%d)",
-		         v, STORE_SCHEMA_VERSION);
-		return -EPROTO;
-	}
-	for (; v < STORE_SCHEMA_VERSION; v++) {
-		int ret = migrate_one(s, v, err, errlen);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-/* Journal, durability and locking settings for this connection. */
-static int configure(struct sq *s, int sync_full, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = NULL;
-	const char *mode = NULL;
-	int rc;
-
-	sqlite3_busy_timeout(s->db, 5000);
-	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		mode = (const char *)sqlite3_column_text(st, 0);
-		rc = mode && strcmp(mode, "wal") == 0 ? SQLITE_OK : SQLITE_ERROR;
-	}
-	if (rc == SQLITE_ERROR && mode) {
-		snprintf(err, errlen, "cannot open store '%s': WAL mode not available "
-		         "(journal_mode is %s)", s->path, mode);
-		sqlite3_finalize(st);
-		return -EIO;
-	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, sync_full ? "PRAGMA synchronous = FULL"
-		                                   : "PRAGMA synchronous = NORMAL",
-		                  NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
-	/* checkpoint (and fsync) every 4000 pages (16 MiB of WAL) rather than
-	 * every 1000: a busy queue checkpoints a quarter as often */
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 4000", NULL,
-		                  NULL, NULL);
-	if (rc == SQLITE_OK)
-		return 0;
-	snprintf(err, errlen, "cannot open store '%s': %s", s->path,
-	         sqlite3_errmsg(s->db));
-	return errno_of(rc);
-}
-
 static int prepare_all(struct sq *s, char *err, size_t errlen)
 {
 	for (int i = 0; i < ST_COUNT; i++) {
@@ -354,41 +187,10 @@ static int prepare_all(struct sq *s, char *err, size_t errlen)
 		if (rc != SQLITE_OK) {
 			snprintf(err, errlen, "cannot open store '%s': preparing "
 			         "statement %d: %s", s->path, i, sqlite3_errmsg(s->db));
-			return errno_of(rc);
+			return sq_errno_of(rc);
 		}
 	}
 	return 0;
-}
-
-/* Splits "PATH?opt&opt" into the path and options; only sync= exists. */
-static int parse_options(const char *spec, char **path, int *sync_full,
-                         char *err, size_t errlen)
-{
-	const char *q = strchr(spec, '?');
-	size_t n = q ? (size_t)(q - spec) : strlen(spec);
-
-	*sync_full = 0;
-	while (q && *q) {
-		const char *opt = q + 1;
-		size_t len = strcspn(opt, "&");
-
-		if (len == 9 && strncmp(opt, "sync=full", 9) == 0)
-			*sync_full = 1;
-		else if (len == 11 && strncmp(opt, "sync=normal", 11) == 0)
-			*sync_full = 0;
-		else {
-			snprintf(err, errlen, "store option '%.*s' is unknown "
-			         "(known: sync=normal, sync=full)", (int)len, opt);
-			return -EINVAL;
-		}
-		q = opt + len;
-	}
-	if (n == 0) {
-		snprintf(err, errlen, "store path is empty in '%s'", spec);
-		return -EINVAL;
-	}
-	*path = strndup(spec, n);
-	return *path ? 0 : -ENOMEM;
 }
 
 /* "sqlite:" + the absolute path (the file exists once opened). */
@@ -424,7 +226,7 @@ static int open_db(struct sq *s, char *err, size_t errlen)
 	else
 		snprintf(err, errlen, "cannot open store '%s': %s", s->path,
 		         s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-	return sys ? -sys : errno_of(rc);
+	return sys ? -sys : sq_errno_of(rc);
 }
 
 static const struct store_vt sq_vt;
@@ -437,19 +239,20 @@ int store_sqlite_open(const char *spec, struct store **out, char *err,
 	int ret;
 
 	*out = NULL;
+	err[0] = '\0';
 	if (!s)
 		return -ENOMEM;
 	s->base.vt = &sq_vt;
-	ret = parse_options(spec ? spec : "", &s->path, &sync_full, err, errlen);
+	ret = sq_parse_options(spec ? spec : "", &s->path, &sync_full, err, errlen);
 	if (ret < 0)
 		goto error;
 	ret = open_db(s, err, errlen);
 	if (ret < 0)
 		goto error;
-	ret = configure(s, sync_full, err, errlen);
+	ret = sq_configure(s, sync_full, err, errlen);
 	if (ret < 0)
 		goto error;
-	ret = migrate(s, err, errlen);
+	ret = sq_migrate(s, err, errlen);
 	if (ret < 0)
 		goto error;
 	ret = prepare_all(s, err, errlen);
@@ -461,22 +264,13 @@ int store_sqlite_open(const char *spec, struct store **out, char *err,
 	*out = &s->base;
 	return 0;
 error:
-	if (ret == -ENOMEM)
-		snprintf(err, errlen, "cannot open store '%s': out of memory",
-		         s->path ? s->path : spec);
+	store_open_fail(ret, err, errlen, s->path ? s->path : spec, s->errmsg);
 	sq_close(&s->base);
 	return ret;
 }
 
-static const char *sq_error(struct store *base)
-{
-	return sq_of(base)->errmsg;
-}
-
-static const char *sq_describe(struct store *base)
-{
-	return sq_of(base)->desc;
-}
+static const char *sq_error(struct store *b) { return sq_of(b)->errmsg; }
+static const char *sq_describe(struct store *b) { return sq_of(b)->desc; }
 
 /* ---- transactions ----------------------------------------------------- */
 
@@ -606,108 +400,38 @@ static int bind_run(sqlite3_stmt *st, const struct run *r)
 	return rc;
 }
 
-/* A column as a malloc'd string, NULL for SQL NULL.  -ENOMEM on failure. */
-static int col_str(sqlite3_stmt *st, int i, char **out)
+/* The row accessor runrow_decode reads SQLite's current row through. */
+static int acc_null(void *row, int i)
 {
-	const unsigned char *v;
-
-	*out = NULL;
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return 0;
-	v = sqlite3_column_text(st, i);
-	if (!v)
-		return -ENOMEM;
-	*out = strndup((const char *)v, (size_t)sqlite3_column_bytes(st, i));
-	return *out ? 0 : -ENOMEM;
+	return sqlite3_column_type(row, i) == SQLITE_NULL;
 }
 
-/* A column into a fixed buffer ("" for NULL), truncated to fit. */
-static void col_fixed(sqlite3_stmt *st, int i, char *buf, size_t size)
-{
-	const unsigned char *v = sqlite3_column_text(st, i);
+static int64_t acc_int(void *row, int i) { return sqlite3_column_int64(row, i); }
 
-	snprintf(buf, size, "%s", v ? (const char *)v : "");
+static const char *acc_text(void *row, int i, size_t *len)
+{
+	const char *v = (const char *)sqlite3_column_text(row, i);
+
+	*len = (size_t)sqlite3_column_bytes(row, i);
+	return v;
 }
 
-/* A BLOB column copied with a NUL after it (handy for text output; the
- * length is what counts).  An empty blob gives a non-NULL empty buffer. */
-static int col_blob(sqlite3_stmt *st, int i, char **out, size_t *len)
+/* An empty blob reads as NULL from SQLite: a zero-length value then. */
+static const char *acc_blob(void *row, int i, size_t *len)
 {
-	const void *v;
-	size_t n;
+	const char *v = sqlite3_column_blob(row, i);
 
-	*out = NULL;
-	*len = 0;
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return 0;
-	v = sqlite3_column_blob(st, i);
-	n = (size_t)sqlite3_column_bytes(st, i);
-	*out = malloc(n + 1);
-	if (!*out)
-		return -ENOMEM;
-	if (n)
-		memcpy(*out, v, n);
-	(*out)[n] = '\0';
-	*len = n;
-	return 0;
+	*len = (size_t)sqlite3_column_bytes(row, i);
+	return v ? v : "";
 }
 
-/* Enum columns; rows written by jobd always hold known names (the CHECK
- * constraints guard status and result).  A row INSERTed the seed queue's
- * way has no trigger or attempt: it counts as a first API submission. */
-static void decode_enums(sqlite3_stmt *st, struct run *r)
-{
-	const char *v;
+static const struct runrow_acc sq_acc = {
+	.is_null = acc_null, .get_int = acc_int, .text = acc_text, .blob = acc_blob,
+};
 
-	r->status = run_status_parse((const char *)sqlite3_column_text(st, C_STATUS));
-	if (r->status < 0)
-		r->status = RUN_WAITING;
-	v = (const char *)sqlite3_column_text(st, C_RESULT);
-	r->result = v ? run_result_parse(v) : RESULT_NONE;
-	if (r->result < 0)
-		r->result = RESULT_NONE;
-	v = (const char *)sqlite3_column_text(st, C_TRIGGER);
-	r->trigger = v ? run_trigger_parse(v) : -1;
-	if (r->trigger < 0)
-		r->trigger = TRIG_API;
-	r->attempt = sqlite3_column_type(st, C_ATTEMPT) == SQLITE_NULL
-	             ? 1 : sqlite3_column_int(st, C_ATTEMPT);
-	r->return_code = sqlite3_column_type(st, C_RETURN_CODE) == SQLITE_NULL
-	                 ? -1 : sqlite3_column_int(st, C_RETURN_CODE);
-}
-
-/* Fills *r (overwritten) from the current row; on failure *r is cleared. */
 static int decode_run(sqlite3_stmt *st, struct run *r)
 {
-	int ret = 0;
-
-	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(st, C_ID);
-	col_fixed(st, C_JID, r->jid, sizeof(r->jid));
-	col_fixed(st, C_PARENT, r->parent, sizeof(r->parent));
-	col_fixed(st, C_SIG, r->sig, sizeof(r->sig));
-	decode_enums(st, r);
-	r->priority = sqlite3_column_int(st, C_PRIORITY);
-	r->time_created = sqlite3_column_int64(st, C_TIME_CREATED);
-	r->time_not_before = sqlite3_column_int64(st, C_TIME_NOT_BEFORE);
-	r->time_started = sqlite3_column_int64(st, C_TIME_STARTED);
-	r->time_finished = sqlite3_column_int64(st, C_TIME_FINISHED);
-	r->uid = (uint32_t)sqlite3_column_int64(st, C_UID);
-	r->pid = sqlite3_column_int(st, C_PID);
-	r->pid_start = sqlite3_column_int64(st, C_PID_START);
-	r->out_truncated = sqlite3_column_int(st, C_OUT_TRUNC);
-	r->err_truncated = sqlite3_column_int(st, C_ERR_TRUNC);
-	if (ret == 0) ret = col_str(st, C_JOB, &r->job);
-	if (ret == 0) ret = col_str(st, C_ACTION, &r->action);
-	if (ret == 0) ret = col_str(st, C_TARGET, &r->target);
-	if (ret == 0) ret = col_str(st, C_SPEC, &r->spec);
-	if (ret == 0) ret = col_str(st, C_USER, &r->user);
-	if (ret == 0) ret = col_str(st, C_WORKER, &r->worker);
-	if (ret == 0) ret = col_blob(st, C_STDOUT, &r->out, &r->out_len);
-	if (ret == 0) ret = col_blob(st, C_STDERR, &r->errout, &r->err_len);
-	if (ret < 0)
-		run_clear(r);
-	return ret;
+	return runrow_decode(&sq_acc, st, r);
 }
 
 /* ---- runs ------------------------------------------------------------- */
@@ -803,70 +527,59 @@ static int sq_run_get_id(struct store *base, int64_t id, int with_output,
 	return get_one(s, st, out, what);
 }
 
-/* The SQL of one run_list shape.  Parameters: ?1 job, ?2 target, ?3 status,
- * ?4 since, ?5 uid, ?6 limit (-1 = none), always all bound. */
-static void list_sql(unsigned shape, char *buf, size_t size)
-{
-	size_t n = 0;
-	const char *and = " WHERE ";
+static const struct runrow_dialect sq_dialect = {
+	.cols = RUN_COLS_NOOUT,
+	.cols_out = RUN_COLS_OUT,
+	.created = "time_created",
+};
 
-#define ADD(...) (n += (size_t)snprintf(buf + n, size - n, __VA_ARGS__))
-#define COND(bit, text) \
-	if (shape & (bit)) { ADD("%s%s", and, text); and = " AND "; }
-	ADD("SELECT %s FROM runs", shape & Q_OUTPUT ? RUN_COLS_OUT : RUN_COLS_NOOUT);
-	COND(Q_JOB, "job = ?1");
-	COND(Q_TARGET, "target = ?2");
-	COND(Q_STATUS, "status = ?3");
-	COND(Q_ACTIVE, "status IN ('waiting', 'manual', 'accepted', 'running')");
-	COND(Q_SINCE, "time_created >= ?4");
-	COND(Q_UID, "uid = ?5");
-	ADD(" ORDER BY id %s LIMIT ?6", shape & Q_DESC ? "DESC" : "ASC");
-#undef COND
-#undef ADD
-}
-
-static unsigned list_shape(const struct run_query *q)
+/* Prepares a shape's statement into *st. */
+static int list_prepare(struct sq *s, unsigned shape, unsigned flags,
+                        sqlite3_stmt **st)
 {
-	return (q->job ? Q_JOB : 0) | (q->target ? Q_TARGET : 0) |
-	       (q->status >= 0 ? Q_STATUS : 0) | (q->active ? Q_ACTIVE : 0) |
-	       (q->since ? Q_SINCE : 0) | (q->by_uid ? Q_UID : 0) |
-	       (q->newest_first ? Q_DESC : 0) | (q->with_output ? Q_OUTPUT : 0);
-}
-
-/* The cached statement of a query, prepared and bound. */
-static int list_stmt(struct sq *s, const struct run_query *q,
-                     sqlite3_stmt **out)
-{
-	unsigned shape = list_shape(q);
-	sqlite3_stmt *st = s->list[shape];
 	char sql[1024];
-	int rc = SQLITE_OK;
+	int rc;
 
-	if (!st) {
-		list_sql(shape, sql, sizeof(sql));
-		rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-		                        &s->list[shape], NULL);
-		if (rc != SQLITE_OK)
-			return sq_fail(s, rc);
-		st = s->list[shape];
-	}
+	if (runrow_list_sql(&sq_dialect, "runs", shape, sql, sizeof(sql)) < 0)
+		return sq_failf(s, -EINVAL, "run_list: query too long");
+	rc = sqlite3_prepare_v3(s->db, sql, -1, flags, st, NULL);
+	return rc == SQLITE_OK ? 0 : sq_fail(s, rc);
+}
+
+/* The statement of a query, prepared and bound: the shape's cached one,
+ * or, for a listing nested in a callback of the same shape (the cached
+ * one is mid-iteration), one of its own that *owned says to finalize. */
+static int list_stmt(struct sq *s, const struct run_query *q,
+                     sqlite3_stmt **out, int *owned)
+{
+	unsigned shape = runrow_list_shape(q);
+	struct runrow_arg args[RUNROW_MAX_ARGS];
+	int n = runrow_list_args(q, args);
+	sqlite3_stmt *st = s->list[shape];
+	int rc = SQLITE_OK, ret;
+
+	*owned = 0;
+	if (!st && (ret = list_prepare(s, shape, SQLITE_PREPARE_PERSISTENT,
+	                               &s->list[shape])) < 0)
+		return ret;
+	st = s->list[shape];
 	if (sqlite3_stmt_busy(st)) {
-		/* A callback listing again with the same shape: the cached
-		 * statement is mid-iteration and cannot be reused. */
-		return sq_failf(s, -EBUSY, "run_list: nested listing of the same shape");
+		if ((ret = list_prepare(s, shape, 0, &st)) < 0)
+			return ret;
+		*owned = 1;
 	}
-	b_text(st, 1, q->job, &rc);
-	b_text(st, 2, q->target, &rc);
-	b_text(st, 3, q->status >= 0 ? run_status_name(q->status) : NULL, &rc);
-	b_int(st, 4, q->since, &rc);
-	b_int(st, 5, q->uid, &rc);
-	b_int(st, 6, q->limit > 0 ? q->limit : -1, &rc);
-	if (rc != SQLITE_OK) {
-		stmt_done(st);
-		return sq_fail(s, rc);
+	for (int i = 0; i < n; i++) {
+		if (args[i].is_text)
+			b_text(st, i + 1, args[i].s, &rc);
+		else
+			b_int(st, i + 1, args[i].i, &rc);
 	}
 	*out = st;
-	return 0;
+	if (rc == SQLITE_OK)
+		return 0;
+	ret = sq_fail(s, rc);
+	list_done(st, *owned);
+	return ret;
 }
 
 static int sq_run_list(struct store *base, const struct run_query *q,
@@ -875,11 +588,11 @@ static int sq_run_list(struct store *base, const struct run_query *q,
 	struct sq *s = sq_of(base);
 	sqlite3_stmt *st = NULL;
 	struct run r;
-	int rc = SQLITE_DONE, ret;
+	int rc = SQLITE_DONE, owned, ret;
 
-	if (q->status >= RUN_STATUS_COUNT || q->status < -1)
-		return sq_failf(s, -EINVAL, "run_list: status %d is invalid", q->status);
-	ret = list_stmt(s, q, &st);
+	if ((ret = runrow_query_check(q, s->errmsg, sizeof(s->errmsg))) < 0)
+		return ret;
+	ret = list_stmt(s, q, &st, &owned);
 	if (ret < 0)
 		return ret;
 	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -891,7 +604,7 @@ static int sq_run_list(struct store *base, const struct run_query *q,
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = sq_fail(s, rc);
-	stmt_done(st);
+	list_done(st, owned);
 	return ret;
 }
 
@@ -904,7 +617,9 @@ static int sq_run_max_jid(struct store *base, char out[JID_LEN + 1])
 
 	out[0] = '\0';
 	if (rc == SQLITE_ROW)
-		col_fixed(st, 0, out, JID_LEN + 1);
+		snprintf(out, JID_LEN + 1, "%s",
+		         sqlite3_column_text(st, 0)
+		         ? (const char *)sqlite3_column_text(st, 0) : "");
 	else
 		ret = sq_fail(s, rc);
 	stmt_done(st);
@@ -1068,28 +783,4 @@ static int sq_unavailable(struct store *base)
 	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
 }
 
-static const struct store_vt sq_vt = {
-	.close = sq_close,
-	.error = sq_error,
-	.describe = sq_describe,
-	.unavailable = sq_unavailable,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.job_put = sq_job_put,
-	.job_del = sq_job_del,
-	.job_each = sq_job_each,
-	.run_insert = sq_run_insert,
-	.run_update = sq_run_update,
-	.run_get = sq_run_get,
-	.run_get_id = sq_run_get_id,
-	.run_list = sq_run_list,
-	.run_max_jid = sq_run_max_jid,
-	.run_claim = sq_run_claim,
-	.run_sweep = sq_run_sweep,
-	.target_put = sq_target_put,
-	.target_del = sq_target_del,
-	.target_each = sq_target_each,
-	.kv_get = sq_kv_get,
-	.kv_put = sq_kv_put,
-};
+static const struct store_vt sq_vt = STORE_VT(sq);

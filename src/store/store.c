@@ -70,3 +70,16 @@ int store_run_check(const struct run *r, char *msg, size_t n)
 		return 0;
 	return -EINVAL;
 }
+
+/* The end of an engine's failed open: err says why when the engine has
+ * not said so already (out of memory, or the engine's own message). */
+int store_open_fail(int ret, char *err, size_t errlen, const char *name,
+                    const char *why)
+{
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "cannot open store '%s': out of memory", name);
+	else if (!err[0])
+		snprintf(err, errlen, "cannot open store '%s': %s", name,
+		         why && why[0] ? why : strerror(-ret));
+	return ret;
+}

@@ -31,7 +31,11 @@ struct run_query {
 	int with_output;        /* fill out/errout (lookup); else NULL */
 };
 
-typedef int (*store_run_cb)(void *ctx, struct run *r);   /* nonzero stops */
+/* nonzero stops.  Nested calls: a run_list callback may call the same
+ * store again (read, write, even run_list of the same shape); every engine
+ * allows it and the outer listing goes on unchanged.  The callback borrows
+ * r's strings (it may take them, clearing the fields). */
+typedef int (*store_run_cb)(void *ctx, struct run *r);
 typedef int (*store_job_cb)(void *ctx, const char *name, const char *def_json);
 typedef int (*store_target_cb)(void *ctx, const char *name, int concurrency,
                                int paused);
@@ -97,6 +101,21 @@ struct store {
 	const struct store_vt *vt;
 };
 
+/* An engine's vtable from its functions PREFIX_close .. PREFIX_kv_put. */
+#define STORE_VT(P) { \
+	.close = P##_close, .error = P##_error, .describe = P##_describe, \
+	.unavailable = P##_unavailable, .begin = P##_begin, \
+	.commit = P##_commit, .rollback = P##_rollback, \
+	.job_put = P##_job_put, .job_del = P##_job_del, \
+	.job_each = P##_job_each, .run_insert = P##_run_insert, \
+	.run_update = P##_run_update, .run_get = P##_run_get, \
+	.run_get_id = P##_run_get_id, .run_list = P##_run_list, \
+	.run_max_jid = P##_run_max_jid, .run_claim = P##_run_claim, \
+	.run_sweep = P##_run_sweep, .target_put = P##_target_put, \
+	.target_del = P##_target_del, .target_each = P##_target_each, \
+	.kv_get = P##_kv_get, .kv_put = P##_kv_put, \
+}
+
 /* Opens the store named by `uri`: "sqlite:PATH" or a bare path.  Creates
  * and migrates the schema.  err says what failed. */
 int store_open(const char *uri, struct store **out, char *err, size_t errlen);
@@ -108,6 +127,9 @@ int store_mysql_open(const char *uri, struct store **out, char *err,
 
 /* For the engines: -EINVAL with msg set when a run cannot be written. */
 int store_run_check(const struct run *r, char *msg, size_t n);
+/* For the engines' open: returns ret, err set unless already (err[0]). */
+int store_open_fail(int ret, char *err, size_t errlen, const char *name,
+                    const char *why);
 
 static inline void store_close(struct store *s) { if (s) s->vt->close(s); }
 static inline const char *store_error(struct store *s) { return s->vt->error(s); }

@@ -1,0 +1,42 @@
+/* sqlite_int.h — what the SQLite store's files share (sqlite.c: the
+ * operations; sqlite_schema.c: options, connection settings, migrations). */
+#ifndef JOBD_STORE_SQLITE_INT_H
+#define JOBD_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/runrow.h"
+#include "store/store.h"
+
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_JOB_PUT, ST_JOB_DEL, ST_JOB_EACH,
+	ST_RUN_INSERT, ST_RUN_UPDATE,
+	ST_RUN_GET_JID, ST_RUN_GET_JID_OUT, ST_RUN_GET_ID, ST_RUN_GET_ID_OUT,
+	ST_RUN_MAX_JID, ST_RUN_SWEEP, ST_RUN_CLAIM, ST_RUN_STATUS,
+	ST_TARGET_PUT, ST_TARGET_DEL, ST_TARGET_EACH,
+	ST_KV_GET, ST_KV_PUT,
+	ST_COUNT
+};
+
+struct sq {
+	struct store base;
+	sqlite3 *db;
+	char *path;                  /* as given, for messages */
+	char *desc;                  /* "sqlite:/abs/path" */
+	char errmsg[512];
+	sqlite3_stmt *st[ST_COUNT];
+	sqlite3_stmt *list[Q_SHAPES];
+};
+
+/* SQLite's result code as a negative errno. */
+int sq_errno_of(int rc);
+/* Splits "PATH?opt&opt" into the path and options; only sync= exists. */
+int sq_parse_options(const char *spec, char **path, int *sync_full,
+                     char *err, size_t errlen);
+/* Journal, durability and locking settings for this connection. */
+int sq_configure(struct sq *s, int sync_full, char *err, size_t errlen);
+/* Migrates the schema to STORE_SCHEMA_VERSION (migrations.h). */
+int sq_migrate(struct sq *s, char *err, size_t errlen);
+
+#endif
