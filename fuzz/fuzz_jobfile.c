@@ -1,4 +1,4 @@
-/* fuzz_jobfile.c — libFuzzer target for job files (engine/jobs.c: the INI
+/* fuzz_jobfile.c — libFuzzer target for job files (engine/jobfile.c: the INI
  * sections [job NAME], [action NAME], [health_check NAME], [task#N] turned
  * into JSON objects, then job_from_json, the one validation path).  The
  * input is the one file "svc.conf" of a temp jobs_dir.  Every job the

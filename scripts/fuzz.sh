@@ -23,8 +23,10 @@ sources() {
 	frame)    echo src/core/frame.c ;;
 	config)   echo src/engine/config.c src/engine/log.c src/core/names.c \
 	               src/core/timefmt.c src/core/tz.c ;;
-	jobfile)  echo src/engine/jobs.c src/engine/config.c src/engine/log.c \
+	jobfile)  echo src/engine/jobdef.c src/engine/jobfield.c \
+	               src/engine/jobfile.c src/engine/config.c src/engine/log.c \
 	               src/core/names.c src/core/timefmt.c src/core/tz.c \
+	               src/core/strpool.c \
 	               src/core/shlex.c src/core/schedule/schedule.c \
 	               src/core/schedule/cron.c src/core/schedule/calendar.c ;;
 	wire)     echo src/core/frame.c src/core/names.c src/engine/log.c \

@@ -70,7 +70,7 @@ int config_bytes_parse(const char *s, int64_t *out);
 /* true/false, yes/no, on/off, 1/0 (any case) -> 1/0; -1 if none of them. */
 int config_bool_parse(const char *s);
 
-/* The INI reader shared by config.c and jobs.c: inih (libinih), fed one
+/* The INI reader shared by config.c and jobfile.c: inih (libinih), fed one
  * line at a time by our own reader so that every callback knows its line
  * number (Debian's inih has no INI_HANDLER_LINENO), section headers are
  * seen even when a section is empty, and over-long lines (inih silently

@@ -74,6 +74,13 @@ struct job {
 	                          * an unchanged job as it is (engine.c) */
 };
 
+/* Whether s may name a job: name_valid(), or "<valid>.task#<digits>" (a
+ * task job of a service file; 64 characters at most). */
+int job_name_valid(const char *s);
+/* Whether s may name an action or a health check:
+ * [A-Za-z0-9][A-Za-z0-9_.-]*, 64 characters at most. */
+int action_name_valid(const char *s);
+
 /* Validates `def` and fills *out (zeroed first).  Accepts every key of
  * docs/protocol.md's job object; unknown keys are errors.  Durations are
  * DUR strings or integer seconds; env is an object or a ["K=V"] list;

@@ -1,0 +1,544 @@
+/* jobdef.c — job definitions: the one validation path (job_from_json) that
+ * every source goes through, walking the field table (the readers are
+ * jobfield.c's), and its inverse (job_to_json).  The job files of
+ * jobs_dir become the same JSON objects in jobfile.c.  See
+ * docs/jobfiles.md and docs/protocol.md. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobd.h"
+#include "core/schedule.h"
+#include "core/shlex.h"
+#include "core/strpool.h"
+#include "core/timefmt.h"
+#include "core/tz.h"
+#include "engine/jobfield.h"
+#include "engine/jobs.h"
+
+/* ---- names ------------------------------------------------------------- */
+
+/* Task jobs of a service file are "<file>.task#N": '#' is outside the name
+ * alphabet, so it is allowed in exactly this one shape. */
+static int task_name_valid(const char *s)
+{
+	const char *h = strstr(s, ".task#");
+	char prefix[NAME_MAX_LEN + 1];
+	size_t n;
+
+	if (!h || strlen(s) > NAME_MAX_LEN)
+		return 0;
+	n = (size_t)(h - s);
+	memcpy(prefix, s, n);
+	prefix[n] = '\0';
+	if (!name_valid(prefix) || !h[6])
+		return 0;
+	return strspn(h + 6, "0123456789") == strlen(h + 6);
+}
+
+int job_name_valid(const char *s)
+{
+	return name_valid(s) || task_name_valid(s);
+}
+
+int action_name_valid(const char *s)
+{
+	static const char more[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+	                           "QRSTUVWXYZ0123456789_.-";
+
+	return s[0] && strchr(more, s[0]) && s[0] != '_' && s[0] != '.' &&
+	       s[0] != '-' && strspn(s, more) == strlen(s) &&
+	       strlen(s) <= NAME_MAX_LEN;
+}
+/* ---- the field table --------------------------------------------------- */
+
+typedef int (*field_fn)(struct jctx *x, struct job *j, const char *key,
+                        json_t *v);
+
+static int f_name(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	int rc = get_str(x, key, v, &j->name);
+
+	if (rc)
+		return rc;
+	if (!j->name || !job_name_valid(j->name))
+		return ferr(x, "name: invalid name '%s' ([A-Za-z0-9_.-], 1 to %d "
+		            "characters)", json_string_value(v), NAME_MAX_LEN);
+	return 0;
+}
+
+static int f_shell(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	int b = 0, rc = get_bool(x, key, v, &b);
+
+	j->shell = (int8_t)b;
+	return rc;
+}
+
+static int f_timezone(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	const struct tz *z;
+	char e[200] = "";
+	int rc = get_istr(x, key, v, &j->timezone);
+
+	if (rc || !j->timezone)
+		return rc;
+	rc = tz_get(j->timezone, &z, e, sizeof(e));
+	if (rc == -ENOENT)
+		return ferr(x, "timezone: unknown time zone '%s'", j->timezone);
+	return rc < 0 ? ferr(x, "timezone: %s", e) : 0;
+}
+
+static int f_argv(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	char **argv = NULL;
+	json_t *it;
+	size_t i;
+	int rc = 0;
+
+	(void)key;
+	if (!json_is_array(v))
+		return ferr(x, "argv: must be a list of strings");
+	if (json_array_size(v) == 0)
+		return ferr(x, "argv: empty");
+	json_array_foreach(v, i, it) {
+		if (!json_is_string(it)) {
+			rc = ferr(x, "argv: item %zu is not a string", i + 1);
+			goto out;
+		}
+		if (strv_push(&argv, json_string_value(it),
+		              strlen(json_string_value(it))) < 0) {
+			rc = oom(x);
+			goto out;
+		}
+	}
+	if (!(j->command = shlex_join(argv)))
+		rc = oom(x);
+out:
+	strv_free(argv);
+	return rc;
+}
+
+static int f_command(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	if (j->command)
+		return ferr(x, "command: give command or argv, not both");
+	if (json_is_string(v) && !json_string_value(v)[0])
+		return ferr(x, "command: empty");
+	return get_str(x, key, v, &j->command);
+}
+
+static int f_schedule(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	char e[300] = "";
+	int rc;
+
+	if (json_is_array(v)) {   /* a calendar list: keep it as its text */
+		j->schedule = json_dumps(v, JSON_COMPACT);
+		if (!j->schedule)
+			return oom(x);
+	} else if ((rc = get_str(x, key, v, &j->schedule))) {
+		return rc;
+	}
+	if (!j->schedule)
+		return 0;
+	rc = sched_parse(j->schedule, j->timezone ? j->timezone : x->tz_default,
+	                 &j->sched, e, sizeof(e));
+	if (rc == -ENOMEM)
+		return oom(x);
+	return rc < 0 ? ferr(x, "schedule: %s", e) : 0;
+}
+
+static int f_target(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	int rc = get_istr(x, key, v, &j->target);
+
+	if (rc == 0 && j->target && !name_valid(j->target))
+		return ferr(x, "target: invalid name '%s'", j->target);
+	return rc;
+}
+
+static int f_strfield(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	if (strcmp(key, "source") == 0)
+		return get_istr(x, key, v, &j->source);
+	return get_str(x, key, v, strcmp(key, "user") == 0 ? &j->user : &j->group);
+}
+
+static int f_cwd(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	int rc = get_str(x, key, v, &j->cwd);
+
+	if (rc == 0 && j->cwd && j->cwd[0] != '/')
+		return ferr(x, "cwd: must be an absolute path: '%s'", j->cwd);
+	return rc;
+}
+
+static int f_env(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	(void)key;
+	return get_env(x, v, &j->env);
+}
+
+static int f_dur(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	int64_t *f = strcmp(key, "timeout") == 0 ? &j->timeout
+	           : strcmp(key, "kill_grace") == 0 ? &j->kill_grace
+	           : strcmp(key, "jitter") == 0 ? &j->jitter : &j->backoff;
+
+	return get_dur(x, key, v, f);
+}
+
+static int f_retries(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	long long n;
+	int rc = get_int(x, key, v, 0, 100, &n);
+
+	j->retries = (uint8_t)n;
+	return rc;
+}
+
+static int f_queue_max(struct jctx *x, struct job *j, const char *key,
+                       json_t *v)
+{
+	long long n;
+	int rc = get_int(x, key, v, 0, 1000, &n);
+
+	j->overlap_queue_max = (int16_t)n;
+	return rc;
+}
+
+static int f_priority(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	long long n;
+	int rc = get_int(x, key, v, -1000000, 1000000, &n);
+
+	j->priority = (int)n;
+	return rc;
+}
+
+static int f_owner(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	long long n;
+	int rc = get_int(x, key, v, 0, UINT32_MAX, &n);
+
+	j->owner_uid = (uint32_t)n;
+	return rc;
+}
+
+static int f_overlap(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	(void)key;
+	if (!json_is_string(v) || (j->overlap = overlap_parse(json_string_value(v))) < 0)
+		return ferr(x, "overlap: must be skip, queue, replace or allow");
+	return 0;
+}
+
+static int f_catchup(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	(void)key;
+	if (s && strcmp(s, "none") == 0)
+		j->catchup = CATCHUP_NONE;
+	else if (s && strcmp(s, "once") == 0)
+		j->catchup = CATCHUP_ONCE;
+	else if (s && strcmp(s, "default") == 0)
+		j->catchup = CATCHUP_DEFAULT;
+	else
+		return ferr(x, "catchup: must be none or once");
+	return 0;
+}
+
+static int f_list(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	char ***f = strcmp(key, "tags") == 0 ? &j->tags
+	          : strcmp(key, "selectors") == 0 ? &j->selectors : &j->requires;
+
+	return get_list(x, key, v, f);
+}
+
+static int f_flag(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	int8_t *f = strcmp(key, "confirm") == 0 ? &j->confirm
+	          : strcmp(key, "kill_leftovers") == 0 ? &j->kill_leftovers
+	          : &j->enabled;
+	int b = 0, rc = get_bool(x, key, v, &b);
+
+	if (rc == 0)
+		*f = (int8_t)b;
+	return rc;
+}
+
+static int f_actions(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	(void)key;
+	return get_actions(x, j, v);
+}
+
+static int f_checks(struct jctx *x, struct job *j, const char *key, json_t *v)
+{
+	(void)key;
+	return get_checks(x, j, v);
+}
+
+/* In dependency order: shell before the commands, timezone before the
+ * schedule, argv before command (so that both given is an error). */
+static const struct field {
+	const char *key;
+	field_fn fn;
+} fields[] = {
+	{ "name", f_name },         { "shell", f_shell },
+	{ "timezone", f_timezone }, { "argv", f_argv },
+	{ "command", f_command },   { "schedule", f_schedule },
+	{ "target", f_target },     { "user", f_strfield },
+	{ "group", f_strfield },    { "cwd", f_cwd },
+	{ "env", f_env },           { "timeout", f_dur },
+	{ "kill_grace", f_dur },    { "jitter", f_dur },
+	{ "backoff", f_dur },       { "retries", f_retries },
+	{ "priority", f_priority }, { "overlap", f_overlap },
+	{ "overlap_queue_max", f_queue_max },
+	{ "catchup", f_catchup },   { "tags", f_list },
+	{ "selectors", f_list },    { "requires", f_list },
+	{ "confirm", f_flag },      { "enabled", f_flag },
+	{ "kill_leftovers", f_flag },
+	{ "actions", f_actions },   { "health_checks", f_checks },
+	{ "source", f_strfield },   { "owner_uid", f_owner },
+};
+#define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static int known_key(const char *k)
+{
+	for (size_t i = 0; i < N_FIELDS; i++)
+		if (strcmp(fields[i].key, k) == 0)
+			return 1;
+	return 0;
+}
+
+static void job_init(struct job *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->kill_grace = 10 * US_PER_S;
+	j->backoff = 10 * US_PER_S;
+	j->overlap = OVERLAP_SKIP;
+	j->overlap_queue_max = 1;
+	j->catchup = CATCHUP_DEFAULT;
+	j->enabled = 1;
+	j->next_fire = -1;
+}
+
+static int job_fields(struct jctx *x, json_t *def, struct job *j)
+{
+	const char *k;
+	json_t *v;
+	int rc;
+
+	if (!json_is_object(def))
+		return ferr(x, "job: must be a JSON object");
+	json_object_foreach(def, k, v)
+		if (!known_key(k))
+			return ferr(x, "unknown key '%s'", k);
+	for (size_t i = 0; i < N_FIELDS; i++) {
+		v = json_object_get(def, fields[i].key);
+		if (v && !json_is_null(v) && (rc = fields[i].fn(x, j, fields[i].key, v)))
+			return rc;
+	}
+	if (!j->name)
+		return ferr(x, "name: missing");
+	if (!j->command)
+		return ferr(x, "command: missing (give command or argv)");
+	if ((rc = check_command(x, "command", j->command, j->shell)))
+		return rc;
+	if (!j->target && !(j->target = strpool_intern("default")))
+		return oom(x);
+	return 0;
+}
+
+int job_from_json(json_t *def, const char *tz_default, struct job *out,
+                  char *err, size_t errlen)
+{
+	struct jctx x = { .err = err, .errlen = errlen, .tz_default = tz_default };
+	int rc;
+
+	job_init(out);
+	rc = job_fields(&x, def, out);
+	if (rc)
+		job_free(out);
+	return rc;
+}
+
+void job_free(struct job *j)
+{
+	free(j->name);
+	free(j->command);
+	free(j->schedule);
+	strpool_release(j->timezone);
+	strpool_release(j->target);
+	free(j->user);
+	free(j->group);
+	free(j->cwd);
+	strv_free(j->env);
+	strv_free(j->tags);
+	strv_free(j->selectors);
+	strv_free(j->requires);
+	for (int i = 0; i < j->n_actions; i++) {
+		free(j->actions[i].name);
+		free(j->actions[i].command);
+	}
+	free(j->actions);
+	for (int i = 0; i < j->n_checks; i++) {
+		free(j->checks[i].name);
+		free(j->checks[i].tcp);
+		free(j->checks[i].http);
+		free(j->checks[i].command);
+	}
+	free(j->checks);
+	strpool_release(j->source);
+	if (j->sched)
+		sched_free(j->sched);
+	free(j->spec);
+	memset(j, 0, sizeof(*j));
+}
+
+int job_catchup(const struct job *j)
+{
+	return j->catchup == CATCHUP_DEFAULT ? sched_default_catchup(j->sched)
+	                                     : j->catchup;
+}
+
+int job_keeps_last_run(const struct job *j)
+{
+	int k = j->sched ? sched_kind(j->sched) : SCHED_NEVER;
+
+	return k == SCHED_EVERY || k == SCHED_CALENDAR ||
+	       (j->sched && job_catchup(j) == CATCHUP_ONCE);
+}
+
+const struct job_action *job_action_find(const struct job *j, const char *name)
+{
+	for (int i = 0; i < j->n_actions; i++)
+		if (strcmp(j->actions[i].name, name) == 0)
+			return &j->actions[i];
+	return NULL;
+}
+
+int job_check_built(const struct job *j, char *err, size_t errlen)
+{
+	const char *key = j->selectors && j->selectors[0] ? "selectors"
+	                : j->requires && j->requires[0] ? "requires"
+	                : j->n_checks ? "health_checks" : NULL;
+
+	if (!key)
+		return 0;
+	snprintf(err, errlen, "%s: not built yet (planned: %s); remove it",
+	         key, strcmp(key, "requires") == 0 ? "service task tables"
+	         : "the cluster master and workers");
+	return -ENOTSUP;
+}
+
+/* ---- job_to_json ------------------------------------------------------- */
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *dur_json(int64_t us)
+{
+	char buf[64];
+
+	dur_format(buf, sizeof(buf), us);
+	return json_string(buf);
+}
+
+static json_t *list_json(char *const *v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *env_json(char *const *env)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && env && env[i]; i++) {
+		char *eq = strchr(env[i], '='), *k;
+
+		if (!eq || !(k = strndup(env[i], (size_t)(eq - env[i]))))
+			continue;
+		json_object_set_new(o, k, json_string(eq + 1));
+		free(k);
+	}
+	return o;
+}
+
+static json_t *checks_json(const struct job *j)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; a && i < j->n_checks; i++) {
+		const struct health_check *h = &j->checks[i];
+
+		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:o, s:i, s:o, s:o}",
+			"name", h->name, "tcp", str_or_null(h->tcp),
+			"http", str_or_null(h->http), "command", str_or_null(h->command),
+			"attempts", h->attempts, "interval", dur_json(h->interval),
+			"timeout", dur_json(h->timeout)));
+	}
+	return a;
+}
+
+static json_t *actions_json(const struct job *j)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; o && i < j->n_actions; i++)
+		json_object_set_new(o, j->actions[i].name,
+		                    json_string(j->actions[i].command));
+	return o;
+}
+
+json_t *job_to_json(const struct job *j)
+{
+	const char *catchup = j->catchup == CATCHUP_NONE ? "none"
+	                    : j->catchup == CATCHUP_ONCE ? "once" : NULL;
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "name", json_string(j->name));
+	json_object_set_new(o, "command", json_string(j->command));
+	json_object_set_new(o, "shell", json_boolean(j->shell));
+	json_object_set_new(o, "schedule", str_or_null(j->schedule));
+	json_object_set_new(o, "timezone", str_or_null(j->timezone));
+	json_object_set_new(o, "target", str_or_null(j->target));
+	json_object_set_new(o, "user", str_or_null(j->user));
+	json_object_set_new(o, "group", str_or_null(j->group));
+	json_object_set_new(o, "cwd", str_or_null(j->cwd));
+	json_object_set_new(o, "env", env_json(j->env));
+	json_object_set_new(o, "timeout", dur_json(j->timeout));
+	json_object_set_new(o, "kill_grace", dur_json(j->kill_grace));
+	json_object_set_new(o, "kill_leftovers", json_boolean(j->kill_leftovers));
+	json_object_set_new(o, "retries", json_integer(j->retries));
+	json_object_set_new(o, "overlap_queue_max",
+	                    json_integer(j->overlap_queue_max));
+	json_object_set_new(o, "backoff", dur_json(j->backoff));
+	json_object_set_new(o, "overlap", json_string(overlap_name(j->overlap)));
+	json_object_set_new(o, "catchup", str_or_null(catchup));
+	json_object_set_new(o, "jitter", dur_json(j->jitter));
+	json_object_set_new(o, "tags", list_json(j->tags));
+	json_object_set_new(o, "confirm", json_boolean(j->confirm));
+	json_object_set_new(o, "requires", list_json(j->requires));
+	json_object_set_new(o, "selectors", list_json(j->selectors));
+	json_object_set_new(o, "enabled", json_boolean(j->enabled));
+	json_object_set_new(o, "actions", actions_json(j));
+	json_object_set_new(o, "health_checks", checks_json(j));
+	json_object_set_new(o, "priority", json_integer(j->priority));
+	json_object_set_new(o, "source", str_or_null(j->source));
+	json_object_set_new(o, "owner_uid", json_integer(j->owner_uid));
+	return o;
+}
