@@ -630,12 +630,12 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	snprintf(e->proc_dir, sizeof e->proc_dir, "%s/proc", e->cfg.state_dir);
 	struct statedir_modes m;
 	if ((rc = statedir_modes(&e->cfg, &m, err, errlen)) < 0)
-		return rc;
+		goto error;
 	e->file_mode = m.file;
 	if ((rc = mkdir_p(e->proc_dir, m.dir & 0777)) < 0) {
 		snprintf(err, errlen, "cannot create state directory '%s': %s",
 		         e->proc_dir, strerror(-rc));
-		return rc;
+		goto error;
 	}
 	/* the store's files (SQLite's -wal and -shm follow the database's
 	 * mode) are made no more readable than proc files */
@@ -644,7 +644,7 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 		rc = store_open(e->cfg.store, &e->rstore, err, errlen);
 	umask(old_mask);
 	if (rc < 0)
-		return rc;
+		goto error;
 	if (store_run_max_jid(e->store, jid) == 0 && jid[0])
 		jid_parse(jid, &e->last_jid);
 	store_target_each(e->store, load_store_target, e);
@@ -652,12 +652,12 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	if ((rc = jobs_load_store(e)) < 0) {
 		snprintf(err, errlen, "cannot load jobs from the store: %s",
 		         store_error(e->store));
-		return rc;
+		goto error;
 	}
 	if ((rc = engine_jobs_load(e, NULL, err, errlen)) < 0)
-		return rc;
+		goto error;
 	if ((rc = recover_runs(e, err, errlen)) < 0)
-		return rc;
+		goto error;
 	clear_stale_procfiles(e);
 	procfile_close(e);      /* its kept spares may have been cleared */
 	/* from here on the loop leaves e->store to the store thread */
@@ -665,12 +665,12 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	    (rc = storeq_open(loop, e->rstore, 1, &e->rq)) < 0) {
 		snprintf(err, errlen, "cannot start the store threads: %s",
 		         strerror(-rc));
-		return rc;
+		goto error;
 	}
 	if ((rc = sched_init(e)) < 0) {
 		snprintf(err, errlen, "cannot create the scheduler's timer: %s",
 		         strerror(-rc));
-		return rc;
+		goto error;
 	}
 	sched_start(e, 1);
 	uv_timer_start(&e->sweep_timer, sweep_tick, 1000, 0);
@@ -680,6 +680,12 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	for (int i = 0; i < e->n_targets; i++)
 		queue_poll(e, e->targets[i]);
 	return 0;
+error:
+	/* engine_close takes each part only if it was set up (NULL stores
+	 * and queues, no scheduler fd): what was opened is closed, the
+	 * timers are closing (the caller's loop finishes them) */
+	engine_close(e);
+	return rc;
 }
 
 static void swap_str(char **a, char **b)
@@ -787,6 +793,7 @@ void engine_close(struct engine *e)
 	uv_close((uv_handle_t *)&e->shutdown_timer, NULL);
 	for (struct link *l; (l = link_pop(&e->runs));) {
 		struct arun *a = link_entry(l, struct arun, all);
+		run_orphan_close(a);
 		run_clear(&a->r);
 		free(a->out.buf);
 		free(a->err.buf);

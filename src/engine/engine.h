@@ -135,7 +135,10 @@ struct engine {
 	struct procfiles *procfiles;  /* procfile.c's state */
 };
 
-/* engine.c-level lifecycle (engine/runs.c and friends) */
+/* engine.c-level lifecycle (engine/runs.c and friends).  engine_open takes
+ * cfg's allocations (engine_close frees them), on failure too: then all it
+ * had set up is released, its handles closing on `loop` (a uv_run of it
+ * finishes them before uv_loop_close). */
 int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
                 char *err, size_t errlen);
 void engine_close(struct engine *e);
@@ -221,6 +224,8 @@ void arun_unref(struct arun *a);         /* a store op of it is done */
 void arun_row(const struct arun *a, struct run *r);
 struct arun *run_adopt_row(struct engine *e, struct run *row);
 int run_adopt_orphan(struct engine *e, struct run *row);
+/* engine_close: stops watching an adopted orphan (it goes on running) */
+void run_orphan_close(struct arun *a);
 /* Drops a run whose creation was rolled back: its watchers get an error. */
 void run_forget(struct engine *e, struct arun *a, const char *why);
 struct arun *run_find(struct engine *e, const char *jid);

@@ -714,6 +714,15 @@ int run_adopt_orphan(struct engine *e, struct run *row)
 	return 0;
 }
 
+void run_orphan_close(struct arun *a)
+{
+	if (!a->orphan)
+		return;
+	uv_poll_stop(a->orphan);
+	uv_close((uv_handle_t *)a->orphan, orphan_closed);
+	a->orphan = NULL;
+}
+
 int run_cancel(struct engine *e, struct arun *a)
 {
 	if (set_status(a, EV_CANCEL) < 0)
