@@ -429,21 +429,31 @@ int run_start(struct engine *e, struct arun *a)
 
 /* ---- creating ---- */
 
-static struct arun *arun_new(struct engine *e, const struct run_req *rq,
-                             char *spec_text, struct target *t)
+/* A run in memory, of target t, with nothing in its row yet: the one
+ * setup of a new run (arun_new) and of a stored one (run_adopt_row). */
+static struct arun *arun_alloc(struct engine *e, struct target *t)
 {
 	struct arun *a = calloc(1, sizeof *a);
-	if (!a) {
-		free(spec_text);
+	if (!a)
 		return NULL;
-	}
-	struct run *r = &a->r;
 	a->e = e;
 	a->target = t;
 	link_init(&a->all);
 	link_init(&a->qlink);
 	link_init(&a->watchers);
 	a->out.limit = a->err.limit = (size_t)e->cfg.output_cap;
+	return a;
+}
+
+static struct arun *arun_new(struct engine *e, const struct run_req *rq,
+                             char *spec_text, struct target *t)
+{
+	struct arun *a = arun_alloc(e, t);
+	if (!a) {
+		free(spec_text);
+		return NULL;
+	}
+	struct run *r = &a->r;
 	r->return_code = -1;
 	jid_next(r->jid, now_us(), &e->last_jid);
 	r->job = rq->job ? strdup(rq->job->name) : NULL;
@@ -593,17 +603,11 @@ struct arun *run_adopt_row(struct engine *e, struct run *row)
 	struct target *t = queue_target(e, row->target);
 	if (!t)
 		t = queue_target_add(e, row->target, 1);
-	struct arun *a = t ? calloc(1, sizeof *a) : NULL;
+	struct arun *a = t ? arun_alloc(e, t) : NULL;
 	if (!a)
 		return NULL;
 	a->r = *row;
 	memset(row, 0, sizeof *row);
-	a->e = e;
-	a->target = t;
-	link_init(&a->all);
-	link_init(&a->qlink);
-	link_init(&a->watchers);
-	a->out.limit = a->err.limit = (size_t)e->cfg.output_cap;
 	arun_attach(e, a);
 	return a;
 }
