@@ -4,7 +4,9 @@
 # ratio, target) and stores it, with a description of the machine, in
 # docs/benchmarks.md.  Each benchmark measures jobd next to its peer in the
 # same run, so the ratios hold on any machine; a busy machine still skews
-# them, which is why the load average is recorded too.
+# them, which is why the load average is recorded too.  Last, the key
+# figures beside the recorded ones of bench/baseline-2026-12-02.txt
+# (bench/compare.sh: WORSE marks what is over BENCH_MARGIN % worse).
 # Usage: scripts/bench.sh [BUILD_DIR] [NAME...]   (NAME: spawn, queue, ...)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,11 @@ table() {
 }
 echo "== summary"
 column -t -s'|' "$BENCH_ROWS" 2>/dev/null || cat "$BENCH_ROWS"
+BASELINE=bench/baseline-2026-12-02.txt
+compared=$(bench/compare.sh "$BENCH_ROWS" "$BASELINE")
+echo
+echo "== this run beside $BASELINE (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "$compared"
 
 {
 	echo "# Benchmarks"
@@ -41,6 +48,13 @@ column -t -s'|' "$BENCH_ROWS" 2>/dev/null || cat "$BENCH_ROWS"
 	table
 	echo
 	echo "Each benchmark's own output explains its figures: \`bench/<name>.sh BUILD\`."
+	echo
+	echo "## Against the recorded figures"
+	echo
+	echo "The key figures of this run beside those of 2026-12-02, kept in"
+	echo "[\`$BASELINE\`](../$BASELINE) (\`bench/compare.sh\`):"
+	echo
+	echo "$compared" | sed '$d'
 	echo
 	cat bench/README.md
 } > docs/benchmarks.md

@@ -20,6 +20,7 @@ sources() {
 	schedule) echo src/core/schedule/schedule.c src/core/schedule/cron.c \
 	               src/core/schedule/calendar.c src/core/tz.c src/core/timefmt.c ;;
 	shlex)    echo src/core/shlex.c ;;
+	mysql_uri) echo src/store/mysql_uri.c ;;
 	frame)    echo src/core/frame.c ;;
 	config)   echo src/engine/config.c src/engine/log.c src/core/names.c \
 	               src/core/timefmt.c src/core/tz.c ;;

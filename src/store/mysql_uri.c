@@ -16,24 +16,49 @@ static int hexval(char c)
 	return -1;
 }
 
-/* A percent-decoded copy of s[0..n). */
-static char *pct_dup(const char *s, size_t n)
+/* A percent-decoded copy of s[0..n) in *out; "%00" is refused (-EINVAL):
+ * the C string would end there and silently name another user or
+ * database. */
+static int pct_dup(const char *s, size_t n, char **out)
 {
-	char *out = malloc(n + 1), *o = out;
+	char *o = malloc(n + 1);
 
-	if (!out)
-		return NULL;
+	*out = o;
+	if (!o)
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
 		    hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			*o = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			if (!*o++)
+				return -EINVAL;
 			i += 2;
 		} else {
 			*o++ = s[i];
 		}
 	}
 	*o = '\0';
-	return out;
+	return 0;
+}
+
+/* The URI as an error may show it: the password replaced by "***". */
+static const char *uri_shown(const char *uri, char *buf, size_t n)
+{
+	const char *auth = strchr(uri, ':'), *slash, *at, *colon;
+
+	if (!auth)
+		return uri;
+	auth += 1 + strspn(auth + 1, "/");   /* "mysql://" or a mistyped "mysql:" */
+	slash = auth + strcspn(auth, "/");
+	at = NULL;
+	for (const char *a = auth; a < slash; a++)
+		if (*a == '@')
+			at = a;                 /* the last @ ends the userinfo */
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (!colon)
+		return uri;
+	snprintf(buf, n, "%.*s***%s", (int)(colon + 1 - uri), uri, at);
+	return buf;
 }
 
 static int table_valid(const char *t)
@@ -54,6 +79,7 @@ static int parse_query(struct my_uri *m, const char *q, char *err, size_t errlen
 		const char *eq = memchr(q, '=', len);
 		size_t kl = eq ? (size_t)(eq - q) : len;
 		char **dst = NULL;
+		int ret;
 
 		if (kl == 5 && strncmp(q, "table", 5) == 0)
 			dst = &m->table;
@@ -65,23 +91,32 @@ static int parse_query(struct my_uri *m, const char *q, char *err, size_t errlen
 			return -EINVAL;
 		}
 		free(*dst);
-		*dst = pct_dup(eq + 1, len - kl - 1);
-		if (!*dst)
-			return -ENOMEM;
+		ret = pct_dup(eq + 1, len - kl - 1, dst);
+		if (ret == 0 && !**dst)
+			ret = -EINVAL;
+		if (ret == -EINVAL)
+			snprintf(err, errlen, "store option '%.*s' has no value or "
+			         "contains %%00", (int)kl, q);
+		if (ret < 0)
+			return ret;
 		q += len + (q[len] == '&');
 	}
 	return 0;
 }
 
 /* user[:pass]@ */
-static int parse_userinfo(struct my_uri *m, const char *s, size_t n)
+static int parse_userinfo(struct my_uri *m, const char *s, size_t n, char *err,
+                          size_t errlen)
 {
 	const char *colon = memchr(s, ':', n);
+	int ret;
 
-	m->user = pct_dup(s, colon ? (size_t)(colon - s) : n);
-	if (colon)
-		m->pass = pct_dup(colon + 1, n - (size_t)(colon - s) - 1);
-	return !m->user || (colon && !m->pass) ? -ENOMEM : 0;
+	ret = pct_dup(s, colon ? (size_t)(colon - s) : n, &m->user);
+	if (ret == 0 && colon)
+		ret = pct_dup(colon + 1, n - (size_t)(colon - s) - 1, &m->pass);
+	if (ret == -EINVAL)
+		snprintf(err, errlen, "store user or password contains %%00");
+	return ret;
 }
 
 /* host[:port] or [v6]:port */
@@ -117,7 +152,7 @@ static int parse_hostport(struct my_uri *m, const char *s, size_t n, char *err,
 	if (port) {
 		size_t pl = n - (size_t)(port - s);
 		char buf[8];
-		if (pl == 0 || pl >= sizeof(buf))
+		if (pl == 0 || pl >= sizeof(buf) || strspn(port, "0123456789") < pl)
 			goto bad;
 		memcpy(buf, port, pl);
 		buf[pl] = '\0';
@@ -136,24 +171,26 @@ bad:
 static int parse_uri(struct my_uri *m, const char *uri, char *err, size_t errlen)
 {
 	const char *p = strstr(uri, "://"), *auth, *slash, *at, *q;
+	char shown[512];
 	int ret;
 
 	if (!p) {
 		snprintf(err, errlen, "store '%s' is not mysql://USER:PASS@HOST:PORT/DB",
-		         uri);
+		         uri_shown(uri, shown, sizeof(shown)));
 		return -EINVAL;
 	}
 	auth = p + 3;
 	slash = strchr(auth, '/');
 	if (!slash || !slash[1] || slash[1] == '?') {
 		snprintf(err, errlen, "store '%s' names no database: expected "
-		         "mysql://USER:PASS@HOST:PORT/DB", uri);
+		         "mysql://USER:PASS@HOST:PORT/DB",
+		         uri_shown(uri, shown, sizeof(shown)));
 		return -EINVAL;
 	}
 	at = memchr(auth, '@', (size_t)(slash - auth));
 	for (const char *a = at; a && (a = memchr(a + 1, '@', (size_t)(slash - a - 1)));)
 		at = a;                         /* the last @ ends the userinfo */
-	if (at && (ret = parse_userinfo(m, auth, (size_t)(at - auth))) < 0)
+	if (at && (ret = parse_userinfo(m, auth, (size_t)(at - auth), err, errlen)) < 0)
 		return ret;
 	if (at)
 		auth = at + 1;
@@ -161,9 +198,12 @@ static int parse_uri(struct my_uri *m, const char *uri, char *err, size_t errlen
 	if (ret < 0)
 		return ret;
 	q = strchr(slash + 1, '?');
-	m->dbname = pct_dup(slash + 1, q ? (size_t)(q - slash - 1) : strlen(slash + 1));
-	if (!m->dbname)
-		return -ENOMEM;
+	ret = pct_dup(slash + 1, q ? (size_t)(q - slash - 1) : strlen(slash + 1),
+	              &m->dbname);
+	if (ret == -EINVAL)
+		snprintf(err, errlen, "store database name contains %%00");
+	if (ret < 0)
+		return ret;
 	ret = parse_query(m, q ? q + 1 : NULL, err, errlen);
 	if (ret < 0)
 		return ret;
@@ -175,7 +215,8 @@ static int parse_uri(struct my_uri *m, const char *uri, char *err, size_t errlen
 		return -EINVAL;
 	}
 	if (!m->socket && !m->host[0]) {
-		snprintf(err, errlen, "store '%s' names no host (or ?socket=PATH)", uri);
+		snprintf(err, errlen, "store '%s' names no host (or ?socket=PATH)",
+		         uri_shown(uri, shown, sizeof(shown)));
 		return -EINVAL;
 	}
 	return 0;

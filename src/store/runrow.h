@@ -28,6 +28,15 @@
 #define RUNROW_COLS_NOOUT(T) RUNROW_COLS(T) ", NULL, NULL"  /* output stays */
 #define RUNROW_TIME_PLAIN(c) c
 
+/* The prepared statements both engines have (each engine's enum stmt_id
+ * adds its own: SQLite its transaction and status statements, MariaDB its
+ * insert-id and claim check). */
+#define RUNROW_STMT_IDS \
+	ST_JOB_PUT, ST_JOB_DEL, ST_JOB_EACH, ST_RUN_INSERT, ST_RUN_UPDATE, \
+	ST_RUN_GET_JID, ST_RUN_GET_JID_OUT, ST_RUN_GET_ID, ST_RUN_GET_ID_OUT, \
+	ST_RUN_MAX_JID, ST_RUN_CLAIM, ST_RUN_SWEEP, \
+	ST_TARGET_PUT, ST_TARGET_DEL, ST_TARGET_EACH, ST_KV_GET, ST_KV_PUT
+
 enum runrow_col {
 	C_ID, C_JID, C_JOB, C_ACTION, C_TARGET, C_TRIGGER, C_ATTEMPT, C_PARENT,
 	C_PRIORITY, C_STATUS, C_RESULT, C_RETURN_CODE, C_SIG, C_TIME_CREATED,
