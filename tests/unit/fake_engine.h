@@ -23,6 +23,8 @@ struct fx {
 	int stopped;
 };
 
+/* A test's setup: an empty fake store, the real clock. */
+int fx_setup(void **state);
 /* Opens the engine at fake time `now` (the store seeded before, if at
  * all); fails the test on error. */
 void fx_open(struct fx *f, int64_t now);

@@ -257,15 +257,14 @@ static void test_delayed_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_priority_then_fifo),
-		cmocka_unit_test(test_slots),
-		cmocka_unit_test(test_pause_continue),
-		cmocka_unit_test(test_claimed_once),
-		cmocka_unit_test(test_claim_lost_not_started),
-		cmocka_unit_test(test_claim_error_retried),
-		cmocka_unit_test(test_delayed_run),
+		cmocka_unit_test_setup(test_priority_then_fifo, fx_setup),
+		cmocka_unit_test_setup(test_slots, fx_setup),
+		cmocka_unit_test_setup(test_pause_continue, fx_setup),
+		cmocka_unit_test_setup(test_claimed_once, fx_setup),
+		cmocka_unit_test_setup(test_claim_lost_not_started, fx_setup),
+		cmocka_unit_test_setup(test_claim_error_retried, fx_setup),
+		cmocka_unit_test_setup(test_delayed_run, fx_setup),
 	};
 
-	fake_store_reset();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -306,15 +306,14 @@ static void test_unwatch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_start_end),
-		cmocka_unit_test(test_retries_backoff),
-		cmocka_unit_test(test_fail_before_start),
-		cmocka_unit_test(test_spawn_fails),
-		cmocka_unit_test(test_insert_fails),
-		cmocka_unit_test(test_end_write_retried),
-		cmocka_unit_test(test_unwatch),
+		cmocka_unit_test_setup(test_start_end, fx_setup),
+		cmocka_unit_test_setup(test_retries_backoff, fx_setup),
+		cmocka_unit_test_setup(test_fail_before_start, fx_setup),
+		cmocka_unit_test_setup(test_spawn_fails, fx_setup),
+		cmocka_unit_test_setup(test_insert_fails, fx_setup),
+		cmocka_unit_test_setup(test_end_write_retried, fx_setup),
+		cmocka_unit_test_setup(test_unwatch, fx_setup),
 	};
 
-	fake_store_reset();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
