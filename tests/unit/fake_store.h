@@ -59,6 +59,8 @@ const char *fake_store_row_jid(int i, char buf[JID_LEN + 1]);
 /* Seeds, before engine_open. */
 int fake_store_put_job(const char *name, const char *def_json);
 int fake_store_put_kv(const char *key, const char *val);
+/* A row as another program (or an earlier jobd) left it; sets r->id. */
+int fake_store_put_run(struct run *r);
 /* The value of key (malloc'd) or NULL. */
 char *fake_store_kv(const char *key);
 

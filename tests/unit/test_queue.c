@@ -79,6 +79,44 @@ static void test_priority_then_fifo(void **state)
 	fx_close(&f);
 }
 
+/* Stored rows (an earlier jobd's, another program's) go first come, first
+ * served by their row id, whatever their jids say. */
+static void test_fifo_by_row_id(void **state)
+{
+	struct fx f;
+	struct fake_call calls[64];
+	const char *jids[3] = {"20291231000000000003", "20291231000000000002",
+	                       "20291231000000000001"};
+	(void)state;
+
+	for (int i = 0; i < 3; i++) {
+		struct run r = {0};
+		memcpy(r.jid, jids[i], JID_LEN + 1);
+		r.target = strdup("q");
+		r.spec = strdup("{\"argv\": [\"/bin/true\"]}");
+		r.status = RUN_WAITING;
+		r.trigger = TRIG_API;
+		r.attempt = 1;
+		r.return_code = -1;
+		r.time_created = FX_EPOCH - US_PER_S;
+		fake_store_put_run(&r);
+		run_clear(&r);
+	}
+	fx_open(&f, FX_EPOCH);       /* recovery queues them; "q" has 1 slot */
+	FX_UNTIL(&f, fx_status(jids[0]) == RUN_DONE &&
+	             fx_status(jids[1]) == RUN_DONE &&
+	             fx_status(jids[2]) == RUN_DONE);
+	int n = fake_store_calls(calls, 64), k = 0;
+	for (int i = 0; i < n; i++)
+		if (calls[i].op == FS_RUN_CLAIM && calls[i].rc == 0) {
+			assert_true(k < 3);
+			assert_string_equal(calls[i].jid, jids[k]);
+			k++;
+		}
+	assert_int_equal(k, 3);
+	fx_close(&f);
+}
+
 /* ---- slots ---- */
 
 static void test_slots(void **state)
@@ -258,6 +296,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_priority_then_fifo, fx_setup),
+		cmocka_unit_test_setup(test_fifo_by_row_id, fx_setup),
 		cmocka_unit_test_setup(test_slots, fx_setup),
 		cmocka_unit_test_setup(test_pause_continue, fx_setup),
 		cmocka_unit_test_setup(test_claimed_once, fx_setup),

@@ -231,6 +231,33 @@ static void test_overlap_queue(void **state)
 	fx_close(&f);
 }
 
+/* overlap = replace: a fire stops the running run and starts its own */
+static void test_overlap_replace(void **state)
+{
+	struct fx f;
+	char first[JID_LEN + 1], second[JID_LEN + 1];
+	(void)state;
+
+	fx_open(&f, FX_EPOCH + 30 * US_PER_S);
+	queue_target(&f.e, "default")->concurrency = 4;
+	fx_job(&f, "{\"name\": \"r\", \"command\": \"sleep 60\","
+	           " \"schedule\": \"* * * * *\", \"overlap\": \"replace\"}");
+	fx_tick(&f, FX_EPOCH + MINUTE);
+	FX_UNTIL(&f, job_rows("r", NULL) == 1 &&
+	             fx_status(fake_store_row_jid(0, first)) == RUN_RUNNING &&
+	             run_find(&f.e, first)->proc);
+	fx_tick(&f, FX_EPOCH + 2 * MINUTE);
+	FX_UNTIL(&f, job_rows("r", NULL) == 2 &&
+	             fx_status(fake_store_row_jid(1, second)) == RUN_RUNNING &&
+	             fx_status(first) == RUN_DONE);
+	struct run r;
+	assert_int_equal(fake_store_row(first, &r), 0);
+	assert_string_equal(r.sig, "SIGTERM");
+	run_clear(&r);
+	FX_UNTIL(&f, run_find(&f.e, second) && run_find(&f.e, second)->proc);
+	fx_close(&f);
+}
+
 /* A disabled job does not fire; enabled again it does, at its next time. */
 static void test_disabled(void **state)
 {
@@ -259,6 +286,7 @@ int main(void)
 		cmocka_unit_test_setup(test_catchup_after_downtime, fx_setup),
 		cmocka_unit_test_setup(test_overlap_skip, fx_setup),
 		cmocka_unit_test_setup(test_overlap_queue, fx_setup),
+		cmocka_unit_test_setup(test_overlap_replace, fx_setup),
 		cmocka_unit_test_setup(test_disabled, fx_setup),
 	};
 
