@@ -281,6 +281,35 @@ static void test_end_write_retried(void **state)
 	fx_close(&f);
 }
 
+/* The process is spawned only once its running row is committed: while
+ * the store holds the commit, nothing runs. */
+static void test_spawn_waits_for_commit(void **state)
+{
+	static const char *const argv[] = {"/bin/true", NULL};
+	struct fx f;
+	struct fx_watch w;
+	char jid[JID_LEN + 1];
+	(void)state;
+
+	fx_open(&f, FX_EPOCH);
+	fake_store_hold(FS_COMMIT);
+	struct arun *a = fx_submit(&f, NULL, 0, 0, argv);
+	memcpy(jid, a->r.jid, sizeof jid);
+	fx_watch(a, &w);
+	queue_pump_all(&f.e);
+	FX_UNTIL(&f, fake_store_holding());
+	uint64_t until = fx_ms() + 100;
+	while (fx_ms() < until)
+		uv_run(&f.loop, UV_RUN_ONCE);
+	assert_int_equal(w.started, 0);
+	assert_null(a->proc);
+	assert_int_equal(a->r.status, RUN_RUNNING);   /* in memory: starting */
+	fake_store_release();
+	FX_UNTIL(&f, w.ended && fx_status(jid) == RUN_DONE);
+	assert_int_equal(w.started, 1);
+	fx_close(&f);
+}
+
 /* A watcher unlinked before the end hears nothing more. */
 static void test_unwatch(void **state)
 {
@@ -312,6 +341,7 @@ int main(void)
 		cmocka_unit_test_setup(test_spawn_fails, fx_setup),
 		cmocka_unit_test_setup(test_insert_fails, fx_setup),
 		cmocka_unit_test_setup(test_end_write_retried, fx_setup),
+		cmocka_unit_test_setup(test_spawn_waits_for_commit, fx_setup),
 		cmocka_unit_test_setup(test_unwatch, fx_setup),
 	};
 
