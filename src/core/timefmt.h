@@ -5,6 +5,8 @@
 #include <stdint.h>
 
 int64_t now_us(void);            /* CLOCK_REALTIME in microseconds */
+/* Tests only: now_us() returns `us` from now on; 0 = the real clock again. */
+void now_us_fake(int64_t us);
 int64_t mono_us(void);           /* CLOCK_MONOTONIC in microseconds */
 
 /* DUR: "90s", "15m", "1h30m", "2d", "500ms", "1w", a bare number = seconds.

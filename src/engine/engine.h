@@ -283,6 +283,9 @@ void sched_start(struct engine *e, int at_boot);
 void sched_stop(struct engine *e);
 /* Sets the wake-up to the earliest of the next fire and e->delay_at. */
 void sched_rearm(struct engine *e);
+/* What the wake-up does: fires the due jobs, pumps the queues, re-arms.
+ * Tests call it after setting the clock (now_us_fake). */
+void sched_tick(struct engine *e);
 void sched_lateness(const struct engine *e, double *p50_ms, double *p99_ms);
 uint64_t sched_seed(const struct job *j);
 

@@ -332,6 +332,11 @@ static void tick(struct engine *e)
 	rearm(e);
 }
 
+void sched_tick(struct engine *e)
+{
+	tick(e);
+}
+
 void sched_start(struct engine *e, int at_boot)
 {
 	int64_t now = now_us();

@@ -30,6 +30,9 @@ static size_t scheme_len(const char *uri)
 	return strncmp(uri + n, "://", 3) == 0 ? n : 0;
 }
 
+int (*store_fake_open)(const char *uri, struct store **out, char *err,
+                       size_t errlen);
+
 int store_open(const char *uri, struct store **out, char *err, size_t errlen)
 {
 	size_t n;
@@ -43,6 +46,8 @@ int store_open(const char *uri, struct store **out, char *err, size_t errlen)
 		return store_sqlite_open(uri + strlen(SQLITE_PREFIX), out, err, errlen);
 	if (strncmp(uri, "mysql:", 6) == 0 || strncmp(uri, "mariadb:", 8) == 0)
 		return store_mysql_open(uri, out, err, errlen);
+	if (store_fake_open && strncmp(uri, "fake://", 7) == 0)
+		return store_fake_open(uri, out, err, errlen);
 	n = scheme_len(uri);
 	if (n > 0) {
 		snprintf(err, errlen,

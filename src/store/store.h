@@ -119,6 +119,10 @@ struct store {
 /* Opens the store named by `uri`: "sqlite:PATH" or a bare path.  Creates
  * and migrates the schema.  err says what failed. */
 int store_open(const char *uri, struct store **out, char *err, size_t errlen);
+/* Tests only (tests/unit/fake_store.c): the opener of "fake://" URIs.  NULL
+ * in the daemon, where such a URI is an unknown scheme. */
+extern int (*store_fake_open)(const char *uri, struct store **out, char *err,
+                              size_t errlen);
 int store_sqlite_open(const char *path, struct store **out, char *err,
                       size_t errlen);
 /* "mysql://user:pass@host:port/db?table=jobs[&socket=PATH]" */
