@@ -501,25 +501,20 @@ static json_t *job_summary(struct job *j, json_t *last)
 }
 
 /* list: the newest run of each job the caller may see, all read in one
- * go on the read thread; d->list: job name -> that run (as JSON), given
+ * query on the read thread; d->list: job name -> that run (as JSON), given
  * as the names to read. */
+static int list_keep(void *ctx, struct run *r)
+{
+	json_t *list = ctx;
+	if (r->job && json_object_get(list, r->job))
+		json_object_set_new(list, r->job, run_to_json(r, 0));
+	return 0;
+}
+
 static int rd_list_work(struct store *s, struct storeq_op *op, int replay)
 {
-	struct rd *d = (struct rd *)op;
-	const char *name;
-	json_t *v;
-	struct run r;
 	(void)replay;
-	json_object_foreach(d->list, name, v) {
-		int rc = last_run(s, name, 0, &r);
-		if (rc == -ENOENT)
-			continue;
-		if (rc < 0)
-			return rc;
-		json_object_set_new(d->list, name, run_to_json(&r, 0));
-		run_clear(&r);
-	}
-	return 0;
+	return store_run_last_each(s, list_keep, ((struct rd *)op)->list);
 }
 
 static void list_fin(struct rd *d, int rc, const char *err)

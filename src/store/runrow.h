@@ -52,6 +52,13 @@ struct runrow_acc {
  * known status) reads as a waiting first API submission. */
 int runrow_decode(const struct runrow_acc *a, void *row, struct run *r);
 
+/* run_last_each's statement: the newest run of each job, by the runs_job
+ * (job, id) index; `table` as the engine quotes it. */
+#define RUNROW_LAST_SQL(cols, table) \
+	"SELECT " cols " FROM " table " JOIN (SELECT MAX(id) AS last_id " \
+	"FROM " table " WHERE job IS NOT NULL GROUP BY job) AS l " \
+	"ON id = l.last_id"
+
 /* run_list shapes: which filters a query has.  Engines cache one
  * statement per shape. */
 enum {
