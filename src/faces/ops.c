@@ -24,6 +24,7 @@
 #include "engine/proc.h"
 #include "engine/storeq.h"
 #include "faces/json.h"
+#include "faces/ops_edit.h"
 #include "faces/ops_queue.h"
 
 typedef void (*op_fn)(struct call *c, json_t *data);
@@ -323,6 +324,8 @@ static void op_create(struct call *c, json_t *data)
 	    !may_run_as(c, get_str(def, "user"), get_str(def, "group")))
 		return;
 	def = json_deep_copy(def);
+	if (ops_create_name(c, data, def) < 0)
+		return json_decref(def);
 	json_object_del(def, "source");
 	json_object_set_new(def, "owner_uid", json_integer(c->uid));
 	if (user)
@@ -1393,6 +1396,7 @@ static const struct op {
 	{"run-manual", op_run_manual},
 	{"runs", op_runs},
 	{"send-signal", op_send_signal},
+	{"set-job", op_set_job},
 	{"set-target-concurrency", op_set_concurrency},
 	{"show", op_show},
 	{"signal", op_signal},
