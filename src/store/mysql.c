@@ -99,7 +99,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RUN_GET_ID] = "SELECT " RUN_COLS_NOOUT " FROM `@T` WHERE id = ?",
 	[ST_RUN_GET_ID_OUT] = "SELECT " RUN_COLS_OUT " FROM `@T` WHERE id = ?",
 	[ST_RUN_MAX_JID] = "SELECT MAX(jid) FROM `@T`",
-	[ST_RUN_LAST] = RUNROW_LAST_SQL(RUN_COLS_NOOUT, "`@T`"),
+	[ST_RUN_LAST] = RUNROW_LAST_SQL_GROUPED(RUN_COLS_NOOUT, "`@T`"),
 	[ST_RUN_CLAIM] = "UPDATE `@T` SET status = 'accepted', worker = ?, "
 	                 "jid = COALESCE(NULLIF(jid, ''), ?) WHERE id = ? AND status = ?",
 	[ST_RUN_CLAIM_CHECK] = "SELECT status, worker FROM `@T` WHERE id = ?",

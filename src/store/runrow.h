@@ -52,12 +52,23 @@ struct runrow_acc {
  * known status) reads as a waiting first API submission. */
 int runrow_decode(const struct runrow_acc *a, void *row, struct run *r);
 
-/* run_last_each's statement: the newest run of each job, by the runs_job
- * (job, id) index; `table` as the engine quotes it. */
-#define RUNROW_LAST_SQL(cols, table) \
+/* run_last_each's statements: the newest run of each job, both read
+ * through the (job, id) index without scanning it.  `table` as the engine
+ * quotes it.  MariaDB reads GROUP BY job with MAX(id) as a loose index
+ * scan (one seek per job); SQLite would scan the whole index for it, so
+ * there a recursive CTE steps from job to job (min(job) > the last one),
+ * one seek each (300x faster with 500,000 runs of 20 jobs; MariaDB in
+ * turn scans for the CTE). */
+#define RUNROW_LAST_SQL_GROUPED(cols, table) \
 	"SELECT " cols " FROM " table " JOIN (SELECT MAX(id) AS last_id " \
 	"FROM " table " WHERE job IS NOT NULL GROUP BY job) AS l " \
 	"ON id = l.last_id"
+#define RUNROW_LAST_SQL_STEPPED(cols, table) \
+	"WITH RECURSIVE js(j) AS (SELECT min(job) FROM " table " UNION ALL " \
+	"SELECT (SELECT min(job) FROM " table " WHERE job > j) FROM js " \
+	"WHERE j IS NOT NULL) SELECT " cols " FROM " table " WHERE id IN " \
+	"(SELECT (SELECT max(id) FROM " table " WHERE job = j) FROM js " \
+	"WHERE j IS NOT NULL)"
 
 /* run_list shapes: which filters a query has.  Engines cache one
  * statement per shape. */

@@ -60,7 +60,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RUN_GET_ID] = "SELECT " RUN_COLS_NOOUT " FROM runs WHERE id = ?1",
 	[ST_RUN_GET_ID_OUT] = "SELECT " RUN_COLS_OUT " FROM runs WHERE id = ?1",
 	[ST_RUN_MAX_JID] = "SELECT max(jid) FROM runs",
-	[ST_RUN_LAST] = RUNROW_LAST_SQL(RUN_COLS_NOOUT, "runs"),
+	[ST_RUN_LAST] = RUNROW_LAST_SQL_STEPPED(RUN_COLS_NOOUT, "runs"),
 	/* A claim is one guarded UPDATE: of two claimers only one sees its
 	 * row change.  An empty jid counts as none. */
 	[ST_RUN_CLAIM] =

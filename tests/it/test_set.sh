@@ -6,7 +6,16 @@
 # changed; `create --generate-name` names jobs job-N; list shows each job's
 # last run (one store query).
 . "$(dirname "$0")/lib.sh"
-write_config
+# as root: a throw-away user in the socket's group, for the permissions
+U=""
+if [ "$(id -u)" -eq 0 ]; then
+	U=jobdset$$; G=jobdsetg$$
+	trap 'cleanup; userdel "$U" 2>/dev/null; groupdel "$G" 2>/dev/null' EXIT
+	groupadd -r "$G" && useradd -M -r -s /bin/sh -G "$G" "$U" || U=""
+	chmod 711 "$T"
+fi
+as_user() { setpriv --reuid="$U" --regid="$U" --init-groups "$JOBCTL" "$@"; }
+write_config ${U:+"socket_group = $G"}
 F=$T/jobs.d/a.conf
 cat >"$F" <<'JOBS'
 ; the nightly jobs
@@ -84,6 +93,18 @@ if [ "$(id -u)" -eq 0 ] && chattr +i "$T/jobs.d" 2>/dev/null; then
 	expect_match "unwritable job file: a clear error" "$out" "cannot rewrite job file .*a.conf"
 	expect_eq "unwritable job file: the job is unchanged" "$(show filejob schedule)" "*/5 * * * *"
 	expect_eq "unwritable job file: the file is unchanged" "$(md5sum <"$F")" "$sum"
+fi
+
+# ---- permissions --------------------------------------------------------------
+if [ -n "$U" ]; then
+	ok "a user creates a job" as_user create mine -- true
+	ok "the owner sets its schedule" as_user set mine "schedule=@daily"
+	out=$(as_user set filejob "schedule=@hourly" 2>&1); rc=$?
+	expect_eq "a user may not rewrite a job file: exit 77" "$rc" 77
+	expect_match "a user may not rewrite a job file: why" "$out" "defined in .*a.conf; only root"
+	expect_code 77 "a user may not change another's job" as_user set apijob "command=echo x"
+	expect_eq "the file is unchanged" "$(md5sum <"$F")" "$sum"
+	ok "delete mine" jobctl delete mine
 fi
 
 # ---- restart -----------------------------------------------------------------
