@@ -883,7 +883,8 @@ static int job_build(const struct ctl *c, const struct args *a, json_t *job)
 	static const char *const lists[] = { "tags", "selectors", "requires" };
 	int rc = 0;
 
-	json_object_set_new(job, "name", json_string(a->pos[0]));
+	if (!opt_has(a, "generate-name"))
+		json_object_set_new(job, "name", json_string(a->pos[0]));
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		put_str(a, strs[i], job);
 	for (size_t i = 0; !rc && i < sizeof(durs) / sizeof(durs[0]); i++)
@@ -906,13 +907,14 @@ static int job_build(const struct ctl *c, const struct args *a, json_t *job)
 		rc = put_pairs(a, "action", "actions", job);
 	if (!rc)
 		rc = job_schedule_check(a);
-	return rc ? rc : put_command(a, 1, job);
+	return rc ? rc : put_command(a, !opt_has(a, "generate-name"), job);
 }
 
 static int cmd_create(struct ctl *c, struct args *a)
 {
 	json_t *job = json_object(), *reply;
-	int rc = check_name("job", a->pos[0]);
+	int gen = opt_has(a, "generate-name");
+	int rc = gen ? 0 : check_name("job", a->pos[0]);
 
 	if (!rc)
 		rc = job_build(c, a, job);
@@ -920,15 +922,17 @@ static int cmd_create(struct ctl *c, struct args *a)
 		json_decref(job);
 		return rc;
 	}
-	rc = ctl_call(c, "create", json_pack("{s:o,s:b}", "job", job, "replace",
-		      opt_has(a, "replace")), NULL, &reply);
+	rc = ctl_call(c, "create", json_pack("{s:o,s:b,s:b}", "job", job,
+		      "replace", opt_has(a, "replace"), "generate_name", gen),
+		      NULL, &reply);
 	if (rc)
 		return rc;
 	if (c->json)
 		out_json(reply);
 	else
 		printf("%s job %s\n", opt_has(a, "replace") ? "saved" : "created",
-		       a->pos[0]);
+		       json_string_value(json_object_get(json_object_get(reply,
+		       "job"), "name")));
 	json_decref(reply);
 	return 0;
 }
@@ -944,6 +948,21 @@ static int cmd_name(struct ctl *c, struct args *a)
 	snprintf(done, sizeof(done), "%sd job %s", c->cmd->name, a->pos[0]);
 	return call_message(c, c->cmd->name,
 			    json_pack("{s:s}", "name", a->pos[0]), done);
+}
+
+/* set NAME KEY=VALUE: the request is jobctl_edit.c's. */
+static int cmd_set(struct ctl *c, struct args *a)
+{
+	char err[ERRLEN], done[NAME_MAX_LEN + 64];
+	json_t *data;
+	int rc = check_name("job", a->pos[0]);
+
+	if (rc)
+		return rc;
+	if (set_request(a->pos[0], a->pos[1], &data, err, sizeof(err)) < 0)
+		return bad("set: %s", err);
+	snprintf(done, sizeof(done), "changed job %s", a->pos[0]);
+	return call_message(c, "set-job", data, done);
 }
 
 static int cmd_list(struct ctl *c, struct args *a)
@@ -1463,6 +1482,7 @@ static const struct optdef create_opts[] = {
 	{ "requires", 0, O_ARG }, { "priority", 0, O_ARG }, { "shell", 0, 0 },
 	{ "action", 0, O_ARG },   { "disabled", 0, 0 },
 	{ "kill-leftovers", 0, 0 },   { "replace", 0, 0 },
+	{ "generate-name", 0, 0 },
 	{ NULL, 0, 0 },
 };
 static const struct optdef run_opts[] = {
@@ -1527,7 +1547,11 @@ static const struct command commands[] = {
 	  "      --shell            COMMAND is one /bin/sh command line\n"
 	  "      --action NAME=COMMAND  a lifecycle action (repeatable)\n"
 	  "      --disabled         define it with the schedule disarmed\n"
-	  "      --replace          replace an existing job NAME\n" },
+	  "      --replace          replace an existing job NAME\n"
+	  "      --generate-name    no NAME: jobd names it job-N (printed)\n" },
+	{ "set", cmd_set, NULL, 2, 2, -1, "NAME KEY=VALUE",
+	  "Change one field of job NAME (a job file's line too): schedule=S,\n"
+	  "command=CMD (cmd=CMD), enabled=true|false.\n" },
 	{ "delete", cmd_name, NULL, 1, 1, -1, "NAME", "Delete job NAME.\n" },
 	{ "list", cmd_list, NULL, 0, 0, -1, "",
 	  "Jobs: name, state, schedule, next run, last run, last result.\n" },

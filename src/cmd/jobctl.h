@@ -38,4 +38,9 @@ void out_value(char *out, size_t n, json_t *v);
 void out_reltime(char *out, size_t n, json_t *v);
 /* A duration for humans: "877ms", "12.3s", "4m05s", "2h10m", "3d4h". */
 void out_duration(char *out, size_t n, int64_t us);
+
+/* `set NAME KEY=VALUE` (jobctl_edit.c): *out = the set-job request;
+ * -1 with err naming what is wrong. */
+int set_request(const char *name, const char *kv, json_t **out, char *err,
+                size_t errlen);
 #endif

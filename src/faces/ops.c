@@ -24,6 +24,7 @@
 #include "engine/proc.h"
 #include "engine/storeq.h"
 #include "faces/json.h"
+#include "faces/ops_edit.h"
 #include "faces/ops_queue.h"
 
 typedef void (*op_fn)(struct call *c, json_t *data);
@@ -323,6 +324,8 @@ static void op_create(struct call *c, json_t *data)
 	    !may_run_as(c, get_str(def, "user"), get_str(def, "group")))
 		return;
 	def = json_deep_copy(def);
+	if (ops_create_name(c, data, def) < 0)
+		return json_decref(def);
 	json_object_del(def, "source");
 	json_object_set_new(def, "owner_uid", json_integer(c->uid));
 	if (user)
@@ -501,25 +504,20 @@ static json_t *job_summary(struct job *j, json_t *last)
 }
 
 /* list: the newest run of each job the caller may see, all read in one
- * go on the read thread; d->list: job name -> that run (as JSON), given
+ * query on the read thread; d->list: job name -> that run (as JSON), given
  * as the names to read. */
+static int list_keep(void *ctx, struct run *r)
+{
+	json_t *list = ctx;
+	if (r->job && json_object_get(list, r->job))
+		json_object_set_new(list, r->job, run_to_json(r, 0));
+	return 0;
+}
+
 static int rd_list_work(struct store *s, struct storeq_op *op, int replay)
 {
-	struct rd *d = (struct rd *)op;
-	const char *name;
-	json_t *v;
-	struct run r;
 	(void)replay;
-	json_object_foreach(d->list, name, v) {
-		int rc = last_run(s, name, 0, &r);
-		if (rc == -ENOENT)
-			continue;
-		if (rc < 0)
-			return rc;
-		json_object_set_new(d->list, name, run_to_json(&r, 0));
-		run_clear(&r);
-	}
-	return 0;
+	return store_run_last_each(s, list_keep, ((struct rd *)op)->list);
 }
 
 static void list_fin(struct rd *d, int rc, const char *err)
@@ -1398,6 +1396,7 @@ static const struct op {
 	{"run-manual", op_run_manual},
 	{"runs", op_runs},
 	{"send-signal", op_send_signal},
+	{"set-job", op_set_job},
 	{"set-target-concurrency", op_set_concurrency},
 	{"show", op_show},
 	{"signal", op_signal},

@@ -99,6 +99,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RUN_GET_ID] = "SELECT " RUN_COLS_NOOUT " FROM `@T` WHERE id = ?",
 	[ST_RUN_GET_ID_OUT] = "SELECT " RUN_COLS_OUT " FROM `@T` WHERE id = ?",
 	[ST_RUN_MAX_JID] = "SELECT MAX(jid) FROM `@T`",
+	[ST_RUN_LAST] = RUNROW_LAST_SQL_GROUPED(RUN_COLS_NOOUT, "`@T`"),
 	[ST_RUN_CLAIM] = "UPDATE `@T` SET status = 'accepted', worker = ?, "
 	                 "jid = COALESCE(NULLIF(jid, ''), ?) WHERE id = ? AND status = ?",
 	[ST_RUN_CLAIM_CHECK] = "SELECT status, worker FROM `@T` WHERE id = ?",
@@ -638,6 +639,28 @@ static int my_run_list(struct store *base, const struct run_query *q,
 	ret = list_collect(m, q, &rv);
 	for (; ret == 0 && i < rv.n; i++)
 		ret = cb(ctx, &rv.v[i]);      /* the callback may keep the strings */
+	for (size_t k = 0; k < rv.n; k++)
+		run_clear(&rv.v[k]);
+	free(rv.v);
+	return ret;
+}
+
+/* Decoded before any callback runs, as run_list's. */
+static int my_run_last_each(struct store *base, store_run_cb cb, void *ctx)
+{
+	struct my *m = my_of(base);
+	struct mst *t = &m->st[ST_RUN_LAST];
+	struct runvec rv = {0};
+	int ret = my_exec(m, t, NULL, NULL), rc;
+
+	while (ret == 0 && (rc = my_fetch(m, t)) != 0) {
+		ret = rc < 0 ? rc : runvec_push(&rv, t);
+		if (ret == -ENOMEM)
+			my_failf(m, ret, "run_last_each: out of memory");
+	}
+	my_result_done(t);
+	for (size_t i = 0; ret == 0 && i < rv.n; i++)
+		ret = cb(ctx, &rv.v[i]);
 	for (size_t k = 0; k < rv.n; k++)
 		run_clear(&rv.v[k]);
 	free(rv.v);

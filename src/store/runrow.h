@@ -34,7 +34,7 @@
 #define RUNROW_STMT_IDS \
 	ST_JOB_PUT, ST_JOB_DEL, ST_JOB_EACH, ST_RUN_INSERT, ST_RUN_UPDATE, \
 	ST_RUN_GET_JID, ST_RUN_GET_JID_OUT, ST_RUN_GET_ID, ST_RUN_GET_ID_OUT, \
-	ST_RUN_MAX_JID, ST_RUN_CLAIM, ST_RUN_SWEEP, \
+	ST_RUN_MAX_JID, ST_RUN_LAST, ST_RUN_CLAIM, ST_RUN_SWEEP, \
 	ST_TARGET_PUT, ST_TARGET_DEL, ST_TARGET_EACH, ST_KV_GET, ST_KV_PUT
 
 enum runrow_col {
@@ -60,6 +60,24 @@ struct runrow_acc {
  * cleared.  A row INSERTed by another program (no trigger, attempt or
  * known status) reads as a waiting first API submission. */
 int runrow_decode(const struct runrow_acc *a, void *row, struct run *r);
+
+/* run_last_each's statements: the newest run of each job, both read
+ * through the (job, id) index without scanning it.  `table` as the engine
+ * quotes it.  MariaDB reads GROUP BY job with MAX(id) as a loose index
+ * scan (one seek per job); SQLite would scan the whole index for it, so
+ * there a recursive CTE steps from job to job (min(job) > the last one),
+ * one seek each (300x faster with 500,000 runs of 20 jobs; MariaDB in
+ * turn scans for the CTE). */
+#define RUNROW_LAST_SQL_GROUPED(cols, table) \
+	"SELECT " cols " FROM " table " JOIN (SELECT MAX(id) AS last_id " \
+	"FROM " table " WHERE job IS NOT NULL GROUP BY job) AS l " \
+	"ON id = l.last_id"
+#define RUNROW_LAST_SQL_STEPPED(cols, table) \
+	"WITH RECURSIVE js(j) AS (SELECT min(job) FROM " table " UNION ALL " \
+	"SELECT (SELECT min(job) FROM " table " WHERE job > j) FROM js " \
+	"WHERE j IS NOT NULL) SELECT " cols " FROM " table " WHERE id IN " \
+	"(SELECT (SELECT max(id) FROM " table " WHERE job = j) FROM js " \
+	"WHERE j IS NOT NULL)"
 
 /* run_list shapes: which filters a query has.  Engines cache one
  * statement per shape. */

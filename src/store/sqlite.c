@@ -60,6 +60,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RUN_GET_ID] = "SELECT " RUN_COLS_NOOUT " FROM runs WHERE id = ?1",
 	[ST_RUN_GET_ID_OUT] = "SELECT " RUN_COLS_OUT " FROM runs WHERE id = ?1",
 	[ST_RUN_MAX_JID] = "SELECT max(jid) FROM runs",
+	[ST_RUN_LAST] = RUNROW_LAST_SQL_STEPPED(RUN_COLS_NOOUT, "runs"),
 	/* A claim is one guarded UPDATE: of two claimers only one sees its
 	 * row change.  An empty jid counts as none. */
 	[ST_RUN_CLAIM] =
@@ -598,6 +599,29 @@ static int sq_run_list(struct store *base, const struct run_query *q,
 	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ret = decode_run(st, &r);
 		if (ret < 0)
+			break;
+		ret = cb(ctx, &r);
+		run_clear(&r);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = sq_fail(s, rc);
+	list_done(st, owned);
+	return ret;
+}
+
+static int sq_run_last_each(struct store *base, store_run_cb cb, void *ctx)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[ST_RUN_LAST];
+	int owned = sqlite3_stmt_busy(st), rc = SQLITE_DONE, ret = 0;
+	struct run r;
+
+	/* nested in its own callback: a statement of its own */
+	if (owned && (rc = sqlite3_prepare_v2(s->db, sqlite3_sql(st), -1, &st,
+	                                      NULL)) != SQLITE_OK)
+		return sq_fail(s, rc);
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((ret = decode_run(st, &r)) < 0)
 			break;
 		ret = cb(ctx, &r);
 		run_clear(&r);

@@ -70,6 +70,11 @@ struct store_vt {
 	                  struct run *out);
 	int (*run_list)(struct store *s, const struct run_query *q,
 	                store_run_cb cb, void *ctx);
+	/* The newest run (highest id) of every job name, one row each, in
+	 * one query (jobctl list), in no given order; runs without a job
+	 * (submits) are left out.  No output.  The callback may use the
+	 * store as run_list's may. */
+	int (*run_last_each)(struct store *s, store_run_cb cb, void *ctx);
 	/* The highest jid in the store ("" if none), to keep jids monotonic
 	 * across restarts and clock steps. */
 	int (*run_max_jid)(struct store *s, char out[JID_LEN + 1]);
@@ -110,6 +115,7 @@ struct store {
 	.job_each = P##_job_each, .run_insert = P##_run_insert, \
 	.run_update = P##_run_update, .run_get = P##_run_get, \
 	.run_get_id = P##_run_get_id, .run_list = P##_run_list, \
+	.run_last_each = P##_run_last_each, \
 	.run_max_jid = P##_run_max_jid, .run_claim = P##_run_claim, \
 	.run_sweep = P##_run_sweep, .target_put = P##_target_put, \
 	.target_del = P##_target_del, .target_each = P##_target_each, \
@@ -150,6 +156,7 @@ static inline int store_run_update(struct store *s, const struct run *r) { retur
 static inline int store_run_get(struct store *s, const char *jid, int o, struct run *r) { return s->vt->run_get(s, jid, o, r); }
 static inline int store_run_get_id(struct store *s, int64_t id, int o, struct run *r) { return s->vt->run_get_id(s, id, o, r); }
 static inline int store_run_list(struct store *s, const struct run_query *q, store_run_cb cb, void *c) { return s->vt->run_list(s, q, cb, c); }
+static inline int store_run_last_each(struct store *s, store_run_cb cb, void *c) { return s->vt->run_last_each(s, cb, c); }
 static inline int store_run_max_jid(struct store *s, char out[JID_LEN + 1]) { return s->vt->run_max_jid(s, out); }
 static inline int store_run_claim(struct store *s, int64_t id, int from, const char *w, const char *jid) { return s->vt->run_claim(s, id, from, w, jid); }
 static inline int store_run_sweep(struct store *s, int64_t before, int batch) { return s->vt->run_sweep(s, before, batch); }

@@ -802,6 +802,56 @@ static void test_run_list(void **state)
 	assert_int_equal(store_run_list(f->s, &q, collect_cb, &c), -EINVAL);
 }
 
+/* run_last_each: the newest run of each job in one query. */
+struct last { struct store *s; char ids[8][48]; int n; int nested; };
+
+static int last_cb(void *ctx, struct run *r)
+{
+	struct last *l = ctx;
+	struct collect c = { .n = 0 };
+
+	assert_true(l->n < 8);
+	assert_null(r->out);      /* no output */
+	snprintf(l->ids[l->n++], sizeof(l->ids[0]), "%s:%d:%s", r->job,
+	         atoi(r->jid + 13), run_status_name(r->status));
+	if (!l->nested++)         /* the store may be used from the callback */
+		assert_int_equal(store_run_last_each(l->s, collect_cb, &c), 0);
+	return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void test_run_last_each(void **state)
+{
+	struct fx *f = *state;
+	struct last l;
+	struct collect c = { .n = 0 };
+	struct run r;
+
+	NEED_SERVER(f);
+	l = (struct last){ .s = f->s };
+	assert_int_equal(store_run_last_each(f->s, collect_cb, &c), 0);
+	assert_int_equal(c.n, 0);
+	seed_list(f->s);          /* a: 1,2,6,7; b: 3,4; no job: 5 */
+	make_run(&r, 8, "c", "t1", RUN_WAITING);
+	assert_int_equal(store_run_insert(f->s, &r), 0);
+	run_clear(&r);
+	assert_int_equal(store_run_last_each(f->s, last_cb, &l), 0);
+	assert_int_equal(l.n, 3);
+	qsort(l.ids, (size_t)l.n, sizeof(l.ids[0]), str_cmp);
+	assert_string_equal(l.ids[0], "a:7:done");
+	assert_string_equal(l.ids[1], "b:4:manual");
+	assert_string_equal(l.ids[2], "c:8:waiting");
+	/* a nonzero callback return stops and is returned */
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 1;
+	assert_int_equal(store_run_last_each(f->s, collect_cb, &c), 7);
+	assert_int_equal(c.n, 1);
+}
+
 struct settle { struct store *s; int n; int nested; int nested_n; };
 
 static int settle_cb(void *ctx, struct run *r)
@@ -1446,6 +1496,7 @@ int main(void)
 		T(test_run_errors),
 		T(test_run_max_jid),
 		T(test_run_list),
+		T(test_run_last_each),
 		T(test_run_list_update_in_callback),
 		T(test_run_sweep),
 		T(test_transactions),
