@@ -254,6 +254,48 @@ static void poll_claimed(void *arg, int rc, const char *err)
 	poll_claim_end(one->pc, one->i, rc, err);
 }
 
+/* Rows of runs this engine holds in memory are not the poll's: a run
+ * submitted while the poll listed was listed too (its id was not in
+ * `held` yet, and may still be unknown), and claiming it here would load
+ * it twice.  By jid: ours have one from their submit. */
+static int jid_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void poll_drop_ours(struct engine *e, struct poll_ctx *p,
+                           const char *target)
+{
+	size_t n = 0, cap = 0;
+	for (struct link *l = e->runs.next; l != &e->runs; l = l->next)
+		cap++;
+	const char **ours = malloc((cap + 1) * sizeof *ours);
+	if (!ours) {             /* claim nothing rather than twice */
+		for (int i = 0; i < p->n; i++)
+			run_clear(&p->rows[i]);
+		p->n = 0;
+		return;
+	}
+	for (struct link *l = e->runs.next; l != &e->runs; l = l->next) {
+		struct arun *a = link_entry(l, struct arun, all);
+		if (a->r.target && strcmp(a->r.target, target) == 0)
+			ours[n++] = a->r.jid;
+	}
+	qsort(ours, n, sizeof *ours, jid_cmp);
+	int kept = 0;
+	for (int i = 0; i < p->n; i++) {
+		const char *jid = p->rows[i].jid;
+		if (jid[0] && n && bsearch(&jid, ours, n, sizeof *ours, jid_cmp))
+			run_clear(&p->rows[i]);
+		else
+			p->rows[kept++] = p->rows[i];
+	}
+	if (kept < p->n)         /* the tail holds moved copies */
+		memset(&p->rows[kept], 0, (size_t)(p->n - kept) * sizeof *p->rows);
+	p->n = kept;
+	free(ours);
+}
+
 /* Hands the claims of the rows found to the store thread. */
 static int poll_claim_rows(struct engine *e, struct target *t,
                            struct poll_ctx *p, int limit)
@@ -317,8 +359,13 @@ static void poll_read_done(struct storeq_op *op, int rc, const char *err)
 		t->polling = 0;
 	if (rc < 0)
 		log_error("poll %s: cannot list waiting runs: %s", pr->target, err);
-	else if (t && pr->p.n && !t->paused && !e->shutting_down)
-		poll_claim_rows(e, t, &pr->p, pr->limit);
+	else if (t && pr->p.n && !t->paused && !e->shutting_down) {
+		int listed = pr->p.n;
+		poll_drop_ours(e, &pr->p, pr->target);
+		if (pr->p.n)
+			poll_claim_rows(e, t, &pr->p, listed < pr->limit ?
+			                pr->limit : pr->p.n);
+	}
 	for (int i = 0; i < pr->p.n; i++)
 		run_clear(&pr->p.rows[i]);
 	free(pr->p.rows);

@@ -331,6 +331,23 @@ void run_forget(struct engine *e, struct arun *a, const char *why)
 }
 
 /* The spawn, once the run's start is committed (engine_flush). */
+/* jobd began to stop while the start waited for its commit: a stopping
+ * engine starts nothing (once the grace is over nothing would stop it).
+ * The committed running row goes back to accepted, which the next start
+ * queues again (recover.c), and the run waits in memory until then. */
+static void run_unspawn(struct engine *e, struct arun *a)
+{
+	slot_give(e, a);
+	log_info("run %s: not started, jobd is stopping; it runs at the next "
+	         "start", a->r.jid);
+	a->r.status = RUN_ACCEPTED;
+	a->r.time_started = 0;
+	persist_run_update(e, a, 0);
+	queue_push(e, a);
+	if (e->n_running == 0)
+		engine_idle_soon(e);
+}
+
 static void run_spawn(void *arg, int rc, const char *why)
 {
 	struct arun *a = arg;
@@ -354,6 +371,8 @@ static void run_spawn(void *arg, int rc, const char *why)
 	} else if (x->fail) {
 		run_fail_start(e, a, x->fail);
 		arun_release(e, a);
+	} else if (e->shutting_down) {
+		run_unspawn(e, a);
 	} else {
 		struct proc_spec ps = {x->argv, x->env, x->cwd, x->set_ids,
 		                       x->uid, x->gid};

@@ -68,14 +68,22 @@ static int fx_starting(struct fx *f)
 	return 0;
 }
 
+void fx_shutdown(struct fx *f)
+{
+	f->shutdown = 1;
+	engine_shutdown(&f->e, stopped);
+}
+
 void fx_close(struct fx *f)
 {
 	char cmd[128];
 
-	/* a run whose spawn still waits for its commit is not stopped by
-	 * the grace's end (it has no process yet): let it spawn first */
-	FX_UNTIL(f, !fx_starting(f));
-	engine_shutdown(&f->e, stopped);
+	/* a run whose spawn still waits for its commit would go back to
+	 * accepted (a stopping engine starts nothing): let it spawn first */
+	if (!f->shutdown) {
+		FX_UNTIL(f, !fx_starting(f));
+		fx_shutdown(f);
+	}
 	FX_UNTIL(f, f->stopped);
 	engine_close(&f->e);
 	uv_close((uv_handle_t *)&f->poke, NULL);

@@ -21,6 +21,7 @@ struct fx {
 	struct engine e;
 	char dir[64];
 	int stopped;
+	int shutdown;            /* fx_shutdown was called */
 };
 
 /* A test's setup: an empty fake store, the real clock. */
@@ -30,6 +31,8 @@ int fx_setup(void **state);
 void fx_open(struct fx *f, int64_t now);
 /* Shuts the engine down (running runs get SIGTERM), closes it, frees the
  * fake store. */
+/* Begins the engine's shutdown (engine_shutdown); fx_close waits for it. */
+void fx_shutdown(struct fx *f);
 void fx_close(struct fx *f);
 /* Sets the fake clock and runs what the scheduler's wake-up would. */
 void fx_tick(struct fx *f, int64_t now);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "fake_engine.h"
+#include "engine/storeq.h"
 
 static const char *const true_argv[] = {"/bin/true", NULL};
 static const char *const sleep_argv[] = {"/bin/sleep", "60", NULL};
@@ -292,6 +293,40 @@ static void test_delayed_run(void **state)
 	fx_close(&f);
 }
 
+/* A run submitted while a poll lists the target's waiting rows is found
+ * by that listing too: the poll leaves it (it is ours, in memory), so it
+ * is claimed once and started once, by its own handle. */
+static void test_poll_skips_runs_in_memory(void **state)
+{
+	struct fx f;
+	struct fx_watch w;
+	char jid[JID_LEN + 1];
+	int64_t at = FX_EPOCH + 60 * US_PER_S;
+	(void)state;
+
+	fx_open(&f, FX_EPOCH);
+	struct target *t = target(&f, "c", 1);
+	FX_UNTIL(&f, !t->polling);
+	fake_store_hold(FS_RUN_LIST);
+	assert_int_equal(queue_poll(&f.e, t), 0);
+	FX_UNTIL(&f, fake_store_holding());
+	struct arun *a = fx_submit(&f, "c", 0, at, true_argv);
+	memcpy(jid, a->r.jid, sizeof jid);
+	fx_watch(a, &w);
+	FX_UNTIL(&f, storeq_idle(f.e.sq));   /* its insert is committed */
+	fake_store_release();
+	FX_UNTIL(&f, !t->polling);
+	fx_settle(&f, 50);
+	assert_int_equal(fake_store_count(FS_RUN_CLAIM), 0);
+	assert_int_equal(w.ended, 0);
+	fx_tick(&f, at);
+	FX_UNTIL(&f, w.ended == 1 && fx_status(jid) == RUN_DONE);
+	assert_int_equal(w.started, 1);
+	assert_int_equal(w.err, 0);
+	assert_int_equal(fake_store_count(FS_RUN_CLAIM), 1);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +338,7 @@ int main(void)
 		cmocka_unit_test_setup(test_claim_lost_not_started, fx_setup),
 		cmocka_unit_test_setup(test_claim_error_retried, fx_setup),
 		cmocka_unit_test_setup(test_delayed_run, fx_setup),
+		cmocka_unit_test_setup(test_poll_skips_runs_in_memory, fx_setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -332,6 +332,36 @@ static void test_unwatch(void **state)
 	fx_close(&f);
 }
 
+/* A shutdown that begins while a start waits for its commit: the run is
+ * not spawned (a stopping jobd starts nothing, and once the grace is over
+ * nothing would stop it); its row goes back to accepted, so the next
+ * start runs it (recover.c: accepted -> waiting). */
+static void test_shutdown_before_spawn(void **state)
+{
+	static const char *const argv[] = {"/bin/sleep", "60", NULL};
+	struct fx f;
+	struct fx_watch w;
+	char jid[JID_LEN + 1];
+	(void)state;
+
+	fx_open(&f, FX_EPOCH);
+	fake_store_hold(FS_COMMIT);
+	struct arun *a = fx_submit(&f, NULL, 0, 0, argv);
+	memcpy(jid, a->r.jid, sizeof jid);
+	fx_watch(a, &w);
+	queue_pump_all(&f.e);
+	FX_UNTIL(&f, fake_store_holding());
+	fx_shutdown(&f);
+	uint64_t until = fx_ms() + 50;     /* the grace (0 s) is over */
+	while (fx_ms() < until)
+		uv_run(&f.loop, UV_RUN_ONCE);
+	fake_store_release();
+	FX_UNTIL(&f, f.stopped);
+	assert_int_equal(w.started, 0);
+	assert_int_equal(fx_status(jid), RUN_ACCEPTED);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +373,7 @@ int main(void)
 		cmocka_unit_test_setup(test_end_write_retried, fx_setup),
 		cmocka_unit_test_setup(test_spawn_waits_for_commit, fx_setup),
 		cmocka_unit_test_setup(test_unwatch, fx_setup),
+		cmocka_unit_test_setup(test_shutdown_before_spawn, fx_setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
