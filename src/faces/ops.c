@@ -22,7 +22,6 @@
 #include "core/timefmt.h"
 #include "engine/log.h"
 #include "engine/proc.h"
-#include "engine/storeq.h"
 #include "faces/json.h"
 #include "faces/ops_int.h"
 #include "faces/ops_queue.h"
@@ -223,7 +222,7 @@ int may_execute(struct call *c, const char **user)
 {
 	if (c->admin)
 		return 1;
-	if (!c->e->is_root) {
+	if (!engine_is_root(c->e)) {
 		call_fail(c, -EPERM, "permission denied: jobd is not running as "
 		          "root, so it cannot run commands as uid %u", c->uid);
 		return 0;

@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "engine/engine.h"
+#include "engine/engine_api.h"
 
 /* What a caller proved, beyond uid/admin (docs/security.md).  The ops
  * check it in ops_dispatch (ops_role_allows), not the faces. */

@@ -15,17 +15,6 @@
 
 /* ---- definitions ---- */
 
-static int job_save(struct engine *e, struct job *j)
-{
-	json_t *def = job_to_json(j);
-	char *text = json_dumps(def, JSON_COMPACT);
-	json_decref(def);
-	if (text)
-		persist_job_put(e, j->name, text);
-	free(text);
-	return text ? 0 : -ENOMEM;
-}
-
 void op_create(struct call *c, json_t *data)
 {
 	struct engine *e = c->e;
@@ -44,7 +33,7 @@ void op_create(struct call *c, json_t *data)
 	if (user)
 		json_object_set_new(def, "user", json_string(user));
 	struct job *j = calloc(1, sizeof *j);
-	int rc = job_from_json(def, e->cfg.timezone, j, err, sizeof err);
+	int rc = job_from_json(def, engine_config(e)->timezone, j, err, sizeof err);
 	json_decref(def);
 	if (rc == 0 && (rc = job_check_built(j, err, sizeof err)) < 0)
 		job_free(j);
@@ -64,14 +53,13 @@ void op_create(struct call *c, json_t *data)
 		free(j);
 		return;
 	}
-	if (job_save(e, j) < 0) {
+	if (engine_job_put(e, j) < 0) {
 		call_fail(c, -ENOMEM, "cannot store job '%s': out of memory",
 		          j->name);
 		job_free(j);
 		free(j);
 		return;
 	}
-	engine_job_replace(e, j);
 	log_info("job %s %s by uid %u", j->name, old ? "replaced" : "created",
 	         c->uid);
 	call_reply(c, json_pack("{s:o}", "job", job_to_json(j)));
@@ -87,8 +75,7 @@ void op_delete(struct call *c, json_t *data)
 	if (j->source)
 		return call_fail(c, -EINVAL, "job '%s' is defined in %s; remove "
 		                 "it there and reload", name, j->source);
-	persist_job_put(c->e, name, NULL);
-	engine_job_remove(c->e, name);
+	engine_job_delete(c->e, name);
 	log_info("job %s deleted by uid %u", name, c->uid);
 	call_reply(c, NULL);
 }
@@ -143,8 +130,8 @@ static void list_fin(struct rd *d, int rc, const char *err)
 		json_decref(jobs);
 		return call_fail(c, -EIO, "cannot read the last runs: %s", err);
 	}
-	for (int i = 0; i < c->e->n_jobs; i++) {
-		struct job *j = c->e->jobs[i];
+	struct job *j;
+	for (int i = 0; (j = engine_job_at(c->e, i)); i++) {
 		if (c->admin || j->owner_uid == c->uid)
 			json_array_append_new(jobs, job_summary(j, d->list));
 	}
@@ -157,8 +144,8 @@ void op_list(struct call *c, json_t *data)
 	if (!d)
 		return;
 	d->list = json_object();
-	for (int i = 0; i < c->e->n_jobs; i++) {
-		struct job *j = c->e->jobs[i];
+	struct job *j;
+	for (int i = 0; (j = engine_job_at(c->e, i)); i++) {
 		if (c->admin || j->owner_uid == c->uid)
 			json_object_set_new(d->list, j->name, json_null());
 	}
@@ -189,8 +176,7 @@ static void show_fin(struct rd *d, int rc, const char *err)
 	if (!(j = find_job(c, name)))     /* removed meanwhile */
 		return;
 	json_t *running = json_array();
-	for (struct link *l = c->e->runs.next; l != &c->e->runs; l = l->next) {
-		struct arun *a = link_entry(l, struct arun, all);
+	for (struct arun *a = NULL; (a = engine_run_next(c->e, a));) {
 		if (a->r.job && strcmp(a->r.job, name) == 0 &&
 		    a->r.status == RUN_RUNNING)
 			json_array_append_new(running, json_string(a->r.jid));
@@ -237,7 +223,7 @@ int ops_reload(struct engine *e, int *n_jobs, int *n_files, char *err,
                size_t errlen)
 {
 	struct config cfg;
-	int rc = config_load(e->cfg.path, &cfg, err, errlen);
+	int rc = config_load(engine_config(e)->path, &cfg, err, errlen);
 	if (rc < 0)
 		return rc;
 	rc = engine_reload(e, &cfg, n_jobs, n_files, err, errlen);
@@ -245,7 +231,7 @@ int ops_reload(struct engine *e, int *n_jobs, int *n_files, char *err,
 		config_free(&cfg);
 		return rc;
 	}
-	log_min_level = e->cfg.log_level;
+	log_min_level = engine_config(e)->log_level;
 	return 0;
 }
 
@@ -263,11 +249,13 @@ void op_reload(struct call *c, json_t *data)
 		return call_fail(c, -EINVAL, "reload failed: %s", err);
 	}
 	log_info("reloaded: %d jobs from %d files", n_jobs, n_files);
-	if (c->e->n_job_errors > 0)      /* the good files are applied */
+	struct engine_stats st;
+	engine_stats(c->e, &st);
+	if (st.n_job_errors > 0)      /* the good files are applied */
 		return call_fail(c, -EINVAL, "reloaded, but %d job file%s skipped: "
-		                 "%s%s", c->e->n_job_errors,
-		                 c->e->n_job_errors > 1 ? "s" : "",
-		                 c->e->job_errors[0], c->e->n_job_errors > 1 ?
+		                 "%s%s", st.n_job_errors,
+		                 st.n_job_errors > 1 ? "s" : "",
+		                 st.job_errors[0], st.n_job_errors > 1 ?
 		                 " (jobctl status lists them all)" : "");
 	call_reply(c, json_pack("{s:i, s:i}", "jobs", n_jobs, "files", n_files));
 }
@@ -289,26 +277,29 @@ static long rss_bytes(void)
 void op_status(struct call *c, json_t *data)
 {
 	struct engine *e = c->e;
+	const struct config *cfg = engine_config(e);
+	struct engine_stats st;
 	double p50, p99;
 	(void)data;
+	engine_stats(e, &st);
 	sched_lateness(e, &p50, &p99);
 	json_int_t rss = (json_int_t)rss_bytes();
 	json_t *o = json_pack(
 		"{s:s, s:i, s:I, s:o, s:s, s:s, s:s?, s:o, s:{s:i, s:i, s:i},"
 		" s:{s:I}, s:{s:f, s:f}}",
 		"version", JOBD_VERSION, "pid", (int)getpid(),
-		"uptime_s", (json_int_t)((now_us() - e->started) / US_PER_S),
-		"started", time_json(e->started),
-		"store", store_describe(e->rstore), "state_dir", e->cfg.state_dir,
-		"name", e->cfg.name,
+		"uptime_s", (json_int_t)((now_us() - st.started) / US_PER_S),
+		"started", time_json(st.started),
+		"store", st.store, "state_dir", cfg->state_dir,
+		"name", cfg->name,
 		"targets", targets_json(e, 0),
-		"counts", "jobs", e->n_jobs, "running", e->n_running,
-		"waiting", e->n_waiting,
+		"counts", "jobs", st.n_jobs, "running", st.n_running,
+		"waiting", st.n_waiting,
 		"memory", "rss", rss,
 		"schedule", "lateness_p50_ms", p50, "lateness_p99_ms", p99);
 	json_t *bad = json_array();
-	for (int i = 0; i < e->n_job_errors; i++)
-		json_array_append_new(bad, json_string(e->job_errors[i]));
+	for (int i = 0; i < st.n_job_errors; i++)
+		json_array_append_new(bad, json_string(st.job_errors[i]));
 	json_object_set_new(o, "job_file_errors", bad);
 	queue_status_fields(e, o, rss);
 	call_reply(c, o);
@@ -328,14 +319,15 @@ void op_next(struct call *c, json_t *data)
 	if (n < 1 || n > 10000)
 		return call_fail(c, -EINVAL, "n: must be an integer 1..10000");
 	call_reply(c, json_pack("{s:o, s:s}", "times", next_times(j, from, n),
-	           "timezone", j->timezone ? j->timezone : c->e->cfg.timezone));
+	           "timezone", j->timezone ? j->timezone : engine_config(c->e)->timezone));
 }
 
 void op_workers(struct call *c, json_t *data)
 {
+	const struct config *cfg = engine_config(c->e);
 	(void)data;
 	call_reply(c, json_pack("{s:[{s:s?, s:s?, s:s?, s:b, s:o}]}", "workers",
-	           "name", c->e->cfg.name, "address", c->e->cfg.socket,
-	           "labels", c->e->cfg.labels, "self", 1,
+	           "name", cfg->name, "address", cfg->socket,
+	           "labels", cfg->labels, "self", 1,
 	           "last_seen", time_json(now_us())));
 }

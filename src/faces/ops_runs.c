@@ -44,8 +44,7 @@ struct rd *rd_new(struct call *c, json_t *data, storeq_work_fn work,
 		call_fail(c, -ENOMEM, "out of memory");
 		return NULL;
 	}
-	d->op.work = work;
-	d->op.done = rd_done;
+	d->op.work = work;        /* for rd_submit */
 	d->c = c;
 	d->data = json_incref(data);
 	d->fin = fin;
@@ -56,7 +55,7 @@ void rd_submit(struct rd *d)
 {
 	d->c->op_state = d;
 	d->c->cancel = rd_cancel;
-	storeq_add(d->c->e->rq, &d->op);
+	engine_read(d->c->e, &d->op, d->op.work, rd_done);
 }
 
 static int keep_first(void *ctx, struct run *r)
@@ -109,8 +108,8 @@ static void run_tags(struct call *c, json_t *tags)
 {
 	json_t *jids = json_array();
 	char err[512];
-	for (int i = 0; i < c->e->n_jobs; i++) {
-		struct job *j = c->e->jobs[i];
+	struct job *j;
+	for (int i = 0; (j = engine_job_at(c->e, i)); i++) {
 		int hit = 0;
 		for (char **t = j->tags; t && *t && !hit; t++) {
 			size_t k;
@@ -283,8 +282,7 @@ void op_active(struct call *c, json_t *data)
 {
 	json_t *runs = json_array();
 	const char *job = get_str(data, "job");
-	for (struct link *l = c->e->runs.next; l != &c->e->runs; l = l->next) {
-		struct arun *a = link_entry(l, struct arun, all);
+	for (struct arun *a = NULL; (a = engine_run_next(c->e, a));) {
 		if (a->r.status != RUN_RUNNING ||
 		    (!c->admin && a->r.uid != c->uid) ||
 		    (job && (!a->r.job || strcmp(job, a->r.job) != 0)))
@@ -471,8 +469,7 @@ void op_logs(struct call *c, json_t *data)
 	if (!j || !may_job(c, j))
 		return;
 	/* the job's newest run: a live one first */
-	for (struct link *l = c->e->runs.prev; l != &c->e->runs; l = l->prev) {
-		struct arun *x = link_entry(l, struct arun, all);
+	for (struct arun *x = NULL; (x = engine_run_prev(c->e, x));) {
 		if (x->r.job && strcmp(x->r.job, name) == 0 &&
 		    x->r.status == RUN_RUNNING)
 			return wait_found(c, data, x, NULL);

@@ -12,8 +12,8 @@
 json_t *targets_json(struct engine *e, int as_list)
 {
 	json_t *out = as_list ? json_array() : json_object();
-	for (int i = 0; i < e->n_targets; i++) {
-		struct target *t = e->targets[i];
+	struct target *t;
+	for (int i = 0; (t = engine_target_at(e, i)); i++) {
 		json_t *o = json_pack("{s:b, s:i, s:i, s:i}", "paused", t->paused,
 		                      "concurrency", t->concurrency,
 		                      "length", t->waiting, "running", t->running);
@@ -67,9 +67,8 @@ void op_add_target(struct call *c, json_t *data)
 		return;
 	if (queue_target(c->e, name))
 		return call_fail(c, -EEXIST, "target '%s' already added", name);
-	if (!queue_target_add(c->e, name, n))
+	if (!engine_target_add(c->e, name, n))
 		return call_fail(c, -ENOMEM, "cannot add target '%s'", name);
-	persist_target_put(c->e, name, n, 0);
 	call_reply(c, NULL);
 }
 
@@ -80,7 +79,7 @@ void op_remove_target(struct call *c, json_t *data)
 		return call_fail(c, -EPERM, "permission denied");
 	if (need_target(c, data, &name) < 0)
 		return;
-	int rc = queue_target_remove(c->e, name);
+	int rc = engine_target_remove(c->e, name);
 	if (rc == -ENOENT)
 		return call_fail(c, -ENOENT, "invalid target '%s'", name);
 	if (rc == -EBUSY)
@@ -93,7 +92,6 @@ void op_remove_target(struct call *c, json_t *data)
 	if (rc == -EADDRINUSE)
 		return call_fail(c, -EINVAL, "target '%s' is used by jobs: change "
 		                 "their target first", name);
-	persist_target_del(c->e, name);
 	call_reply(c, NULL);
 }
 
@@ -108,9 +106,7 @@ void op_set_concurrency(struct call *c, json_t *data)
 		return;
 	if (!(t = queue_target(c->e, name)))
 		return call_fail(c, -ENOENT, "invalid target '%s'", name);
-	t->concurrency = n;
-	persist_target_put(c->e, name, n, t->paused);
-	queue_pump(c->e, t);
+	engine_target_set(c->e, t, n, -1);
 	call_reply(c, NULL);
 }
 
@@ -128,8 +124,9 @@ static void each_target(struct call *c, json_t *data,
 			return call_fail(c, -ENOENT, "invalid target '%s'",
 			                 json_is_string(v) ? json_string_value(v) : "");
 	if (!ts) {
-		for (int k = 0; k < c->e->n_targets; k++)
-			fn(c->e, c->e->targets[k]);
+		struct target *t;
+		for (int k = 0; (t = engine_target_at(c->e, k)); k++)
+			fn(c->e, t);
 	}
 	json_array_foreach(ts, i, v)
 		fn(c->e, queue_target(c->e, json_string_value(v)));
@@ -138,18 +135,14 @@ static void each_target(struct call *c, json_t *data,
 
 static void t_pause(struct engine *e, struct target *t)
 {
-	t->paused = 1;
-	persist_target_put(e, t->name, t->concurrency, 1);
+	engine_target_set(e, t, -1, 1);
 }
 
 /* Continue also polls: a paused target's poll left its rows in the store
  * (for other workers), so they are claimed now. */
 static void t_continue(struct engine *e, struct target *t)
 {
-	t->paused = 0;
-	persist_target_put(e, t->name, t->concurrency, 0);
-	queue_pump(e, t);
-	queue_poll(e, t);
+	engine_target_set(e, t, -1, 0);
 }
 
 void op_pause(struct call *c, json_t *data)
@@ -172,8 +165,11 @@ void op_poll(struct call *c, json_t *data)
 {
 	struct engine *e = c->e;
 	json_t *ts = json_object_get(data, "targets");
-	size_t i, n = ts ? json_array_size(ts) : (size_t)e->n_targets;
+	struct engine_stats st;
 	json_t *v;
+
+	engine_stats(e, &st);
+	size_t i, n = ts ? json_array_size(ts) : (size_t)st.n_targets;
 
 	if (ts && !json_is_array(ts))
 		return call_fail(c, -EINVAL, "targets must be array");
@@ -184,7 +180,7 @@ void op_poll(struct call *c, json_t *data)
 	char **names = calloc(n + 1, sizeof *names);
 	for (i = 0; names && i < n; i++)
 		names[i] = strdup(ts ? json_string_value(json_array_get(ts, i))
-		                     : e->targets[i]->name);
+		                     : engine_target_at(e, (int)i)->name);
 	call_reply(c, NULL);         /* c is gone from here on */
 	for (i = 0; names && i < n; i++) {
 		struct target *t = names[i] ? queue_target(e, names[i]) : NULL;
