@@ -342,6 +342,15 @@ static const struct op {
 	{"workers", op_workers},
 };
 
+static ops_route_fn route;       /* the master's (ops_set_route) */
+static void *route_arg;
+
+void ops_set_route(ops_route_fn fn, void *arg)
+{
+	route = fn;
+	route_arg = arg;
+}
+
 static int op_cmp(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct op *)elem)->name);
@@ -364,7 +373,8 @@ int ops_dispatch(struct call *c, const char *type, json_t *data)
 	}
 	if (!data)
 		data = empty = json_object();
-	op->fn(c, data);
+	if (!route || !route(route_arg, c, op->name, data))
+		op->fn(c, data);
 	json_decref(empty);
 	return 0;
 }
