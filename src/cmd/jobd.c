@@ -244,8 +244,8 @@ int main(int argc, char **argv)
 
 	uv_run(loop, UV_RUN_DEFAULT);
 	engine_close(eng);
-	engine_free(eng);
 	uv_run(loop, UV_RUN_NOWAIT);      /* let the close callbacks run */
+	engine_free(eng);                 /* ... which still use it */
 	uv_loop_close(loop);
 	close(lock_fd);
 	return 0;

@@ -86,7 +86,8 @@ struct arun {
 
 /* ---- lifecycle (engine.c, verbs.c) ---- */
 
-/* A zeroed engine for engine_open; engine_free after engine_close. */
+/* A zeroed engine for engine_open; engine_free after engine_close, once
+ * the loop has run the close callbacks of its handles (uv_run). */
 struct engine *engine_new(void);
 void engine_free(struct engine *e);
 int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
