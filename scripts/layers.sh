@@ -7,6 +7,9 @@
 #   client  the libuv client      core, client
 #   faces   socket, wire, ...     core, store, engine, client, faces
 #   cmd     jobd, jobctl          anything
+# and the seam: faces and cmd reach the engine through its verbs
+# (engine/engine_api.h), never its internal header engine/engine.h (the
+# struct engine's fields).
 # Prints each offending line; exit 1 if there is one.
 set -u
 cd "$(dirname "$0")/../src"
@@ -30,11 +33,17 @@ while IFS= read -r f; do
 		[ -e "$path" ] || path=$inc          # "layer/x.h" from src/
 		[ "$path" = jobd.h ] && continue
 		to=${path%%/*}
+		case $layer in faces|cmd)
+			if [ "$path" = engine/engine.h ]; then
+				echo "$f: includes \"$inc\" ($layer uses engine/engine_api.h: the engine's verbs, not its fields)"
+				bad=1
+			fi ;;
+		esac
 		case $ok in *" $to "*) ;; *)
 			echo "$f: includes \"$inc\" ($layer may not include $to)"
 			bad=1 ;;
 		esac
 	done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
 done < <(find core store engine client faces cmd -name '*.[ch]' 2>/dev/null | sort)
-[ $bad -eq 0 ] && echo "layers: no upward include"
+[ $bad -eq 0 ] && echo "layers: no upward include, no face inside the engine"
 exit $bad

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "engine/engine.h"
+#include "engine/engine_api.h"
 #include "engine/log.h"
 #include "engine/proc.h"
 #include "engine/runas.h"
@@ -22,7 +22,7 @@
 #include "faces/ops.h"
 #include "faces/server.h"
 
-static struct engine eng;
+static struct engine *eng;
 static struct server srv;
 static uv_signal_t sig_hup, sig_term, sig_int;
 static int lock_fd = -1;
@@ -54,24 +54,22 @@ static void on_done(struct engine *e)
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&sig_int, NULL);
-	uv_stop(eng.loop);
+	uv_stop(engine_loop(eng));
 }
 
 static void on_term(uv_signal_t *s, int signum)
 {
 	(void)s;
-	if (eng.shutting_down) {
+	if (engine_shutting_down(eng)) {
 		log_warn("%s again: terminating running runs now",
 		         strsignal(signum));
-		uv_timer_stop(&eng.shutdown_timer);
-		eng.cfg.shutdown_grace = 0;
-		engine_shutdown(&eng, on_done);
+		engine_shutdown_now(eng, on_done);
 		return;
 	}
 	log_info("%s: shutting down (no new runs)", strsignal(signum));
 	sd_notify(0, "STOPPING=1");
 	server_stop_listening(&srv);
-	engine_shutdown(&eng, on_done);
+	engine_shutdown(eng, on_done);
 }
 
 static void on_hup(uv_signal_t *s, int signum)
@@ -81,7 +79,7 @@ static void on_hup(uv_signal_t *s, int signum)
 	(void)s;
 	(void)signum;
 	sd_notify(0, "RELOADING=1");
-	if (ops_reload(&eng, &n_jobs, &n_files, err, sizeof err) < 0)
+	if (ops_reload(eng, &n_jobs, &n_files, err, sizeof err) < 0)
 		log_error("reload failed, keeping the running configuration: %s",
 		          err);
 	else
@@ -218,11 +216,15 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return rc == -2 ? 1 : 75;
 	}
-	if (engine_open(&eng, loop, &cfg, err, sizeof err) < 0) {
+	if (!(eng = engine_new())) {
+		fprintf(stderr, "jobd: out of memory\n");
+		return 1;
+	}
+	if (engine_open(eng, loop, &cfg, err, sizeof err) < 0) {
 		fprintf(stderr, "jobd: %s\n", err);
 		return 1;
 	}
-	if (server_start(&srv, &eng, err, sizeof err) < 0) {
+	if (server_start(&srv, eng, err, sizeof err) < 0) {
 		fprintf(stderr, "jobd: %s\n", err);
 		return 1;
 	}
@@ -232,15 +234,18 @@ int main(int argc, char **argv)
 	uv_signal_start(&sig_hup, on_hup, SIGHUP);
 	uv_signal_start(&sig_term, on_term, SIGTERM);
 	uv_signal_start(&sig_int, on_term, SIGINT);
+	struct engine_stats st;
+	engine_stats(eng, &st);
 	log_info("jobd %s ready: socket %s, store %s, %d jobs, %d targets",
-	         JOBD_VERSION, eng.cfg.socket, store_describe(eng.store),
-	         eng.n_jobs, eng.n_targets);
+	         JOBD_VERSION, engine_config(eng)->socket, st.store, st.n_jobs,
+	         st.n_targets);
 	/* systemd's Type=notify (jobd.service): listening, recovered, ready */
 	sd_notify(0, "READY=1");
 
 	uv_run(loop, UV_RUN_DEFAULT);
-	engine_close(&eng);
+	engine_close(eng);
 	uv_run(loop, UV_RUN_NOWAIT);      /* let the close callbacks run */
+	engine_free(eng);                 /* ... which still use it */
 	uv_loop_close(loop);
 	close(lock_fd);
 	return 0;

@@ -208,16 +208,9 @@ int engine_job_set_enabled(struct engine *e, struct job *j, int enabled)
 		char key[128];
 		snprintf(key, sizeof key, "off:%s", j->name);
 		persist_kv_put(e, key, j->enabled ? "0" : "1");
-	} else {
-		json_t *def = job_to_json(j);
-		char *s = json_dumps(def, JSON_COMPACT);
-		json_decref(def);
-		if (s)
-			persist_job_put(e, j->name, s);
-		free(s);
-		return s ? 0 : -ENOMEM;
+		return 0;
 	}
-	return 0;
+	return engine_job_save(e, j);
 }
 
 /* ---- loading jobs: the store's API jobs, then the job files ---- */

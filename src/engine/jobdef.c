@@ -58,19 +58,19 @@ typedef int (*field_fn)(struct jctx *x, struct job *j, const char *key,
 
 static int f_name(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
-	int rc = get_str(x, key, v, &j->name);
+	int rc = jf_get_str(x, key, v, &j->name);
 
 	if (rc)
 		return rc;
 	if (!j->name || !job_name_valid(j->name))
-		return ferr(x, "name: invalid name '%s' ([A-Za-z0-9_.-], 1 to %d "
+		return jf_ferr(x, "name: invalid name '%s' ([A-Za-z0-9_.-], 1 to %d "
 		            "characters)", json_string_value(v), NAME_MAX_LEN);
 	return 0;
 }
 
 static int f_shell(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
-	int b = 0, rc = get_bool(x, key, v, &b);
+	int b = 0, rc = jf_get_bool(x, key, v, &b);
 
 	j->shell = (int8_t)b;
 	return rc;
@@ -80,14 +80,14 @@ static int f_timezone(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	const struct tz *z;
 	char e[200] = "";
-	int rc = get_istr(x, key, v, &j->timezone);
+	int rc = jf_get_istr(x, key, v, &j->timezone);
 
 	if (rc || !j->timezone)
 		return rc;
 	rc = tz_get(j->timezone, &z, e, sizeof(e));
 	if (rc == -ENOENT)
-		return ferr(x, "timezone: unknown time zone '%s'", j->timezone);
-	return rc < 0 ? ferr(x, "timezone: %s", e) : 0;
+		return jf_ferr(x, "timezone: unknown time zone '%s'", j->timezone);
+	return rc < 0 ? jf_ferr(x, "timezone: %s", e) : 0;
 }
 
 static int f_argv(struct jctx *x, struct job *j, const char *key, json_t *v)
@@ -99,34 +99,34 @@ static int f_argv(struct jctx *x, struct job *j, const char *key, json_t *v)
 
 	(void)key;
 	if (!json_is_array(v))
-		return ferr(x, "argv: must be a list of strings");
+		return jf_ferr(x, "argv: must be a list of strings");
 	if (json_array_size(v) == 0)
-		return ferr(x, "argv: empty");
+		return jf_ferr(x, "argv: empty");
 	json_array_foreach(v, i, it) {
 		if (!json_is_string(it)) {
-			rc = ferr(x, "argv: item %zu is not a string", i + 1);
+			rc = jf_ferr(x, "argv: item %zu is not a string", i + 1);
 			goto out;
 		}
-		if (strv_push(&argv, json_string_value(it),
+		if (jf_strv_push(&argv, json_string_value(it),
 		              strlen(json_string_value(it))) < 0) {
-			rc = oom(x);
+			rc = jf_oom(x);
 			goto out;
 		}
 	}
 	if (!(j->command = shlex_join(argv)))
-		rc = oom(x);
+		rc = jf_oom(x);
 out:
-	strv_free(argv);
+	jf_strv_free(argv);
 	return rc;
 }
 
 static int f_command(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	if (j->command)
-		return ferr(x, "command: give command or argv, not both");
+		return jf_ferr(x, "command: give command or argv, not both");
 	if (json_is_string(v) && !json_string_value(v)[0])
-		return ferr(x, "command: empty");
-	return get_str(x, key, v, &j->command);
+		return jf_ferr(x, "command: empty");
+	return jf_get_str(x, key, v, &j->command);
 }
 
 static int f_schedule(struct jctx *x, struct job *j, const char *key, json_t *v)
@@ -137,8 +137,8 @@ static int f_schedule(struct jctx *x, struct job *j, const char *key, json_t *v)
 	if (json_is_array(v)) {   /* a calendar list: keep it as its text */
 		j->schedule = json_dumps(v, JSON_COMPACT);
 		if (!j->schedule)
-			return oom(x);
-	} else if ((rc = get_str(x, key, v, &j->schedule))) {
+			return jf_oom(x);
+	} else if ((rc = jf_get_str(x, key, v, &j->schedule))) {
 		return rc;
 	}
 	if (!j->schedule)
@@ -146,39 +146,39 @@ static int f_schedule(struct jctx *x, struct job *j, const char *key, json_t *v)
 	rc = sched_parse(j->schedule, j->timezone ? j->timezone : x->tz_default,
 	                 &j->sched, e, sizeof(e));
 	if (rc == -ENOMEM)
-		return oom(x);
-	return rc < 0 ? ferr(x, "schedule: %s", e) : 0;
+		return jf_oom(x);
+	return rc < 0 ? jf_ferr(x, "schedule: %s", e) : 0;
 }
 
 static int f_target(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
-	int rc = get_istr(x, key, v, &j->target);
+	int rc = jf_get_istr(x, key, v, &j->target);
 
 	if (rc == 0 && j->target && !name_valid(j->target))
-		return ferr(x, "target: invalid name '%s'", j->target);
+		return jf_ferr(x, "target: invalid name '%s'", j->target);
 	return rc;
 }
 
 static int f_strfield(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	if (strcmp(key, "source") == 0)
-		return get_istr(x, key, v, &j->source);
-	return get_str(x, key, v, strcmp(key, "user") == 0 ? &j->user : &j->group);
+		return jf_get_istr(x, key, v, &j->source);
+	return jf_get_str(x, key, v, strcmp(key, "user") == 0 ? &j->user : &j->group);
 }
 
 static int f_cwd(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
-	int rc = get_str(x, key, v, &j->cwd);
+	int rc = jf_get_str(x, key, v, &j->cwd);
 
 	if (rc == 0 && j->cwd && j->cwd[0] != '/')
-		return ferr(x, "cwd: must be an absolute path: '%s'", j->cwd);
+		return jf_ferr(x, "cwd: must be an absolute path: '%s'", j->cwd);
 	return rc;
 }
 
 static int f_env(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	(void)key;
-	return get_env(x, v, &j->env);
+	return jf_get_env(x, v, &j->env);
 }
 
 static int f_dur(struct jctx *x, struct job *j, const char *key, json_t *v)
@@ -187,13 +187,13 @@ static int f_dur(struct jctx *x, struct job *j, const char *key, json_t *v)
 	           : strcmp(key, "kill_grace") == 0 ? &j->kill_grace
 	           : strcmp(key, "jitter") == 0 ? &j->jitter : &j->backoff;
 
-	return get_dur(x, key, v, f);
+	return jf_get_dur(x, key, v, f);
 }
 
 static int f_retries(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	long long n;
-	int rc = get_int(x, key, v, 0, 100, &n);
+	int rc = jf_get_int(x, key, v, 0, 100, &n);
 
 	j->retries = (uint8_t)n;
 	return rc;
@@ -203,7 +203,7 @@ static int f_queue_max(struct jctx *x, struct job *j, const char *key,
                        json_t *v)
 {
 	long long n;
-	int rc = get_int(x, key, v, 0, 1000, &n);
+	int rc = jf_get_int(x, key, v, 0, 1000, &n);
 
 	j->overlap_queue_max = (int16_t)n;
 	return rc;
@@ -212,7 +212,7 @@ static int f_queue_max(struct jctx *x, struct job *j, const char *key,
 static int f_priority(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	long long n;
-	int rc = get_int(x, key, v, -1000000, 1000000, &n);
+	int rc = jf_get_int(x, key, v, -1000000, 1000000, &n);
 
 	j->priority = (int)n;
 	return rc;
@@ -221,7 +221,7 @@ static int f_priority(struct jctx *x, struct job *j, const char *key, json_t *v)
 static int f_owner(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	long long n;
-	int rc = get_int(x, key, v, 0, UINT32_MAX, &n);
+	int rc = jf_get_int(x, key, v, 0, UINT32_MAX, &n);
 
 	j->owner_uid = (uint32_t)n;
 	return rc;
@@ -231,7 +231,7 @@ static int f_overlap(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	(void)key;
 	if (!json_is_string(v) || (j->overlap = overlap_parse(json_string_value(v))) < 0)
-		return ferr(x, "overlap: must be skip, queue, replace or allow");
+		return jf_ferr(x, "overlap: must be skip, queue, replace or allow");
 	return 0;
 }
 
@@ -247,7 +247,7 @@ static int f_catchup(struct jctx *x, struct job *j, const char *key, json_t *v)
 	else if (s && strcmp(s, "default") == 0)
 		j->catchup = CATCHUP_DEFAULT;
 	else
-		return ferr(x, "catchup: must be none or once");
+		return jf_ferr(x, "catchup: must be none or once");
 	return 0;
 }
 
@@ -256,7 +256,7 @@ static int f_list(struct jctx *x, struct job *j, const char *key, json_t *v)
 	char ***f = strcmp(key, "tags") == 0 ? &j->tags
 	          : strcmp(key, "selectors") == 0 ? &j->selectors : &j->requires;
 
-	return get_list(x, key, v, f);
+	return jf_get_list(x, key, v, f);
 }
 
 static int f_flag(struct jctx *x, struct job *j, const char *key, json_t *v)
@@ -264,7 +264,7 @@ static int f_flag(struct jctx *x, struct job *j, const char *key, json_t *v)
 	int8_t *f = strcmp(key, "confirm") == 0 ? &j->confirm
 	          : strcmp(key, "kill_leftovers") == 0 ? &j->kill_leftovers
 	          : &j->enabled;
-	int b = 0, rc = get_bool(x, key, v, &b);
+	int b = 0, rc = jf_get_bool(x, key, v, &b);
 
 	if (rc == 0)
 		*f = (int8_t)b;
@@ -274,13 +274,13 @@ static int f_flag(struct jctx *x, struct job *j, const char *key, json_t *v)
 static int f_actions(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	(void)key;
-	return get_actions(x, j, v);
+	return jf_get_actions(x, j, v);
 }
 
 static int f_checks(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	(void)key;
-	return get_checks(x, j, v);
+	return jf_get_checks(x, j, v);
 }
 
 /* In dependency order: shell before the commands, timezone before the
@@ -335,23 +335,23 @@ static int job_fields(struct jctx *x, json_t *def, struct job *j)
 	int rc;
 
 	if (!json_is_object(def))
-		return ferr(x, "job: must be a JSON object");
+		return jf_ferr(x, "job: must be a JSON object");
 	json_object_foreach(def, k, v)
 		if (!known_key(k))
-			return ferr(x, "unknown key '%s'", k);
+			return jf_ferr(x, "unknown key '%s'", k);
 	for (size_t i = 0; i < N_FIELDS; i++) {
 		v = json_object_get(def, fields[i].key);
 		if (v && !json_is_null(v) && (rc = fields[i].fn(x, j, fields[i].key, v)))
 			return rc;
 	}
 	if (!j->name)
-		return ferr(x, "name: missing");
+		return jf_ferr(x, "name: missing");
 	if (!j->command)
-		return ferr(x, "command: missing (give command or argv)");
-	if ((rc = check_command(x, "command", j->command, j->shell)))
+		return jf_ferr(x, "command: missing (give command or argv)");
+	if ((rc = jf_check_command(x, "command", j->command, j->shell)))
 		return rc;
 	if (!j->target && !(j->target = strpool_intern("default")))
-		return oom(x);
+		return jf_oom(x);
 	return 0;
 }
 
@@ -378,10 +378,10 @@ void job_free(struct job *j)
 	free(j->user);
 	free(j->group);
 	free(j->cwd);
-	strv_free(j->env);
-	strv_free(j->tags);
-	strv_free(j->selectors);
-	strv_free(j->requires);
+	jf_strv_free(j->env);
+	jf_strv_free(j->tags);
+	jf_strv_free(j->selectors);
+	jf_strv_free(j->requires);
 	for (int i = 0; i < j->n_actions; i++) {
 		free(j->actions[i].name);
 		free(j->actions[i].command);

@@ -1,6 +1,7 @@
 /* jobedit.c — one field of a job changed in place, for API jobs (the
  * store) and file jobs (their file, rewritten line by line), and names for
  * new jobs.  See jobedit.h. */
+#include "engine/engine.h"
 #include "engine/jobedit.h"
 
 #include <ctype.h>
@@ -398,17 +399,6 @@ error:
 	return rc;
 }
 
-static int save_api_job(struct engine *e, struct job *j)
-{
-	json_t *def = job_to_json(j);
-	char *text = def ? json_dumps(def, JSON_COMPACT) : NULL;
-	json_decref(def);
-	if (text)
-		persist_job_put(e, j->name, text);
-	free(text);
-	return text ? 0 : -ENOMEM;
-}
-
 int engine_job_set(struct engine *e, const char *name, const char *field,
                    json_t *value, struct job **out, char *err, size_t errlen)
 {
@@ -441,7 +431,7 @@ int engine_job_set(struct engine *e, const char *name, const char *field,
 		                     command ? nj->command
 		                     : nj->schedule ? nj->schedule : "",
 		                     err, errlen);
-	else if ((rc = save_api_job(e, nj)) < 0)
+	else if ((rc = engine_job_save(e, nj)) < 0)
 		snprintf(err, errlen, "cannot save job '%s': out of memory", name);
 	if (rc < 0) {
 		job_free(nj);

@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "engine/engine.h"
+#include "engine/engine_api.h"
 
 /* Sets field `field` of job `name` to `value`:
  *   "schedule"  a string ("" or null: manual runs only),

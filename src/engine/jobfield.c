@@ -21,7 +21,7 @@
 #define HC_INTERVAL (10 * US_PER_S)
 #define HC_TIMEOUT (5 * US_PER_S)
 
-int ferr(struct jctx *x, const char *fmt, ...)
+int jf_ferr(struct jctx *x, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -33,40 +33,40 @@ int ferr(struct jctx *x, const char *fmt, ...)
 	return -EINVAL;
 }
 
-int oom(struct jctx *x)
+int jf_oom(struct jctx *x)
 {
-	ferr(x, "out of memory");
+	jf_ferr(x, "out of memory");
 	return -ENOMEM;
 }
 
 /* ---- scalar fields ----------------------------------------------------- */
 
-int get_str(struct jctx *x, const char *key, json_t *v, char **out)
+int jf_get_str(struct jctx *x, const char *key, json_t *v, char **out)
 {
 	if (!json_is_string(v))
-		return ferr(x, "%s: must be a string", key);
+		return jf_ferr(x, "%s: must be a string", key);
 	free(*out);
 	*out = NULL;
 	if (!json_string_value(v)[0])
 		return 0;   /* "" = unset */
 	*out = strdup(json_string_value(v));
-	return *out ? 0 : oom(x);
+	return *out ? 0 : jf_oom(x);
 }
 
 /* get_str for an interned field. */
-int get_istr(struct jctx *x, const char *key, json_t *v, char **out)
+int jf_get_istr(struct jctx *x, const char *key, json_t *v, char **out)
 {
 	if (!json_is_string(v))
-		return ferr(x, "%s: must be a string", key);
+		return jf_ferr(x, "%s: must be a string", key);
 	strpool_release(*out);
 	*out = NULL;
 	if (!json_string_value(v)[0])
 		return 0;   /* "" = unset */
 	*out = strpool_intern(json_string_value(v));
-	return *out ? 0 : oom(x);
+	return *out ? 0 : jf_oom(x);
 }
 
-int get_bool(struct jctx *x, const char *key, json_t *v, int *out)
+int jf_get_bool(struct jctx *x, const char *key, json_t *v, int *out)
 {
 	int b = -1;
 
@@ -78,12 +78,12 @@ int get_bool(struct jctx *x, const char *key, json_t *v, int *out)
 	                                json_integer_value(v) == 1))
 		b = (int)json_integer_value(v);
 	if (b < 0)
-		return ferr(x, "%s: must be true or false", key);
+		return jf_ferr(x, "%s: must be true or false", key);
 	*out = b;
 	return 0;
 }
 
-int get_int(struct jctx *x, const char *key, json_t *v, long long lo,
+int jf_get_int(struct jctx *x, const char *key, json_t *v, long long lo,
                    long long hi, long long *out)
 {
 	long long n;
@@ -105,18 +105,18 @@ int get_int(struct jctx *x, const char *key, json_t *v, long long lo,
 	*out = n;
 	return 0;
 bad:
-	return ferr(x, "%s: must be an integer from %lld to %lld", key, lo, hi);
+	return jf_ferr(x, "%s: must be an integer from %lld to %lld", key, lo, hi);
 }
 
-int get_dur(struct jctx *x, const char *key, json_t *v, int64_t *out)
+int jf_get_dur(struct jctx *x, const char *key, json_t *v, int64_t *out)
 {
 	char e[200] = "";
 
 	if (json_is_string(v)) {
 		if (dur_parse(json_string_value(v), out, e, sizeof(e)) < 0)
-			return ferr(x, "%s: %s", key, e[0] ? e : "invalid duration");
+			return jf_ferr(x, "%s: %s", key, e[0] ? e : "invalid duration");
 		if (*out < 0)
-			return ferr(x, "%s: must not be negative", key);
+			return jf_ferr(x, "%s: must not be negative", key);
 		return 0;
 	}
 	if (json_is_number(v) && json_number_value(v) >= 0 &&
@@ -125,13 +125,13 @@ int get_dur(struct jctx *x, const char *key, json_t *v, int64_t *out)
 		                          : llround(json_number_value(v) * 1e6);
 		return 0;
 	}
-	return ferr(x, "%s: must be a duration ('90s', '15m', '1h30m') or "
+	return jf_ferr(x, "%s: must be a duration ('90s', '15m', '1h30m') or "
 	            "seconds", key);
 }
 
 /* A command is checked here, once, so that nothing that runs it later can
  * meet a string it cannot split. */
-int check_command(struct jctx *x, const char *key, const char *cmd,
+int jf_check_command(struct jctx *x, const char *key, const char *cmd,
                          int shell)
 {
 	char e[200] = "", **argv = NULL;
@@ -139,21 +139,21 @@ int check_command(struct jctx *x, const char *key, const char *cmd,
 
 	if (shell) {
 		if (strspn(cmd, " \t\n") == strlen(cmd))
-			return ferr(x, "%s: empty", key);
+			return jf_ferr(x, "%s: empty", key);
 		return 0;
 	}
 	rc = shlex_split(cmd, &argv, &argc, e, sizeof(e));
 	if (rc == -ENOMEM)
-		return oom(x);
+		return jf_oom(x);
 	if (rc < 0)
-		return ferr(x, "%s: %s", key, e);
+		return jf_ferr(x, "%s: %s", key, e);
 	shlex_free(argv);
-	return argc ? 0 : ferr(x, "%s: empty", key);
+	return argc ? 0 : jf_ferr(x, "%s: empty", key);
 }
 
 /* ---- lists ------------------------------------------------------------- */
 
-void strv_free(char **v)
+void jf_strv_free(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)
 		free(v[i]);
@@ -169,7 +169,7 @@ static size_t strv_len(char *const *v)
 	return n;
 }
 
-int strv_push(char ***v, const char *s, size_t n)
+int jf_strv_push(char ***v, const char *s, size_t n)
 {
 	size_t len = strv_len(*v);
 	char **nv = realloc(*v, sizeof(char *) * (len + 2)), *d;
@@ -198,7 +198,7 @@ static int split_items(const char *s, char ***out)
 		                                 *p == '\t'));
 
 		if (sep) {
-			if (start && strv_push(out, start, (size_t)(p - start)) < 0)
+			if (start && jf_strv_push(out, start, (size_t)(p - start)) < 0)
 				return -ENOMEM;
 			start = NULL;
 			if (!*p)
@@ -231,31 +231,31 @@ static int item_valid(const char *key, const char *s)
 	return depth == 0;
 }
 
-int get_list(struct jctx *x, const char *key, json_t *v, char ***out)
+int jf_get_list(struct jctx *x, const char *key, json_t *v, char ***out)
 {
 	size_t i;
 	json_t *it;
 
-	strv_free(*out);
+	jf_strv_free(*out);
 	*out = NULL;
 	if (json_is_string(v)) {
 		if (split_items(json_string_value(v), out) < 0)
-			return oom(x);
+			return jf_oom(x);
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, it) {
 			if (!json_is_string(it))
-				return ferr(x, "%s: item %zu is not a string", key, i + 1);
-			if (strv_push(out, json_string_value(it),
+				return jf_ferr(x, "%s: item %zu is not a string", key, i + 1);
+			if (jf_strv_push(out, json_string_value(it),
 			              strlen(json_string_value(it))) < 0)
-				return oom(x);
+				return jf_oom(x);
 		}
 	} else {
-		return ferr(x, "%s: must be a list of strings or a comma-separated "
+		return jf_ferr(x, "%s: must be a list of strings or a comma-separated "
 		            "string", key);
 	}
 	for (i = 0; *out && (*out)[i]; i++)
 		if (!item_valid(key, (*out)[i]))
-			return ferr(x, "%s: invalid item '%s'", key, (*out)[i]);
+			return jf_ferr(x, "%s: invalid item '%s'", key, (*out)[i]);
 	return 0;
 }
 
@@ -266,44 +266,44 @@ static int env_add(struct jctx *x, char ***env, const char *k, size_t klen,
 	int rc;
 
 	if (klen > ENV_NAME_MAX)
-		return ferr(x, "env: variable name longer than %d bytes: '%.32s...'",
+		return jf_ferr(x, "env: variable name longer than %d bytes: '%.32s...'",
 		            ENV_NAME_MAX, k);
 	if (!env_name_valid(k, klen))
-		return ferr(x, "env: invalid variable name '%.*s'", (int)klen, k);
+		return jf_ferr(x, "env: invalid variable name '%.*s'", (int)klen, k);
 	for (size_t i = 0; *env && (*env)[i]; i++)
 		if (strncmp((*env)[i], k, klen) == 0 && (*env)[i][klen] == '=')
-			return ferr(x, "env: '%.*s' given twice", (int)klen, k);
+			return jf_ferr(x, "env: '%.*s' given twice", (int)klen, k);
 	if (asprintf(&kv, "%.*s=%s", (int)klen, k, val) < 0)
-		return oom(x);
-	rc = strv_push(env, kv, strlen(kv));
+		return jf_oom(x);
+	rc = jf_strv_push(env, kv, strlen(kv));
 	free(kv);
-	return rc < 0 ? oom(x) : 0;
+	return rc < 0 ? jf_oom(x) : 0;
 }
 
-int get_env(struct jctx *x, json_t *v, char ***env)
+int jf_get_env(struct jctx *x, json_t *v, char ***env)
 {
 	const char *k, *eq;
 	json_t *it;
 	size_t i;
 	int rc;
 
-	strv_free(*env);
+	jf_strv_free(*env);
 	*env = NULL;
 	if (json_is_object(v)) {
 		json_object_foreach(v, k, it) {
 			if (!json_is_string(it))
-				return ferr(x, "env: value of '%s' is not a string", k);
+				return jf_ferr(x, "env: value of '%s' is not a string", k);
 			if ((rc = env_add(x, env, k, strlen(k), json_string_value(it))))
 				return rc;
 		}
 		return 0;
 	}
 	if (!json_is_array(v))
-		return ferr(x, "env: must be an object {\"K\": \"V\"} or a list "
+		return jf_ferr(x, "env: must be an object {\"K\": \"V\"} or a list "
 		            "[\"K=V\"]");
 	json_array_foreach(v, i, it) {
 		if (!json_is_string(it) || !(eq = strchr(json_string_value(it), '=')))
-			return ferr(x, "env: item %zu is not a \"K=V\" string", i + 1);
+			return jf_ferr(x, "env: item %zu is not a \"K=V\" string", i + 1);
 		k = json_string_value(it);
 		if ((rc = env_add(x, env, k, (size_t)(eq - k), eq + 1)))
 			return rc;
@@ -313,7 +313,7 @@ int get_env(struct jctx *x, json_t *v, char ***env)
 
 /* ---- actions and health checks ----------------------------------------- */
 
-int get_actions(struct jctx *x, struct job *j, json_t *v)
+int jf_get_actions(struct jctx *x, struct job *j, json_t *v)
 {
 	const char *name;
 	json_t *cmd;
@@ -321,24 +321,24 @@ int get_actions(struct jctx *x, struct job *j, json_t *v)
 	int rc;
 
 	if (!json_is_object(v))
-		return ferr(x, "actions: must be an object {\"name\": \"command\"}");
+		return jf_ferr(x, "actions: must be an object {\"name\": \"command\"}");
 	j->actions = calloc(json_object_size(v) + 1, sizeof(*j->actions));
 	if (!j->actions)
-		return oom(x);
+		return jf_oom(x);
 	json_object_foreach(v, name, cmd) {
 		if (!action_name_valid(name))
-			return ferr(x, "actions: invalid action name '%s'", name);
+			return jf_ferr(x, "actions: invalid action name '%s'", name);
 		if (!json_is_string(cmd))
-			return ferr(x, "actions: %s: must be a command string", name);
+			return jf_ferr(x, "actions: %s: must be a command string", name);
 		snprintf(key, sizeof(key), "actions: %s", name);
-		if ((rc = check_command(x, key, json_string_value(cmd), j->shell)))
+		if ((rc = jf_check_command(x, key, json_string_value(cmd), j->shell)))
 			return rc;
 		j->actions[j->n_actions].name = strdup(name);
 		j->actions[j->n_actions].command = strdup(json_string_value(cmd));
 		j->n_actions++;
 		if (!j->actions[j->n_actions - 1].name ||
 		    !j->actions[j->n_actions - 1].command)
-			return oom(x);
+			return jf_oom(x);
 	}
 	return 0;
 }
@@ -362,17 +362,17 @@ static int check_probe(struct jctx *x, struct health_check *h, int shell)
 	char key[NAME_MAX_LEN + 40];
 
 	if (n != 1)
-		return ferr(x, "health_checks: %s: give exactly one of tcp, http "
+		return jf_ferr(x, "health_checks: %s: give exactly one of tcp, http "
 		            "and command", h->name);
 	if (h->tcp && !tcp_valid(h->tcp))
-		return ferr(x, "health_checks: %s: tcp must be host:port: '%s'",
+		return jf_ferr(x, "health_checks: %s: tcp must be host:port: '%s'",
 		            h->name, h->tcp);
 	if (h->http && strncmp(h->http, "http://", 7) != 0 &&
 	    strncmp(h->http, "https://", 8) != 0)
-		return ferr(x, "health_checks: %s: http must be an http:// or "
+		return jf_ferr(x, "health_checks: %s: http must be an http:// or "
 		            "https:// URL: '%s'", h->name, h->http);
 	snprintf(key, sizeof(key), "health_checks: %s: command", h->name);
-	return h->command ? check_command(x, key, h->command, shell) : 0;
+	return h->command ? jf_check_command(x, key, h->command, shell) : 0;
 }
 
 static int check_field(struct jctx *x, struct health_check *h,
@@ -386,21 +386,21 @@ static int check_field(struct jctx *x, struct health_check *h,
 	if (json_is_null(v))
 		return 0;
 	if (strcmp(k, "tcp") == 0)
-		return get_str(x, key, v, &h->tcp);
+		return jf_get_str(x, key, v, &h->tcp);
 	if (strcmp(k, "http") == 0)
-		return get_str(x, key, v, &h->http);
+		return jf_get_str(x, key, v, &h->http);
 	if (strcmp(k, "command") == 0)
-		return get_str(x, key, v, &h->command);
+		return jf_get_str(x, key, v, &h->command);
 	if (strcmp(k, "interval") == 0)
-		return get_dur(x, key, v, &h->interval);
+		return jf_get_dur(x, key, v, &h->interval);
 	if (strcmp(k, "timeout") == 0)
-		return get_dur(x, key, v, &h->timeout);
+		return jf_get_dur(x, key, v, &h->timeout);
 	if (strcmp(k, "attempts") == 0) {
-		if ((rc = get_int(x, key, v, 1, 100, &n)) == 0)
+		if ((rc = jf_get_int(x, key, v, 1, 100, &n)) == 0)
 			h->attempts = (int)n;
 		return rc;
 	}
-	return ferr(x, "health_checks: %s: unknown key '%s'", h->name, k);
+	return jf_ferr(x, "health_checks: %s: unknown key '%s'", h->name, k);
 }
 
 static int get_check(struct jctx *x, struct job *j, json_t *o, size_t idx)
@@ -411,13 +411,13 @@ static int get_check(struct jctx *x, struct job *j, json_t *o, size_t idx)
 	int rc;
 
 	if (!json_is_object(o))
-		return ferr(x, "health_checks: item %zu is not an object", idx + 1);
+		return jf_ferr(x, "health_checks: item %zu is not an object", idx + 1);
 	if (!json_is_string(name) || !action_name_valid(json_string_value(name)))
-		return ferr(x, "health_checks: item %zu needs a name "
+		return jf_ferr(x, "health_checks: item %zu needs a name "
 		            "([A-Za-z0-9][A-Za-z0-9_.-]*)", idx + 1);
 	for (int i = 0; i < j->n_checks; i++)
 		if (strcmp(j->checks[i].name, json_string_value(name)) == 0)
-			return ferr(x, "health_checks: duplicate name '%s'",
+			return jf_ferr(x, "health_checks: duplicate name '%s'",
 			            json_string_value(name));
 	h->name = strdup(json_string_value(name));
 	h->attempts = HC_ATTEMPTS;
@@ -425,24 +425,24 @@ static int get_check(struct jctx *x, struct job *j, json_t *o, size_t idx)
 	h->timeout = HC_TIMEOUT;
 	j->n_checks++;
 	if (!h->name)
-		return oom(x);
+		return jf_oom(x);
 	json_object_foreach(o, k, v)
 		if (strcmp(k, "name") != 0 && (rc = check_field(x, h, k, v)))
 			return rc;
 	return check_probe(x, h, j->shell);
 }
 
-int get_checks(struct jctx *x, struct job *j, json_t *v)
+int jf_get_checks(struct jctx *x, struct job *j, json_t *v)
 {
 	size_t i;
 	json_t *o;
 	int rc;
 
 	if (!json_is_array(v))
-		return ferr(x, "health_checks: must be a list of objects");
+		return jf_ferr(x, "health_checks: must be a list of objects");
 	j->checks = calloc(json_array_size(v) + 1, sizeof(*j->checks));
 	if (!j->checks)
-		return oom(x);
+		return jf_oom(x);
 	j->n_checks = 0;   /* a new array holds none (lets the analyzer see it) */
 	json_array_foreach(v, i, o)
 		if ((rc = get_check(x, j, o, i)))

@@ -17,24 +17,24 @@ struct jctx {
 };
 
 /* x->err = the message; returns -EINVAL. */
-int ferr(struct jctx *x, const char *fmt, ...)
+int jf_ferr(struct jctx *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int oom(struct jctx *x);   /* "out of memory"; -ENOMEM */
+int jf_oom(struct jctx *x);   /* "out of memory"; -ENOMEM */
 
-int get_str(struct jctx *x, const char *key, json_t *v, char **out);
-int get_istr(struct jctx *x, const char *key, json_t *v, char **out);
-int get_bool(struct jctx *x, const char *key, json_t *v, int *out);
-int get_int(struct jctx *x, const char *key, json_t *v, long long lo,
+int jf_get_str(struct jctx *x, const char *key, json_t *v, char **out);
+int jf_get_istr(struct jctx *x, const char *key, json_t *v, char **out);
+int jf_get_bool(struct jctx *x, const char *key, json_t *v, int *out);
+int jf_get_int(struct jctx *x, const char *key, json_t *v, long long lo,
             long long hi, long long *out);
-int get_dur(struct jctx *x, const char *key, json_t *v, int64_t *out);
-int check_command(struct jctx *x, const char *key, const char *cmd,
+int jf_get_dur(struct jctx *x, const char *key, json_t *v, int64_t *out);
+int jf_check_command(struct jctx *x, const char *key, const char *cmd,
                   int shell);
 
-void strv_free(char **v);
-int strv_push(char ***v, const char *s, size_t n);
-int get_list(struct jctx *x, const char *key, json_t *v, char ***out);
-int get_env(struct jctx *x, json_t *v, char ***env);
+void jf_strv_free(char **v);
+int jf_strv_push(char ***v, const char *s, size_t n);
+int jf_get_list(struct jctx *x, const char *key, json_t *v, char ***out);
+int jf_get_env(struct jctx *x, json_t *v, char ***env);
 
-int get_actions(struct jctx *x, struct job *j, json_t *v);
-int get_checks(struct jctx *x, struct job *j, json_t *v);
+int jf_get_actions(struct jctx *x, struct job *j, json_t *v);
+int jf_get_checks(struct jctx *x, struct job *j, json_t *v);
 #endif

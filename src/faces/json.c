@@ -7,7 +7,7 @@
 
 #include "core/jw.h"
 #include "core/timefmt.h"
-#include "engine/engine.h"
+#include "engine/engine_api.h"
 #include "engine/spec.h"
 #include "faces/json.h"
 

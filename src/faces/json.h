@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "engine/engine.h"
+#include "engine/engine_api.h"
 
 struct jw;
 void run_write_json(struct jw *w, const struct run *r, int with_output);

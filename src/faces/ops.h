@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "engine/engine.h"
+#include "engine/engine_api.h"
 
 /* What a caller proved, beyond uid/admin (docs/security.md).  The ops
  * check it in ops_dispatch (ops_role_allows), not the faces. */
@@ -54,6 +54,20 @@ struct call {
 };
 
 int ops_dispatch(struct call *c, const char *type, json_t *data);
+
+/* The route hook: where a cluster master sends an op to a worker instead
+ * of the local engine.  ops_dispatch offers it every call whose op is
+ * known, whose data is an object and whose caller's role allows the op
+ * (so routing never widens what a caller may do), before the op runs
+ * here.  It returns 0 to decline (the op runs on the local engine) or 1
+ * to take the call: it then answers it itself, at once or later, with
+ * call_reply / call_fail (the call's respond), exactly once.  A hook
+ * that answers later keeps data with json_incref and sets c->cancel (and
+ * c->op_state), which call_abandon calls when the caller goes away.  One
+ * hook per process; NULL removes it. */
+typedef int (*ops_route_fn)(void *arg, struct call *c, const char *op,
+                            json_t *data);
+void ops_set_route(ops_route_fn fn, void *arg);
 /* Re-reads the config file and job files (jobctl reload, SIGHUP). */
 int ops_reload(struct engine *e, int *n_jobs, int *n_files, char *err,
                size_t errlen);

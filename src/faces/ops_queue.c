@@ -20,7 +20,7 @@
 
 #include "core/jid.h"
 #include "core/timefmt.h"
-#include "engine/engine.h"
+#include "engine/engine_api.h"
 #include "engine/log.h"
 #include "engine/proc.h"
 #include "engine/storeq.h"
@@ -212,7 +212,8 @@ static void manual_claimed(void *arg, int rc, const char *err)
 	if (rc == 0) {
 		mc->row.status = RUN_ACCEPTED;
 		free(mc->row.worker);
-		mc->row.worker = e->cfg.name ? strdup(e->cfg.name) : NULL;
+		mc->row.worker = engine_config(e)->name ?
+		                 strdup(engine_config(e)->name) : NULL;
 		/* ours now: it runs even if the caller went away (were it not
 		 * in memory, recovery would requeue the accepted row) */
 		if ((a = run_adopt_row(e, &mc->row)))
@@ -287,7 +288,7 @@ static void manual_read(struct storeq_op *op, int rc, const char *err)
 		return manual_skip(mc, "target '%s' not found (job id=%" PRId64
 		                   ")", row->target ? row->target : "", id);
 	if (!row->jid[0])
-		jid_next(row->jid, now_us(), &e->last_jid);
+		engine_jid_next(e, row->jid);
 	persist_claim(e, NULL, id, RUN_MANUAL, row->jid, &mc->now_status,
 	              manual_claimed, mc);
 }
@@ -304,8 +305,6 @@ static void manual_one(struct manual *m, struct engine *e, int64_t id)
 	struct mclaim *mc = calloc(1, sizeof *mc);
 	if (!mc)
 		return manual_error(m, id, "out of memory");
-	mc->op.work = manual_read_work;
-	mc->op.done = manual_read;
 	mc->m = m;
 	mc->e = e;
 	mc->id = id;
@@ -313,7 +312,7 @@ static void manual_one(struct manual *m, struct engine *e, int64_t id)
 	m->claims++;
 	m->left++;
 	link_insert_before(&m->inflight, &mc->link);
-	storeq_add(e->rq, &mc->op);
+	engine_read(e, &mc->op, manual_read_work, manual_read);
 }
 
 /* An id as the PHP client sends it: an integer (or a string of digits). */
@@ -408,8 +407,8 @@ void queue_status_fields(struct engine *e, json_t *o, json_int_t rss)
 	 * blocks: large buffers such as run output) */
 	struct mallinfo2 mi = mallinfo2();
 	int promises = 0;
-	for (struct link *l = e->runs.next; l != &e->runs; l = l->next) {
-		int st = link_entry(l, struct arun, all)->r.status;
+	for (struct arun *a = NULL; (a = engine_run_next(e, a));) {
+		int st = a->r.status;
 		promises += st == RUN_ACCEPTED || st == RUN_RUNNING;
 	}
 	json_object_set_new(o, "jobPromisesCount", json_integer(promises));

@@ -111,7 +111,7 @@ static void charge_input(struct conn *cn)
 
 static int over_budget(const struct server *srv)
 {
-	return srv->buffered > (size_t)srv->e->cfg.max_buffered;
+	return srv->buffered > (size_t)engine_config(srv->e)->max_buffered;
 }
 
 /* Its replies pile up unread (or it holds some while all clients together
@@ -504,9 +504,9 @@ static int deny(struct conn *cn, json_int_t no, const char *msg)
  * the connection, as it does on any other. */
 static int authorise(struct conn *cn, json_t *req, json_int_t no)
 {
-	const char *pw = cn->srv->e->cfg.password;
+	const char *pw = engine_config(cn->srv->e)->password;
 	const char *given = json_string_value(json_object_get(req, "password"));
-	uint64_t now = uv_now(cn->srv->e->loop);
+	uint64_t now = uv_now(engine_loop(cn->srv->e));
 
 	if (!cn->is_tcp || cn->role == ROLE_WIRE_PASSWORD || !pw || !*pw)
 		given = NULL;           /* nothing to prove with it */
@@ -664,7 +664,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		if (cn->fb.cap > cap && over_budget(cn->srv)) {
 			log_warn("max_buffered (%" PRId64 " bytes) is spent: client "
 			         "%s, with %zu bytes of unfinished messages, dropped",
-			         cn->srv->e->cfg.max_buffered, cn->peer,
+			         engine_config(cn->srv->e)->max_buffered, cn->peer,
 			         cn->fb.len - cn->fb.off);
 			conn_close(cn);
 			return;
@@ -705,7 +705,7 @@ static void conn_close(struct conn *cn)
 		free(cc);
 	}
 	link_remove(&cn->link);
-	if (--cn->srv->n_conns < cn->srv->e->cfg.max_connections)
+	if (--cn->srv->n_conns < engine_config(cn->srv->e)->max_connections)
 		cn->srv->refusing = 0;
 	uv_close((uv_handle_t *)&cn->h.stream, conn_free);
 }
@@ -717,15 +717,15 @@ static struct conn *conn_new(struct server *srv, int is_tcp)
 		return NULL;
 	cn->srv = srv;
 	cn->is_tcp = is_tcp;
-	cn->since = uv_now(srv->e->loop);
+	cn->since = uv_now(engine_loop(srv->e));
 	framebuf_init(&cn->fb, is_tcp ? PREAUTH_MSG_MAX : MSG_MAX);
 	link_init(&cn->calls);
 	link_insert_before(&srv->conns, &cn->link);
 	srv->n_conns++;
 	if (is_tcp)
-		uv_tcp_init(srv->e->loop, &cn->h.tcp);
+		uv_tcp_init(engine_loop(srv->e), &cn->h.tcp);
 	else
-		uv_pipe_init(srv->e->loop, &cn->h.pipe, 0);
+		uv_pipe_init(engine_loop(srv->e), &cn->h.pipe, 0);
 	cn->h.stream.data = cn;
 	return cn;
 }
@@ -742,7 +742,7 @@ static void unix_identify(struct conn *cn)
 		snprintf(cn->peer, sizeof cn->peer, "pid %d uid %u", cred.pid,
 		         cred.uid);
 	}
-	cn->admin = cn->uid == 0 || cn->uid == cn->srv->e->uid;
+	cn->admin = cn->uid == 0 || cn->uid == engine_uid(cn->srv->e);
 	cn->role = ROLE_LOCAL;
 }
 
@@ -785,13 +785,13 @@ static int tcp_peer(struct conn *cn)
  * rows already in the table (docs/security.md). */
 static void tcp_identify(struct conn *cn)
 {
-	const struct config *cfg = &cn->srv->e->cfg;
+	const struct config *cfg = engine_config(cn->srv->e);
 	int has_pw = cfg->password && *cfg->password;
-	cn->uid = cn->srv->e->uid;
+	cn->uid = engine_uid(cn->srv->e);
 	cn->admin = 1;
 	cn->role = ROLE_WIRE_ROWS;
 	if (tcp_peer(cn) && (!has_pw || cfg->always_allow_localhost))
-		cn->role = cn->srv->e->is_root ? ROLE_WIRE_ROWS : ROLE_WIRE_QUEUE;
+		cn->role = engine_is_root(cn->srv->e) ? ROLE_WIRE_ROWS : ROLE_WIRE_QUEUE;
 	else
 		cn->need_auth = 1;
 }
@@ -801,8 +801,8 @@ static void tcp_identify(struct conn *cn)
 static void auth_sweep(uv_timer_t *t)
 {
 	struct server *srv = t->data;
-	uint64_t now = uv_now(srv->e->loop);
-	uint64_t limit = (uint64_t)(srv->e->cfg.auth_timeout / 1000);
+	uint64_t now = uv_now(engine_loop(srv->e));
+	uint64_t limit = (uint64_t)(engine_config(srv->e)->auth_timeout / 1000);
 	for (struct link *l = srv->conns.next, *next; l != &srv->conns;
 	     l = next) {
 		struct conn *cn = link_entry(l, struct conn, link);
@@ -831,11 +831,11 @@ static void on_connection(uv_stream_t *listener, int status)
 	else
 		unix_identify(cn);
 	/* root and the daemon's user on the socket are never locked out */
-	if (srv->n_conns > srv->e->cfg.max_connections &&
+	if (srv->n_conns > engine_config(srv->e)->max_connections &&
 	    (is_tcp || !cn->admin)) {
 		if (!srv->refusing)
 			log_warn("max_connections (%d) reached: refusing clients",
-			         srv->e->cfg.max_connections);
+			         engine_config(srv->e)->max_connections);
 		srv->refusing = 1;
 		conn_close(cn);
 		return;
@@ -873,11 +873,11 @@ static int unix_claim(const char *path, char *err, size_t errlen)
 
 static int unix_listen(struct server *srv, char *err, size_t errlen)
 {
-	const struct config *cfg = &srv->e->cfg;
+	const struct config *cfg = engine_config(srv->e);
 	int rc = unix_claim(cfg->socket, err, errlen);
 	if (rc < 0)
 		return rc;
-	uv_pipe_init(srv->e->loop, &srv->unix_listener, 0);
+	uv_pipe_init(engine_loop(srv->e), &srv->unix_listener, 0);
 	srv->unix_listener.data = srv;
 	srv->unix_on = 1;
 	mode_t old = umask(0117);       /* created 0660: no window of 0777 */
@@ -900,7 +900,7 @@ static int unix_listen(struct server *srv, char *err, size_t errlen)
 
 static int tcp_listen(struct server *srv, char *err, size_t errlen)
 {
-	const struct config *cfg = &srv->e->cfg;
+	const struct config *cfg = engine_config(srv->e);
 	const char *host = cfg->host ? cfg->host : "127.0.0.1";
 	struct sockaddr_storage sa;
 	int rc = uv_ip4_addr(host, cfg->port, (struct sockaddr_in *)&sa);
@@ -910,7 +910,7 @@ static int tcp_listen(struct server *srv, char *err, size_t errlen)
 		snprintf(err, errlen, "host: invalid address '%s'", host);
 		return rc;
 	}
-	uv_tcp_init(srv->e->loop, &srv->tcp_listener);
+	uv_tcp_init(engine_loop(srv->e), &srv->tcp_listener);
 	srv->tcp_listener.data = srv;
 	srv->tcp_on = 1;
 	rc = uv_tcp_bind(&srv->tcp_listener, (struct sockaddr *)&sa, 0);
@@ -918,7 +918,7 @@ static int tcp_listen(struct server *srv, char *err, size_t errlen)
 		rc = uv_listen((uv_stream_t *)&srv->tcp_listener, SOMAXCONN,
 		               on_connection);
 	if (rc == 0) {
-		uv_timer_init(srv->e->loop, &srv->auth_timer);
+		uv_timer_init(engine_loop(srv->e), &srv->auth_timer);
 		srv->auth_timer.data = srv;
 		srv->timer_on = 1;
 		uv_timer_start(&srv->auth_timer, auth_sweep, 1000, 1000);
@@ -940,7 +940,7 @@ int server_start(struct server *srv, struct engine *e, char *err,
 	srv->e = e;
 	link_init(&srv->conns);
 	int rc = unix_listen(srv, err, errlen);
-	if (rc == 0 && e->cfg.port > 0)
+	if (rc == 0 && engine_config(e)->port > 0)
 		rc = tcp_listen(srv, err, errlen);
 	return rc;
 }
@@ -951,7 +951,7 @@ void server_stop_listening(struct server *srv)
 {
 	if (srv->unix_on) {
 		uv_close((uv_handle_t *)&srv->unix_listener, NULL);
-		unlink(srv->e->cfg.socket);
+		unlink(engine_config(srv->e)->socket);
 		srv->unix_on = 0;
 	}
 	if (srv->tcp_on) {

@@ -4,7 +4,7 @@
 #define JOBD_SERVER_H
 #include <uv.h>
 
-#include "engine/engine.h"
+#include "engine/engine_api.h"
 
 struct server {
 	struct engine *e;
