@@ -1,7 +1,7 @@
 /* jobctl.c — the command-line client of jobd: global options, a table of
  * commands (each with its options and usage), and one blocking request /
  * reply exchange per command over the daemon's Unix socket (or TCP with
- * --connect), in the framing of docs/protocol.md (JSON + 0x04).
+ * --connect) through the blocking client of src/client (client_sync.h).
  *
  * Hand-written option parsing: getopt_long cannot express "every word after
  * the job name is the command" (create, submit) together with a shared set
@@ -15,15 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <uv.h>
 
 #include "jobd.h"
+#include "client/client_sync.h"
 #include "cmd/jobctl.h"
-#include "core/frame.h"
 #include "core/jid.h"
 #include "core/schedule.h"
 #include "core/timefmt.h"
@@ -34,7 +34,6 @@
 #endif
 #define JOBD_SYSTEM_SOCKET "/run/jobd/jobd.sock"
 
-#define MORE (-1)        /* ctl_handle: not the reply yet, read on */
 #define ERRLEN 512
 
 /* ---- types ----------------------------------------------------------- */
@@ -76,16 +75,13 @@ struct ctl {
 	const char *connect;    /* --connect HOST:PORT */
 	const char *password;
 	int json;
-	int fd;                 /* -1 until the first request */
-	int no;                 /* number of the last request */
-	int authed;             /* the password went with a request */
+	struct client_sync *cs; /* NULL until the first request */
 	int ran;                /* the exit code came from a run */
 	size_t streamed[2];     /* bytes of stdout / stderr shown live */
-	struct framebuf fb;
 	const struct command *cmd;
 };
 
-typedef void event_fn(struct ctl *c, const char *event, json_t *data);
+typedef client_event_cb event_fn;   /* called with the struct ctl */
 
 /* --json anywhere before "--": errors are JSON too (set in main, before
  * the arguments are parsed, so that a usage error is JSON as well). */
@@ -138,6 +134,9 @@ static int bad(const char *fmt, ...)
 
 /* ---- transport -------------------------------------------------------- */
 
+/* The blocking client of src/client (client_sync.h) carries the requests;
+ * what goes wrong is told here in jobctl's words and exit codes. */
+
 static int unreachable(const char *where, int err)
 {
 	return complain(err == EACCES || err == EPERM ? EXIT_PERM
@@ -160,27 +159,9 @@ static const char *socket_path(const struct ctl *c)
 	return JOBD_SYSTEM_SOCKET;
 }
 
-static int connect_unix(struct ctl *c, const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int err;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return bad("socket path too long: %s", path);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd >= 0 && connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return 0;
-	err = errno;
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	return unreachable(path, err);
-}
-
-/* "host:port" or "[v6addr]:port" into host and port. */
-static int split_hostport(const char *s, char *host, size_t n,
-			  const char **port)
+/* "host:port" or "[v6addr]:port": checked here, so that a bad one is a
+ * usage error naming --connect. */
+static int check_hostport(const char *s)
 {
 	const char *colon = strrchr(s, ':');
 	size_t hl;
@@ -188,179 +169,111 @@ static int split_hostport(const char *s, char *host, size_t n,
 	if (!colon || !colon[1] || colon == s)
 		return bad("--connect: expected HOST:PORT, got '%s'", s);
 	hl = (size_t)(colon - s);
-	if (s[0] == '[' && colon[-1] == ']') {
-		s++;
+	if (s[0] == '[' && colon[-1] == ']')
 		hl -= 2;
-	}
-	if (hl >= n)
+	if (hl >= 256)
 		return bad("--connect: host name too long");
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	*port = colon + 1;
 	return 0;
 }
 
-static int connect_tcp(struct ctl *c, const char *where)
+/* libuv's getaddrinfo errors as the C library's, for gai_strerror. */
+static const char *resolve_error(int uverr)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	char host[256];
-	const char *port = NULL;
-	int rc, err = ECONNREFUSED;
+	static const struct { int uv, eai; } map[] = {
+		{ UV_EAI_ADDRFAMILY, EAI_ADDRFAMILY }, { UV_EAI_AGAIN, EAI_AGAIN },
+		{ UV_EAI_BADFLAGS, EAI_BADFLAGS },     { UV_EAI_FAIL, EAI_FAIL },
+		{ UV_EAI_FAMILY, EAI_FAMILY },         { UV_EAI_MEMORY, EAI_MEMORY },
+		{ UV_EAI_NODATA, EAI_NODATA },         { UV_EAI_NONAME, EAI_NONAME },
+		{ UV_EAI_SERVICE, EAI_SERVICE },
+		{ UV_EAI_SOCKTYPE, EAI_SOCKTYPE },
+	};
 
-	if ((rc = split_hostport(where, host, sizeof(host), &port)) != 0)
-		return rc;
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0) {
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (map[i].uv == uverr)
+			return gai_strerror(map[i].eai);
+	return NULL;
+}
+
+static int open_failed(const char *where, int rc, const char *err)
+{
+	const char *gai = resolve_error(rc);
+
+	if (gai)
 		return complain(EXIT_UNREACHABLE, "cannot reach jobd at %s: %s",
-		                where, gai_strerror(rc));
-	}
-	for (ai = res; ai && c->fd < 0; ai = ai->ai_next) {
-		c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-			       ai->ai_protocol);
-		if (c->fd >= 0 && connect(c->fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-			err = errno;
-			close(c->fd);
-			c->fd = -1;
-		}
-	}
-	freeaddrinfo(res);
-	return c->fd < 0 ? unreachable(where, err) : 0;
+		                where, gai);
+	if (rc == -ENOMEM || rc == -EINVAL)
+		return complain(rc == -EINVAL ? EXIT_USAGE : EXIT_FAILED, "%s",
+		                err);
+	return unreachable(where, -rc);
 }
 
 static int ctl_open(struct ctl *c)
 {
+	const char *where = c->connect ? c->connect : socket_path(c);
+	char err[ERRLEN], addr[sizeof(((struct sockaddr_un *)0)->sun_path) + 2];
+	int rc;
+
 	if (!c->password)
 		c->password = getenv("JOBD_PASSWORD");
-	if (c->connect)
-		return connect_tcp(c, c->connect);
-	return connect_unix(c, socket_path(c));
+	if (c->connect && (rc = check_hostport(c->connect)) != 0)
+		return rc;
+	if (!c->connect && strlen(where) >= sizeof addr - 2)
+		return bad("socket path too long: %s", where);
+	/* the client takes an address without '/' but with ':' for TCP */
+	snprintf(addr, sizeof addr, "%s%s", !c->connect && !strchr(where, '/')
+	         && strchr(where, ':') ? "./" : "", where);
+	rc = client_sync_open(c->connect ? c->connect : addr, c->password, 0,
+	                      &c->cs, err, sizeof err);
+	return rc ? open_failed(where, rc, err) : 0;
 }
 
-static int ctl_send(struct ctl *c, json_t *msg)
+/* A call that got no reply, or an error reply: its message and exit code. */
+static int call_failed(int rc, int code, const char *err)
 {
-	char *s = json_dumps(msg, JSON_COMPACT);
-	size_t n, off = 0;
-	ssize_t w;
-	int err = 0;
-
-	if (!s)
-		return bad("cannot encode the request");
-	n = strlen(s);
-	s[n++] = FRAME_EOT;   /* replaces the NUL: the frame's terminator */
-	while (off < n && !err) {
-		w = write(c->fd, s + off, n - off);
-		if (w > 0)
-			off += (size_t)w;
-		else if (errno != EINTR)
-			err = errno;
-	}
-	free(s);
-	if (!err)
-		return 0;
-	return complain(EXIT_UNREACHABLE, "lost the connection to jobd: %s",
-	                strerror(err));
-}
-
-/* The next whole message from the daemon, parsed. */
-static int ctl_recv(struct ctl *c, json_t **msg)
-{
-	char buf[65536], *m;
-	size_t len;
-	ssize_t n;
-	json_error_t e;
-
-	while (framebuf_pop(&c->fb, &m, &len) != 1) {
-		n = read(c->fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			return complain(EXIT_UNREACHABLE, "jobd closed the "
-			                "connection before replying%s%s",
-			                n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
-		}
-		if (framebuf_push(&c->fb, buf, (size_t)n) < 0) {
-			return complain(EXIT_FAILED, "reply from jobd too long");
-		}
-	}
-	*msg = json_loadb(m, len, JSON_ALLOW_NUL, &e);
-	if (*msg)
-		return 0;
-	return complain(EXIT_FAILED, "bad message from jobd: %s", e.text);
-}
-
-/* A response: its data into *reply, or its error on stderr and its code. */
-static int reply_result(json_t *body, json_t **reply)
-{
-	json_t *err = json_object_get(body, "error"), *data;
-	json_int_t code = json_integer_value(json_object_get(body, "code"));
-
-	if (err && !json_is_null(err)) {
+	switch (rc) {
+	case -EREMOTEIO:   /* jobd's own error: its text, its class */
 		if (code != EXIT_USAGE && code != EXIT_NOT_RUNNING &&
 		    code != EXIT_NOT_FOUND && code != EXIT_PERM)
 			code = EXIT_FAILED;
-		return complain((int)code, "%s", json_is_string(err) ?
-		                json_string_value(err) : "jobd reported an error");
+		return complain(code, "%s", err);
+	case -ECONNRESET:
+		return complain(EXIT_UNREACHABLE, "jobd closed the connection "
+		                "before replying");
+	case -EPIPE:
+		return complain(EXIT_UNREACHABLE, "lost the connection to jobd: "
+		                "%s", strerror(EPIPE));
+	case -EMSGSIZE:
+		return complain(EXIT_FAILED, "reply from jobd too long");
+	case -EPROTO:      /* "bad message from jobd: ..." */
+		return complain(EXIT_FAILED, "%s", err);
+	case -EINVAL:
+		return bad("cannot encode the request");
+	case -ENOMEM:
+		return complain(EXIT_FAILED, "out of memory");
+	default:
+		return complain(EXIT_UNREACHABLE, "jobd closed the connection "
+		                "before replying: %s", strerror(-rc));
 	}
-	data = json_object_get(body, "data");
-	*reply = data ? json_incref(data) : json_null();
-	return 0;
 }
 
-static int ctl_handle(struct ctl *c, json_t *msg, event_fn *on_event,
-		      json_t **reply)
-{
-	json_t *body = json_array_get(msg, 1);
-	json_int_t type = json_integer_value(json_array_get(msg, 0));
-	json_int_t no = json_integer_value(json_object_get(body, "no"));
-	json_t *pong;
-	int rc;
-
-	if (type == 2) {   /* ping: answer it, keep waiting */
-		pong = json_pack("[i]", 3);
-		rc = ctl_send(c, pong);
-		json_decref(pong);
-		return rc ? rc : MORE;
-	}
-	if (type == 4 && no == c->no && on_event)
-		on_event(c, json_string_value(json_object_get(body, "event")),
-			 json_object_get(body, "data"));
-	/* no 0: the daemon could not read the request at all */
-	if (type != 1 || (no != c->no && no != 0))
-		return MORE;
-	return reply_result(body, reply);
-}
-
-/* Sends request `type` with `data` (stolen), passes events to on_event,
- * and returns 0 with the reply's data in *reply (caller decrefs), or an
- * exit code after printing what went wrong. */
+/* Sends request `type` with `data` (stolen), passes events to on_event
+ * (with c), and returns 0 with the reply's data in *reply (caller
+ * decrefs), or an exit code after printing what went wrong. */
 static int ctl_call(struct ctl *c, const char *type, json_t *data,
 		    event_fn *on_event, json_t **reply)
 {
-	json_t *req, *msg;
-	int rc;
+	char err[ERRLEN];
+	int rc, code;
 
 	*reply = NULL;
-	if (c->fd < 0 && (rc = ctl_open(c)) != 0) {
+	if (!c->cs && (rc = ctl_open(c)) != 0) {
 		json_decref(data);
 		return rc;
 	}
-	c->no = c->no % 999999 + 1;
-	req = json_pack("[i{s:s,s:i,s:o}]", 0, "type", type, "no", c->no,
-			"data", data ? data : json_object());
-	if (c->password && !c->authed)
-		json_object_set_new(json_array_get(req, 1), "password",
-				    json_string(c->password));
-	c->authed = 1;
-	rc = ctl_send(c, req);
-	json_decref(req);
-	while (rc == 0 && (rc = ctl_recv(c, &msg)) == 0) {
-		rc = ctl_handle(c, msg, on_event, reply);
-		json_decref(msg);
-		if (rc != MORE)
-			break;
-		rc = 0;
-	}
-	return rc;
+	rc = client_sync_call(c->cs, type, data, on_event, c, reply, &code,
+	                      err, sizeof err);
+	json_decref(data);
+	return rc ? call_failed(rc, code, err) : 0;
 }
 
 /* ---- argument parsing -------------------------------------------------- */
@@ -741,8 +654,9 @@ static int run_exit_code(json_t *run)
 
 /* Live output events go straight to our stdout/stderr (not with --json:
  * the output is in the final run object then). */
-static void on_output(struct ctl *c, const char *ev, json_t *data)
+static void on_output(void *arg, const char *ev, json_t *data)
 {
+	struct ctl *c = arg;
 	int err = ev && !strcmp(ev, "stderr");
 	FILE *f = err ? stderr : stdout;
 
@@ -1730,18 +1644,15 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct ctl c = { .fd = -1 };
+	struct ctl c = { 0 };
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);   /* a dead daemon is an error, not a kill */
-	framebuf_init(&c.fb, MSG_MAX);
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--json") == 0)
 			json_errors = 1;
 	rc = run_command(&c, argc - 1, argv + 1);
-	if (c.fd >= 0)
-		close(c.fd);
-	framebuf_free(&c.fb);
+	client_sync_close(c.cs);
 	if (fflush(stdout) != 0 && !rc)
 		rc = EXIT_FAILED;
 	tz_cache_clear();
