@@ -22,7 +22,10 @@
  * of it the kernel's loopback TCP, three commands per job).  jobd's
  * replies are not parsed in full (jansson alone cost 12 us per reply) but
  * every one is checked: a response, not an error, whose run ended done/ok
- * (see frame_find for why a key search is exact enough here). */
+ * (see frame_find for why a key search is exact enough here).  The
+ * message types and the EOT are core/wire.h's and core/frame.h's; the
+ * requests are printed by hand, byte for byte what wire_encode_request
+ * writes (test_wire checks that shape), without jansson's cost. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE             /* memmem */
 #endif
@@ -41,7 +44,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EOT '\x04'
+#include "core/frame.h"
+#include "core/wire.h"
+
+#define EOT FRAME_EOT
 #define JID_MAX 64
 
 /* a growable byte buffer: bytes read and not yet parsed, or to be sent */
@@ -180,7 +186,9 @@ static const char *frame_find(const char *p, size_t len, const char *key)
  * bench (<0), a response's data goes to on_reply (1) */
 static int jobd_frame(struct jobd *c, const char *p, size_t len, reply_fn on_reply)
 {
-	if (len < 3 || memcmp(p, "[1,", 3))
+	char head[8];
+	int hl = snprintf(head, sizeof head, "[%d,", WIRE_RESPONSE);
+	if (len < (size_t)hl || memcmp(p, head, (size_t)hl))
 		return 0;
 	if (!frame_find(p, len, "\"data\":")) {
 		fprintf(stderr, "bench client: jobd: %.*s\n", (int)len, p);
@@ -225,7 +233,7 @@ static int jobd_pipeline(struct jobd *c, size_t n, size_t window, req_fn make_re
 			k = window - (sent - done);
 		c->out.len = 0;
 		for (size_t i = 0; i < k; i++) {
-			int ret = make_req(c, sent + i, (unsigned)((sent + i) % 999999 + 1));
+			int ret = make_req(c, sent + i, (unsigned)((sent + i) % WIRE_NO_MAX + 1));
 			if (ret < 0)
 				return ret;
 		}
@@ -246,21 +254,22 @@ static int jobd_pipeline(struct jobd *c, size_t n, size_t window, req_fn make_re
 static int req_builtin(struct jobd *c, size_t i, unsigned no)
 {
 	(void)i;
-	return buf_printf(&c->out, "[0,{\"type\":\"submit\",\"no\":%u,\"data\":"
-	                  "{\"builtin\":\"true\",\"wait\":true}}]%c", no, EOT);
+	return buf_printf(&c->out, "[%d,{\"type\":\"submit\",\"no\":%u,\"data\":"
+	                  "{\"builtin\":\"true\",\"wait\":true}}]%c", WIRE_REQUEST,
+	                  no, EOT);
 }
 
 static int req_submit_true(struct jobd *c, size_t i, unsigned no)
 {
 	(void)i;
-	return buf_printf(&c->out, "[0,{\"type\":\"submit\",\"no\":%u,\"data\":"
-	                  "{\"argv\":[\"/bin/true\"]}}]%c", no, EOT);
+	return buf_printf(&c->out, "[%d,{\"type\":\"submit\",\"no\":%u,\"data\":"
+	                  "{\"argv\":[\"/bin/true\"]}}]%c", WIRE_REQUEST, no, EOT);
 }
 
 static int req_wait(struct jobd *c, size_t i, unsigned no)
 {
-	return buf_printf(&c->out, "[0,{\"type\":\"wait\",\"no\":%u,\"data\":"
-	                  "{\"jid\":\"%s\"}}]%c", no, c->jids[i], EOT);
+	return buf_printf(&c->out, "[%d,{\"type\":\"wait\",\"no\":%u,\"data\":"
+	                  "{\"jid\":\"%s\"}}]%c", WIRE_REQUEST, no, c->jids[i], EOT);
 }
 
 /* a finished run's reply: it must have ended ok */

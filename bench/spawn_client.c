@@ -8,7 +8,7 @@
  *   spawn_client [-n N] [-k K] [NAME]
  * In C, not Python, so that the client's own CPU (which shares the
  * machine's CPUs with jobd and the runs) stays small next to jobd's;
- * the replies are still parsed in full (jansson) and checked. */
+ * the replies are still parsed in full (core/wire.h) and checked. */
 #include <errno.h>
 #include <jansson.h>
 #include <poll.h>
@@ -21,7 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EOT '\x04'
+#include "core/frame.h"
+#include "core/wire.h"
+
+#define EOT FRAME_EOT
 #define MAX_CONN 64
 
 struct conn {
@@ -56,22 +59,29 @@ static int conn_open(struct conn *c, const char *path)
 
 static int conn_send(struct conn *c, const char *name, long no)
 {
-	char req[512];
-	int n = snprintf(req, sizeof req, "[0,{\"type\":\"run\",\"no\":%ld,"
-	                 "\"data\":{\"name\":\"%s\",\"wait\":true}}]%c",
-	                 no, name, EOT);
-	if (n < 0 || (size_t)n >= sizeof req)
+	json_t *data = json_pack("{s:s,s:b}", "name", name, "wait", 1);
+	char *req;
+	size_t n;
+	int rc = wire_encode_request("run", no, data, NULL, &req, &n);
+
+	json_decref(data);
+	if (rc < 0) {
+		fprintf(stderr, "spawn_client: cannot encode a request for '%s'\n",
+		        name);
 		return -1;
-	for (int off = 0; off < n;) {
-		ssize_t w = write(c->fd, req + off, (size_t)(n - off));
+	}
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(c->fd, req + off, n - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
 			perror("spawn_client: write");
+			free(req);
 			return -1;
 		}
-		off += (int)w;
+		off += (size_t)w;
 	}
+	free(req);
 	c->no = no;
 	return 0;
 }
@@ -80,26 +90,26 @@ static int conn_send(struct conn *c, const char *name, long no)
  * (an event), -1 = an error or a failed run. */
 static int check_msg(struct conn *c, const char *m, size_t n)
 {
-	json_error_t je;
-	json_t *msg = json_loadb(m, n, 0, &je);
-	json_t *body = json_array_get(msg, 1);
+	struct wire_msg msg;
+	char err[256];
 	int rc = 0;
 
-	if (!msg || !json_is_object(body)) {
-		fprintf(stderr, "spawn_client: bad message: %.*s\n", (int)n, m);
-		rc = -1;
-	} else if (json_integer_value(json_array_get(msg, 0)) == 1 &&
-	           json_integer_value(json_object_get(body, "no")) == c->no) {
-		json_t *run = json_object_get(json_object_get(body, "data"), "run");
+	if (wire_decode(m, n, &msg, err, sizeof err) < 0) {
+		fprintf(stderr, "spawn_client: bad message (%s): %.*s\n", err,
+		        (int)n, m);
+		return -1;
+	}
+	if (msg.type == WIRE_RESPONSE && msg.no == c->no) {
+		json_t *run = json_object_get(msg.data, "run");
 		const char *res = json_string_value(json_object_get(run, "result"));
-		if (json_object_get(body, "error") || !res || strcmp(res, "ok")) {
+		if (msg.error || !res || strcmp(res, "ok")) {
 			fprintf(stderr, "spawn_client: run failed: %.*s\n", (int)n, m);
 			rc = -1;
 		} else {
 			rc = 1;
 		}
 	}
-	json_decref(msg);
+	wire_msg_free(&msg);
 	return rc;
 }
 
@@ -166,7 +176,7 @@ int main(int argc, char **argv)
 
 	double t0 = now_s();
 	for (int i = 0; i < k && sent < n; i++, sent++)
-		if (conn_send(&conns[i], name, no = no % 999999 + 1) < 0)
+		if (conn_send(&conns[i], name, no = no % WIRE_NO_MAX + 1) < 0)
 			return 1;
 	while (done < n) {
 		int np = 0;
@@ -195,7 +205,7 @@ int main(int argc, char **argv)
 			conns[i].no = 0;
 			done++;
 			if (sent < n) {
-				if (conn_send(&conns[i], name, no = no % 999999 + 1) < 0)
+				if (conn_send(&conns[i], name, no = no % WIRE_NO_MAX + 1) < 0)
 					return 1;
 				sent++;
 			}

@@ -140,13 +140,20 @@ static int decode_body(json_t *body, struct wire_msg *m, char *err,
 int wire_decode(const char *text, size_t len, struct wire_msg *m,
                 char *err, size_t errlen)
 {
+	return wire_decode_flags(text, len, 0, m, err, errlen);
+}
+
+int wire_decode_flags(const char *text, size_t len, int flags,
+                      struct wire_msg *m, char *err, size_t errlen)
+{
 	json_error_t je;
 	json_t *root, *t;
 	json_int_t type;
 	int rc;
 
 	memset(m, 0, sizeof *m);
-	root = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	root = json_loadb(text, len, JSON_DECODE_ANY | (flags & WIRE_NO_NUL ?
+	                  0 : JSON_ALLOW_NUL), &je);
 	if (!root)
 		return fail(err, errlen, "invalid JSON: %s at byte %d", je.text,
 		            je.position);
@@ -156,7 +163,7 @@ int wire_decode(const char *text, size_t len, struct wire_msg *m,
 		fail(err, errlen, "message must be an array [type, data]");
 		goto error;
 	}
-	if (json_array_size(root) > 2) {
+	if (json_array_size(root) > 2 && !(flags & WIRE_EXTRA_OK)) {
 		fail(err, errlen, "message must be an array [type, data], "
 		     "not of %zu elements", json_array_size(root));
 		goto error;
@@ -256,6 +263,28 @@ int wire_encode_response(int64_t no, json_t *data, char **out,
 		return -ENOMEM;
 	return frame(json_pack("[i{s:I,s:o}]", WIRE_RESPONSE, "no",
 	                       (json_int_t)no, "data", d), out, len);
+}
+
+int wire_encode_response_text(int64_t no, const char *data, size_t dlen,
+                              char **out, size_t *len)
+{
+	char head[48];
+	int n;
+
+	*out = NULL;
+	*len = 0;
+	if (!no_ok(no, 0) || !data || !dlen)
+		return -EINVAL;
+	n = snprintf(head, sizeof head, "[%d,{\"no\":%lld,\"data\":",
+	             WIRE_RESPONSE, (long long)no);
+	if (!(*out = malloc((size_t)n + dlen + 3)))
+		return -ENOMEM;
+	memcpy(*out, head, (size_t)n);
+	memcpy(*out + n, data, dlen);
+	memcpy(*out + n + dlen, "}]", 2);
+	(*out)[n + dlen + 2] = FRAME_EOT;
+	*len = (size_t)n + dlen + 3;
+	return 0;
 }
 
 int wire_encode_error(int64_t no, const char *error, int code, char **out,

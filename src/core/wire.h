@@ -48,6 +48,15 @@ struct wire_msg {
  * -ENOMEM. */
 int wire_decode(const char *text, size_t len, struct wire_msg *m,
                 char *err, size_t errlen);
+/* wire_decode with flags (0: as wire_decode):
+ *   WIRE_EXTRA_OK  elements after [type, body] are ignored (jobd's server
+ *                  has always taken them: the original's clients may send
+ *                  them)
+ *   WIRE_NO_NUL    \u0000 anywhere is invalid JSON (a server's requests
+ *                  reach argv, paths and names as C strings) */
+enum { WIRE_EXTRA_OK = 1, WIRE_NO_NUL = 2 };
+int wire_decode_flags(const char *text, size_t len, int flags,
+                      struct wire_msg *m, char *err, size_t errlen);
 /* Releases what wire_decode kept; m is empty afterwards.  NULL-safe. */
 void wire_msg_free(struct wire_msg *m);
 
@@ -62,6 +71,10 @@ int wire_encode_request(const char *name, int64_t no, json_t *data,
 /* A success response (no 0..WIRE_NO_MAX); data NULL sends "ok". */
 int wire_encode_response(int64_t no, json_t *data, char **out,
                          size_t *len);
+/* A success response whose data is JSON text already (data, dlen bytes,
+ * borrowed and not checked: the caller made it with jansson). */
+int wire_encode_response_text(int64_t no, const char *data, size_t dlen,
+                              char **out, size_t *len);
 /* An error response: text and code (docs/protocol.md: 1, 2, 3, 4, 77). */
 int wire_encode_error(int64_t no, const char *error, int code, char **out,
                       size_t *len);

@@ -1,10 +1,26 @@
 /* server.h — the stream faces (Unix socket for jobctl, TCP for the queue
- * wire protocol): EOT-framed JSON in, ops calls, EOT-framed JSON out. */
+ * wire protocol): EOT-framed JSON in, ops calls, EOT-framed JSON out.
+ * Everything the face keeps lives in struct server (one per jobd). */
 #ifndef JOBD_SERVER_H
 #define JOBD_SERVER_H
+#include <netinet/in.h>
+#include <stdint.h>
+
 #include <uv.h>
 
 #include "engine/engine_api.h"
+
+struct conn;
+struct conn_call;
+struct held;
+
+/* Wrong passwords of one address (server.c: authorise). */
+struct pwfail {
+	struct in6_addr addr;
+	uint64_t since;          /* its window's start (uv_now) */
+	int fails;               /* 0: a free slot */
+};
+#define SERVER_PW_SLOTS 256
 
 struct server {
 	struct engine *e;
@@ -17,6 +33,16 @@ struct server {
 	int refusing;            /* at max_connections (logged once) */
 	size_t buffered;         /* every connection's input buffer and
 	                            replies held, with allocation overhead */
+	/* replies (server_io.c): while corked, what is sent gathers per
+	 * connection (those in cork_list) and goes out in one write each */
+	int corked;
+	struct conn *cork_list;
+	int read_depth;          /* in conn_process: responses are held */
+	struct held *held_first, **held_last;   /* waiting for one barrier */
+	struct conn_call *dispatching;   /* the request in ops_dispatch */
+	uint64_t dispatch_writes;        /* the store's writes before it */
+	/* wrong passwords per address, bounded (server.c) */
+	struct pwfail pwfails[SERVER_PW_SLOTS];
 };
 
 int server_start(struct server *srv, struct engine *e, char *err,

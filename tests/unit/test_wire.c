@@ -230,6 +230,55 @@ static void test_decode_bad(void **state)
 	}
 }
 
+/* The server's decoding: extra elements ignored, NUL bytes refused. */
+static void test_decode_flags(void **state)
+{
+	static const char extra[] = "[0,{\"type\":\"status\",\"no\":13},\"x\"]";
+	static const char nul[] = "[0,{\"type\":\"submit\",\"no\":3,"
+	                          "\"data\":{\"argv\":[\"a\\u0000b\"]}}]";
+	struct wire_msg m;
+	char e[256];
+
+	(void)state;
+	assert_int_equal(wire_decode(extra, strlen(extra), &m, e, sizeof e),
+	                 -EINVAL);
+	assert_int_equal(wire_decode_flags(extra, strlen(extra), WIRE_EXTRA_OK,
+	                                   &m, e, sizeof e), 0);
+	assert_int_equal(m.no, 13);
+	assert_string_equal(m.name, "status");
+	wire_msg_free(&m);
+	assert_int_equal(wire_decode(nul, strlen(nul), &m, e, sizeof e), 0);
+	wire_msg_free(&m);
+	assert_int_equal(wire_decode_flags(nul, strlen(nul), WIRE_NO_NUL, &m, e,
+	                                   sizeof e), -EINVAL);
+	assert_non_null(strstr(e, "invalid JSON"));
+	assert_null(m.root);
+}
+
+/* Data that is JSON text already, in the response envelope. */
+static void test_encode_response_text(void **state)
+{
+	static const char want[] = "[1,{\"no\":42,\"data\":{\"a\":[1,2]}}]\x04";
+	struct wire_msg m;
+	char *buf, e[256];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(wire_encode_response_text(42, "{\"a\":[1,2]}", 11,
+	                                           &buf, &len), 0);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(buf, want, len);
+	assert_int_equal(wire_decode(buf, len - 1, &m, e, sizeof e), 0);
+	assert_int_equal(m.no, 42);
+	wire_msg_free(&m);
+	free(buf);
+	assert_int_equal(wire_encode_response_text(-1, "1", 1, &buf, &len),
+	                 -EINVAL);
+	assert_null(buf);
+	assert_int_equal(wire_encode_response_text(1, "", 0, &buf, &len),
+	                 -EINVAL);
+}
+
 /* A tiny err buffer is cut, not overrun; NULL err is allowed. */
 static void test_decode_small_err(void **state)
 {
@@ -291,6 +340,8 @@ int main(void)
 		cmocka_unit_test(test_decode_known_text),
 		cmocka_unit_test(test_decode_bad),
 		cmocka_unit_test(test_decode_small_err),
+		cmocka_unit_test(test_decode_flags),
+		cmocka_unit_test(test_encode_response_text),
 		cmocka_unit_test(test_encode_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
