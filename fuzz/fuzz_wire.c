@@ -9,7 +9,7 @@
  * on_read in pieces, replies read back from the other end.  What is NOT
  * the real thing: ops_dispatch (a stub; the real ops act on the engine —
  * sqlite, processes — and as root a fuzzed `submit` would run commands),
- * engine_flush and call_abandon (stubs with the real contract).  The stub
+ * persist_flush and call_abandon (stubs with the real contract).  The stub
  * answers by the request type: "wait..." stays pending (answered after
  * the read, or abandoned at close), "fail..." is an error, "event..."
  * streams an event first (Unix only), anything else echoes its data.
@@ -26,26 +26,48 @@
  * (srv.buffered) back to 0 once the connection is gone.
  *   see scripts/fuzz.sh for the build line */
 #include "faces/server.c"
+#include "faces/server_io.c"
+#include "engine/engine.h"   /* the stub engine below is a real struct */
 
 #include <fcntl.h>
 #include <stdint.h>
 
 /* ---- stubs of the engine and ops ---- */
 
+const struct config *engine_config(const struct engine *e)
+{
+	return &e->cfg;
+}
+
+uv_loop_t *engine_loop(const struct engine *e)
+{
+	return e->loop;
+}
+
+uid_t engine_uid(const struct engine *e)
+{
+	return e->uid;
+}
+
+int engine_is_root(const struct engine *e)
+{
+	return e->is_root;
+}
+
 static struct link pending = { &pending, &pending };
 
-void engine_flush(struct engine *e, persist_cb cb, void *arg)
+void persist_flush(struct engine *e, persist_cb cb, void *arg)
 {
 	(void)e;
 	cb(arg, 0, "");
 }
 
-void engine_kick(struct engine *e)
+void persist_kick(struct engine *e)
 {
 	(void)e;
 }
 
-uint64_t engine_writes(const struct engine *e)
+uint64_t persist_writes(const struct engine *e)
 {
 	(void)e;
 	return 0;
@@ -140,7 +162,7 @@ static int model(const char *text, size_t len, int is_tcp, int *authed,
 		given = NULL;
 	if (given || !*authed) {
 		if (!given || strcmp(given, pw) != 0) {
-			want(1, no, 1);
+			want(1, no < 1 || no > 999999 ? 0 : no, 1);
 			keep = 0;
 			goto out;
 		}
@@ -288,7 +310,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	seed = data[1];
 	n_exp = n_pend = n_events_exp = 0;
 	out_len = 0;
-	memset(pwfails, 0, sizeof pwfails);   /* one wrong password per input */
+	memset(srv.pwfails, 0, sizeof srv.pwfails);   /* one wrong password per input */
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
@@ -354,7 +376,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uv_run(&loop, UV_RUN_NOWAIT);          /* conn_free */
 	drain(sv[1]);
 	close(sv[1]);
-	if (!link_empty(&srv.conns) || held_first || srv.buffered != 0)
+	if (!link_empty(&srv.conns) || srv.held_first || srv.buffered != 0)
 		abort();
 	check_output();
 	return 0;

@@ -77,7 +77,7 @@ static void job_kv_apply(struct engine *e, struct job *j, const char *key,
 		j->enabled = 0;
 	else
 		return;
-	sched_arm_job(e, j, now_us());
+	scheduler_arm_job(e, j, now_us());
 }
 
 static int kv_read_work(struct store *s, struct storeq_op *op, int replay)
@@ -154,13 +154,13 @@ int engine_job_add(struct engine *e, struct job *j)
 	e->n_jobs++;
 	j->fire.slot = SIZE_MAX;
 	job_load_last_run(e, j);
-	sched_arm_job(e, j, now_us());
+	scheduler_arm_job(e, j, now_us());
 	return 0;
 }
 
 static void job_destroy(struct engine *e, struct job *j)
 {
-	sched_disarm_job(e, j);
+	scheduler_disarm_job(e, j);
 	job_free(j);
 	free(j);
 }
@@ -179,7 +179,7 @@ int engine_job_replace(struct engine *e, struct job *j)
 	j->fire.slot = SIZE_MAX;
 	job_destroy(e, old);
 	e->jobs[at] = j;
-	sched_arm_job(e, j, now_us());
+	scheduler_arm_job(e, j, now_us());
 	if (j->source)          /* an edited file keeps `jobctl disable` */
 		job_kv_read(e, j, "off");
 	return 0;
@@ -201,9 +201,9 @@ int engine_job_set_enabled(struct engine *e, struct job *j, int enabled)
 {
 	j->enabled = enabled != 0;
 	if (j->enabled)
-		sched_arm_job(e, j, now_us());
+		scheduler_arm_job(e, j, now_us());
 	else
-		sched_disarm_job(e, j);
+		scheduler_disarm_job(e, j);
 	if (j->source) {        /* its file cannot say so: the store does */
 		char key[128];
 		snprintf(key, sizeof key, "off:%s", j->name);
@@ -474,7 +474,7 @@ int engine_jobs_load(struct engine *e, int *n_files, char *err, size_t errlen)
 		e->jobs[n_old + n_new++] = j;
 		j->fire.slot = SIZE_MAX;
 		job_load_last_run(e, j);
-		sched_arm_job(e, j, now_us());
+		scheduler_arm_job(e, j, now_us());
 	}
 	e->n_jobs = n_old + n_new;
 	if (n_new > 0 && n_old > 0)    /* lc.v was sorted: only then needed */
@@ -660,12 +660,12 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 		         strerror(-rc));
 		goto error;
 	}
-	if ((rc = sched_init(e)) < 0) {
+	if ((rc = scheduler_init(e)) < 0) {
 		snprintf(err, errlen, "cannot create the scheduler's timer: %s",
 		         strerror(-rc));
 		goto error;
 	}
-	sched_start(e, 1);
+	scheduler_start(e, 1);
 	uv_timer_start(&e->sweep_timer, sweep_tick, 1000, 0);
 	queue_pump_all(e);
 	/* one poll at start-up: rows other programs INSERTed while jobd was
@@ -756,7 +756,7 @@ void engine_shutdown(struct engine *e, void (*done)(struct engine *))
 {
 	e->shutting_down = 1;
 	e->on_idle = done;
-	sched_stop(e);
+	scheduler_stop(e);
 	uv_timer_stop(&e->sweep_timer);
 	if (e->n_running == 0) {
 		engine_idle_soon(e);
@@ -778,8 +778,8 @@ void engine_close(struct engine *e)
 	e->job_errors = NULL;
 	e->n_job_errors = 0;
 	proc_linger_stop();
-	sched_stop(e);
-	sched_close(e);
+	scheduler_stop(e);
+	scheduler_close(e);
 	uv_close((uv_handle_t *)&e->sweep_timer, NULL);
 	persist_close(e);
 	uv_close((uv_handle_t *)&e->resave_timer, NULL);

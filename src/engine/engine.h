@@ -88,7 +88,7 @@ int engine_job_save(struct engine *e, const struct job *j);
  * commits them in batches (group commit); the loop never waits.  A process
  * is spawned only once its running row is committed (so a crash never runs
  * it twice), a reply is sent only once what it acknowledges is committed
- * (so nothing acknowledged is lost): both wait behind engine_flush.  A run
+ * (so nothing acknowledged is lost): both wait behind persist_flush.  A run
  * whose insert fails is forgotten (run_forget). */
 int persist_run_insert(struct engine *e, struct arun *a);  /* -ENOMEM */
 /* lazy: nobody waits for this one (a started run's pid): it may ride
@@ -135,17 +135,17 @@ void queue_push(struct engine *e, struct arun *a);
 void queue_unlink(struct engine *e, struct arun *a);
 
 /* scheduler (engine/scheduler.c) */
-void sched_arm_job(struct engine *e, struct job *j, int64_t now);
-void sched_disarm_job(struct engine *e, struct job *j);
-int sched_init(struct engine *e);        /* the scheduler's wake-up */
-void sched_close(struct engine *e);
-void sched_start(struct engine *e, int at_boot);
-void sched_stop(struct engine *e);
+void scheduler_arm_job(struct engine *e, struct job *j, int64_t now);
+void scheduler_disarm_job(struct engine *e, struct job *j);
+int scheduler_init(struct engine *e);        /* the scheduler's wake-up */
+void scheduler_close(struct engine *e);
+void scheduler_start(struct engine *e, int at_boot);
+void scheduler_stop(struct engine *e);
 /* Sets the wake-up to the earliest of the next fire and e->delay_at. */
-void sched_rearm(struct engine *e);
+void scheduler_rearm(struct engine *e);
 /* What the wake-up does: fires the due jobs, pumps the queues, re-arms.
  * Tests call it after setting the clock (now_us_fake). */
-void sched_tick(struct engine *e);
+void scheduler_tick(struct engine *e);
 
 /* recovery (engine/recover.c): settle what a crash left behind. */
 int recover_runs(struct engine *e, char *err, size_t errlen);

@@ -130,13 +130,13 @@ typedef void (*persist_cb)(void *arg, int rc, const char *err);
 /* cb(arg, 0, "") once all writes asked for so far are committed, or
  * cb(arg, rc < 0, why) when their batch failed; at once when none is
  * pending. */
-void engine_flush(struct engine *e, persist_cb cb, void *arg);
+void persist_flush(struct engine *e, persist_cb cb, void *arg);
 /* The writes asked for so far go to the store thread now if it has room
  * (storeq_kick): a face calls it between requests of a long read. */
-void engine_kick(struct engine *e);
+void persist_kick(struct engine *e);
 /* Store writes asked for so far (a count): a reply whose request wrote
  * nothing acknowledges nothing and need not wait for a commit. */
-uint64_t engine_writes(const struct engine *e);
+uint64_t persist_writes(const struct engine *e);
 /* Claims row id (a's, when a is given and id is 0) from from_status for
  * this worker with jid; cb gets 0 (ours), -EBUSY / -ENOENT (not ours) or
  * another error; on -EBUSY *now_status (if given) is the row's status
@@ -247,6 +247,6 @@ int queue_poll(struct engine *e, struct target *t);
 
 /* ---- the scheduler (scheduler.c) ---- */
 
-void sched_lateness(const struct engine *e, double *p50_ms, double *p99_ms);
-uint64_t sched_seed(const struct job *j);
+void scheduler_lateness(const struct engine *e, double *p50_ms, double *p99_ms);
+uint64_t scheduler_seed(const struct job *j);
 #endif

@@ -1,6 +1,6 @@
 /* persist.c — what the engine writes to the store, as store-thread ops
  * (engine/storeq.h): run rows, claims, targets, API jobs, schedule state,
- * the retention sweep; and engine_flush, the barrier that replies and
+ * the retention sweep; and persist_flush, the barrier that replies and
  * spawns wait behind.
  *
  * A run's row is written as it is when its batch is handed to the
@@ -400,7 +400,7 @@ static void barrier_done(struct storeq_op *op, int rc, const char *err)
 	free(b);
 }
 
-void engine_flush(struct engine *e, persist_cb cb, void *arg)
+void persist_flush(struct engine *e, persist_cb cb, void *arg)
 {
 	struct barrier *b;
 	if (storeq_idle(e->sq)) {
@@ -417,12 +417,12 @@ void engine_flush(struct engine *e, persist_cb cb, void *arg)
 	storeq_add(e->sq, &b->op);
 }
 
-void engine_kick(struct engine *e)
+void persist_kick(struct engine *e)
 {
 	storeq_kick(e->sq);
 }
 
-uint64_t engine_writes(const struct engine *e)
+uint64_t persist_writes(const struct engine *e)
 {
 	return storeq_seq(e->sq);
 }

@@ -121,7 +121,7 @@ static void delay_arm(struct engine *e, int64_t at)
 	if (e->delay_at && e->delay_at <= at)
 		return;
 	e->delay_at = at;
-	sched_rearm(e);
+	scheduler_rearm(e);
 }
 
 /* May this waiting run start now?  Not before its time, and a job with
@@ -427,5 +427,5 @@ void queue_pump_all(struct engine *e)
 	for (int i = 0; i < e->n_targets; i++)
 		queue_pump(e, e->targets[i]);
 	if (e->delay_at != was)
-		sched_rearm(e);
+		scheduler_rearm(e);
 }

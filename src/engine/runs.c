@@ -330,7 +330,7 @@ void run_forget(struct engine *e, struct arun *a, const char *why)
 	arun_release(e, a);
 }
 
-/* The spawn, once the run's start is committed (engine_flush). */
+/* The spawn, once the run's start is committed (persist_flush). */
 /* jobd began to stop while the start waited for its commit: a stopping
  * engine starts nothing (once the grace is over nothing would stop it).
  * The committed running row goes back to accepted, which the next start
@@ -442,7 +442,7 @@ int run_start(struct engine *e, struct arun *a)
 	a->x = x;
 	a->starting = 1;
 	a->pending++;            /* run_spawn's */
-	engine_flush(e, run_spawn, a);
+	persist_flush(e, run_spawn, a);
 	return 0;
 }
 

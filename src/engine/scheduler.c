@@ -29,7 +29,7 @@ static struct job *node_job(struct heap_node *n)
 	return link_entry(n, struct job, fire);
 }
 
-uint64_t sched_seed(const struct job *j)
+uint64_t scheduler_seed(const struct job *j)
 {
 	uint64_t h = 1469598103934665603ULL;        /* FNV-1a */
 	for (const char *p = j->name; *p; p++)
@@ -44,7 +44,7 @@ static int64_t next_fire(const struct job *j, int64_t after)
 	int64_t last = j->last_run;
 	if (last > after)
 		after = last;
-	return sched_next(j->sched, after, last, sched_seed(j));
+	return sched_next(j->sched, after, last, scheduler_seed(j));
 }
 
 static void tick(struct engine *e);
@@ -91,7 +91,7 @@ static void rearm(struct engine *e)
 		log_error("scheduler: timerfd_settime: %s", strerror(errno));
 }
 
-int sched_init(struct engine *e)
+int scheduler_init(struct engine *e)
 {
 	e->sched_fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (e->sched_fd < 0)
@@ -102,17 +102,17 @@ int sched_init(struct engine *e)
 	return 0;
 }
 
-static void sched_closed(uv_handle_t *h)
+static void scheduler_closed(uv_handle_t *h)
 {
 	struct engine *e = h->data;
 	close(e->sched_fd);
 	e->sched_fd = -1;
 }
 
-void sched_close(struct engine *e)
+void scheduler_close(struct engine *e)
 {
 	if (e->sched_fd >= 0)
-		uv_close((uv_handle_t *)&e->sched_poll, sched_closed);
+		uv_close((uv_handle_t *)&e->sched_poll, scheduler_closed);
 }
 
 static int armable(const struct job *j)
@@ -125,7 +125,7 @@ static int armable(const struct job *j)
 	return k != SCHED_NEVER && k != SCHED_REBOOT;
 }
 
-void sched_disarm_job(struct engine *e, struct job *j)
+void scheduler_disarm_job(struct engine *e, struct job *j)
 {
 	if (j->fire.slot != SIZE_MAX && heap_contains(&e->fires, &j->fire))
 		heap_remove(&e->fires, &j->fire);
@@ -138,7 +138,7 @@ void sched_disarm_job(struct engine *e, struct job *j)
  * the past, so it fires once at the next tick, as a catch-up. */
 static void arm(struct engine *e, struct job *j, int64_t now)
 {
-	sched_disarm_job(e, j);
+	scheduler_disarm_job(e, j);
 	if (!armable(j))
 		return;
 	int64_t next, missed = j->last_run > 0 ? next_fire(j, j->last_run) : -1;
@@ -146,7 +146,7 @@ static void arm(struct engine *e, struct job *j, int64_t now)
 		next = missed;
 	else if (sched_kind(j->sched) == SCHED_EVERY &&
 	         job_catchup(j) == CATCHUP_NONE)
-		next = sched_next(j->sched, now, now, sched_seed(j));
+		next = sched_next(j->sched, now, now, scheduler_seed(j));
 	else
 		next = next_fire(j, now);
 	j->next_fire = next;
@@ -157,13 +157,13 @@ static void arm(struct engine *e, struct job *j, int64_t now)
 		log_error("job %s: out of memory arming its schedule", j->name);
 }
 
-void sched_rearm(struct engine *e)
+void scheduler_rearm(struct engine *e)
 {
 	if (!e->shutting_down)
 		rearm(e);
 }
 
-void sched_arm_job(struct engine *e, struct job *j, int64_t now)
+void scheduler_arm_job(struct engine *e, struct job *j, int64_t now)
 {
 	arm(e, j, now);
 	if (!e->shutting_down)
@@ -181,7 +181,7 @@ static int cmp64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void sched_lateness(const struct engine *e, double *p50, double *p99)
+void scheduler_lateness(const struct engine *e, double *p50, double *p99)
 {
 	int n = e->n_lateness < 1024 ? e->n_lateness : 1024;
 	int64_t v[1024];
@@ -332,12 +332,12 @@ static void tick(struct engine *e)
 	rearm(e);
 }
 
-void sched_tick(struct engine *e)
+void scheduler_tick(struct engine *e)
 {
 	tick(e);
 }
 
-void sched_start(struct engine *e, int at_boot)
+void scheduler_start(struct engine *e, int at_boot)
 {
 	int64_t now = now_us();
 	for (int i = 0; i < e->n_jobs; i++) {
@@ -351,7 +351,7 @@ void sched_start(struct engine *e, int at_boot)
 	rearm(e);
 }
 
-void sched_stop(struct engine *e)
+void scheduler_stop(struct engine *e)
 {
 	struct itimerspec off = {{0, 0}, {0, 0}};
 	if (e->sched_fd >= 0)

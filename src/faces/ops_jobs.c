@@ -155,7 +155,7 @@ json_t *next_times(struct job *j, int64_t from, int n)
 	json_t *times = json_array();
 	int64_t t = from;
 	for (int i = 0; j->sched && i < n; i++) {
-		t = sched_next(j->sched, t, i ? t : j->last_run, sched_seed(j));
+		t = sched_next(j->sched, t, i ? t : j->last_run, scheduler_seed(j));
 		if (t < 0)
 			break;
 		json_array_append_new(times, time_json(t));
@@ -280,7 +280,7 @@ void op_status(struct call *c, json_t *data)
 	double p50, p99;
 	(void)data;
 	engine_stats(e, &st);
-	sched_lateness(e, &p50, &p99);
+	scheduler_lateness(e, &p50, &p99);
 	json_int_t rss = (json_int_t)rss_bytes();
 	json_t *o = json_pack(
 		"{s:s, s:i, s:I, s:o, s:s, s:s, s:s?, s:o, s:{s:i, s:i, s:i},"

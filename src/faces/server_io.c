@@ -189,7 +189,7 @@ static void conn_send(struct conn *cn, char *frame, size_t len)
 }
 
 /* Group commit: what we acknowledge is stored, so a response that
- * acknowledges writes waits for their commit (engine_flush).  The
+ * acknowledges writes waits for their commit (persist_flush).  The
  * responses made while one read's requests are handled are held and share
  * one barrier per slice of KICK_EVERY requests (a client pipelining
  * requests gets one commit per slice, not one per request, and the first
@@ -238,7 +238,7 @@ static void unstored(struct held *h, const char *why)
 	h->text = error_frame(h->no, -EIO, text, &h->len);
 }
 
-/* engine_flush's callback: the held responses (a list) go out. */
+/* persist_flush's callback: the held responses (a list) go out. */
 static void held_sent(void *arg, int rc, const char *why)
 {
 	struct held *first = arg;
@@ -289,7 +289,7 @@ static void conn_respond(struct conn *cn, char *text, size_t len,
 	charge(cn, h->cost);
 	cn->refs++;
 	if (!srv->read_depth) {
-		engine_flush(srv->e, held_sent, h);
+		persist_flush(srv->e, held_sent, h);
 		return;
 	}
 	*srv->held_last = h;
@@ -303,7 +303,7 @@ static void held_send(struct server *srv)
 		return;
 	srv->held_first = NULL;
 	srv->held_last = &srv->held_first;
-	engine_flush(srv->e, held_sent, first);
+	persist_flush(srv->e, held_sent, first);
 }
 
 void conn_error(struct conn *cn, int64_t no, int err, const char *msg)
@@ -320,7 +320,7 @@ static int call_end(struct conn_call *cc)
 {
 	struct server *srv = cc->conn->srv;
 	int acks = srv->dispatching != cc ||
-	           engine_writes(srv->e) != srv->dispatch_writes;
+	           persist_writes(srv->e) != srv->dispatch_writes;
 	call_abandon(&cc->c);
 	link_remove(&cc->clink);
 	return acks;
@@ -394,9 +394,30 @@ static void handle_request(struct conn *cn, const struct wire_msg *m)
 	cc->c.event = cn->is_tcp ? NULL : call_event;
 	link_insert_before(&cn->calls, &cc->clink);
 	srv->dispatching = cc;
-	srv->dispatch_writes = engine_writes(srv->e);
+	srv->dispatch_writes = persist_writes(srv->e);
 	ops_dispatch(&cc->c, m->name, m->data);
 	srv->dispatching = NULL;
+}
+
+/* A request that cannot be decoded (a bad `no`, a password that is not a
+ * string) from a peer that owes the password: the password is checked
+ * first, as for any request, so a peer without it learns nothing more and
+ * is closed (1 if the connection goes on). */
+static int preauth_check(struct conn *cn, const char *text, size_t len)
+{
+	json_t *msg = json_loadb(text, len, 0, NULL);
+	json_t *req = json_array_get(msg, 1);
+	json_int_t no = json_integer_value(json_object_get(req, "no"));
+	int ok = 1;
+	if (no < 1 || no > WIRE_NO_MAX)
+		no = 0;                /* an error never echoes a bad no */
+	if (json_is_integer(json_array_get(msg, 0)) &&
+	    json_integer_value(json_array_get(msg, 0)) == WIRE_REQUEST &&
+	    json_is_object(req))
+		ok = conn_authorise(cn, json_string_value(json_object_get(req,
+		                    "password")), no);
+	json_decref(msg);
+	return ok;
 }
 
 /* One message: a request, a ping (answered), a pong (ignored); anything
@@ -411,6 +432,8 @@ static void handle_message(struct conn *cn, const char *text, size_t len)
 	                           err, sizeof err);
 
 	if (rc < 0) {
+		if (cn->need_auth && !preauth_check(cn, text, len))
+			return;
 		conn_error(cn, m.no, rc, rc == -ENOMEM ? "out of memory" : err);
 		return;
 	}
@@ -457,7 +480,7 @@ static void conn_process(struct conn *cn)
 		 * sooner (the client sends more meanwhile) */
 		if (n % KICK_EVERY == 0) {
 			held_send(cn->srv);
-			engine_kick(cn->srv->e);
+			persist_kick(cn->srv->e);
 		}
 	}
 	if (--cn->srv->read_depth == 0)

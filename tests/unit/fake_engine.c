@@ -99,7 +99,7 @@ void fx_close(struct fx *f)
 void fx_tick(struct fx *f, int64_t now)
 {
 	now_us_fake(now);
-	sched_tick(&f->e);
+	scheduler_tick(&f->e);
 }
 
 void fx_settle(struct fx *f, int ms)

@@ -12,7 +12,7 @@
 
 /* 2030-01-01T00:00:00Z: in the future, so the scheduler's real timerfd
  * (an absolute wall-clock deadline) never fires during a test; the tests
- * drive the scheduler with sched_tick after setting the clock. */
+ * drive the scheduler with scheduler_tick after setting the clock. */
 #define FX_EPOCH (1893456000LL * US_PER_S)
 
 struct fx {

@@ -93,7 +93,7 @@ static void test_clock_step_back(void **state)
 	assert_int_equal(job_rows("c", NULL), 1);
 	/* the re-armed job (an edit re-arms it from the stepped-back now)
 	 * does not fire the 00:05 it already ran either */
-	sched_arm_job(&f.e, j, FX_EPOCH + 2 * MINUTE);
+	scheduler_arm_job(&f.e, j, FX_EPOCH + 2 * MINUTE);
 	assert_int_equal(j->next_fire, FX_EPOCH + 10 * MINUTE);
 	fx_tick(&f, FX_EPOCH + 5 * MINUTE);
 	fx_settle(&f, 50);
