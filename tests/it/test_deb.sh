@@ -59,17 +59,22 @@ flock 9                    # one run at a time: they share the caches
 
 # ---- the .deb (built unless this source tree's was built before)
 t0=$SECONDS
-key=$(cd "$SRC" && git ls-files -z --cached --others --exclude-standard 2>/dev/null |
-	xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-16)
+key=""                     # outside a git checkout: always built
+if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	key=$(cd "$SRC" && git ls-files -z --cached --others --exclude-standard |
+		xargs -0 -r sha256sum 2>/dev/null | sha256sum | cut -c1-16)
+fi
 deb=$(ls "$CACHE/deb/$key"/jobd_*.deb 2>/dev/null | head -1)
+how="cached: this source tree's"
 if [ -z "$deb" ] || [ -n "${JOBD_PKG_REBUILD:-}" ] || [ -z "$key" ]; then
-	rm -rf "$CACHE/deb"/*
-	deb=$("$SRC/scripts/deb.sh" "$CACHE/deb/$key" 2>"$T/deb.log" | tail -1)
+	rm -rf "${CACHE:?}/deb"/*
+	deb=$("$SRC/scripts/deb.sh" "$CACHE/deb/${key:-tree}" 2>"$T/deb.log" | tail -1)
+	how="$((SECONDS - t0)) s"
 fi
 if [ -f "$deb" ]; then
-	pass "make deb builds $(basename "$deb") ($((SECONDS - t0)) s)"
+	pass "make deb builds $(basename "$deb") ($how)"
 else
-	rm -rf "$CACHE/deb/$key"
+	rm -rf "${CACHE:?}/deb/${key:-tree}"
 	fail "make deb builds a .deb" "$(tail -20 "$T/deb.log")"; finish; exit 1
 fi
 expect_match "its Depends come from the shared libraries" \
