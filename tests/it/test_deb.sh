@@ -16,7 +16,7 @@
 # sources, not from that build: one pass does it), when not root, without
 # debootstrap or dpkg-buildpackage, or when the Debian archive cannot be
 # reached.  JOBD_PKG_MIRROR: the mirror (default http://deb.debian.org/debian).
-skip() { echo "skipped: $*"; echo "RESULT 0 0"; exit 0; }
+skip() { echo "note: $*: skipped"; echo "RESULT 0 0"; exit 0; }
 [ "$(basename "${JOBD_BUILD:-build}")" != build-san ] ||
 	skip "the package test runs in the normal build's pass only"
 [ "$(id -u)" -eq 0 ] || skip "not root (debootstrap, chroot and mount need root)"
