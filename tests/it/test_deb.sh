@@ -48,6 +48,7 @@ cleanup_deb() {
 	[ -n "${KEEP_T:-}" ] || rm -rf --one-file-system "$T"
 }
 trap cleanup_deb EXIT
+trap 'exit 143' TERM INT HUP    # a timeout still unmounts
 mnt() { mount "$@" && MOUNTS+=("${!#}"); }
 in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"; }
