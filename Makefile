@@ -7,7 +7,7 @@ BUILD    := build-san
 MESONOPT += -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 endif
 
-.PHONY: all deps build install run test unit it bench fault load fuzz lint clean
+.PHONY: all deps build install deb run test unit it bench fault load fuzz lint clean
 all: build
 
 deps:
@@ -22,6 +22,10 @@ PREFIX ?= /usr/local
 install: build
 	@meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
 	@meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(DESTDIR))
+
+# the Debian package (debian/, dpkg-buildpackage) into build-deb/
+deb: deps
+	@scripts/deb.sh build-deb
 
 run: build
 	@scripts/run.sh $(BUILD)
@@ -52,4 +56,4 @@ lint: build
 	@scripts/lint.sh $(BUILD)
 
 clean:
-	rm -rf build build-san var
+	rm -rf build build-san build-deb var

@@ -3,6 +3,7 @@
 # jobctl, the man pages, the systemd unit and the docs in place; jobd tells
 # systemd (Type=notify) READY=1 once it serves, RELOADING=1 and READY=1
 # around a reload, STOPPING=1 on a stop.
+# The Debian package (make deb) in a Debian 12 chroot: test_deb.sh.
 . "$(dirname "$0")/lib.sh"
 
 # --- sd_notify: a NOTIFY_SOCKET as systemd makes it -------------------------
