@@ -583,43 +583,13 @@ static int list_stmt(struct sq *s, const struct run_query *q,
 	return ret;
 }
 
-static int sq_run_list(struct store *base, const struct run_query *q,
-                       store_run_cb cb, void *ctx)
+/* Each row of st to cb, then st is done with (list_done). */
+static int step_runs(struct sq *s, sqlite3_stmt *st, int owned,
+                     store_run_cb cb, void *ctx)
 {
-	struct sq *s = sq_of(base);
-	sqlite3_stmt *st = NULL;
 	struct run r;
-	int rc = SQLITE_DONE, owned, ret;
+	int rc = SQLITE_DONE, ret = 0;
 
-	if ((ret = runrow_query_check(q, s->errmsg, sizeof(s->errmsg))) < 0)
-		return ret;
-	ret = list_stmt(s, q, &st, &owned);
-	if (ret < 0)
-		return ret;
-	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ret = decode_run(st, &r);
-		if (ret < 0)
-			break;
-		ret = cb(ctx, &r);
-		run_clear(&r);
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = sq_fail(s, rc);
-	list_done(st, owned);
-	return ret;
-}
-
-static int sq_run_last_each(struct store *base, store_run_cb cb, void *ctx)
-{
-	struct sq *s = sq_of(base);
-	sqlite3_stmt *st = s->st[ST_RUN_LAST];
-	int owned = sqlite3_stmt_busy(st), rc = SQLITE_DONE, ret = 0;
-	struct run r;
-
-	/* nested in its own callback: a statement of its own */
-	if (owned && (rc = sqlite3_prepare_v2(s->db, sqlite3_sql(st), -1, &st,
-	                                      NULL)) != SQLITE_OK)
-		return sq_fail(s, rc);
 	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((ret = decode_run(st, &r)) < 0)
 			break;
@@ -630,6 +600,33 @@ static int sq_run_last_each(struct store *base, store_run_cb cb, void *ctx)
 		ret = sq_fail(s, rc);
 	list_done(st, owned);
 	return ret;
+}
+
+static int sq_run_list(struct store *base, const struct run_query *q,
+                       store_run_cb cb, void *ctx)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = NULL;
+	int owned, ret;
+
+	if ((ret = runrow_query_check(q, s->errmsg, sizeof(s->errmsg))) < 0)
+		return ret;
+	if ((ret = list_stmt(s, q, &st, &owned)) < 0)
+		return ret;
+	return step_runs(s, st, owned, cb, ctx);
+}
+
+static int sq_run_last_each(struct store *base, store_run_cb cb, void *ctx)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st = s->st[ST_RUN_LAST];
+	int owned = sqlite3_stmt_busy(st), rc;
+
+	/* nested in its own callback: a statement of its own */
+	if (owned && (rc = sqlite3_prepare_v2(s->db, sqlite3_sql(st), -1, &st,
+	                                      NULL)) != SQLITE_OK)
+		return sq_fail(s, rc);
+	return step_runs(s, st, owned, cb, ctx);
 }
 
 static int sq_run_max_jid(struct store *base, char out[JID_LEN + 1])
