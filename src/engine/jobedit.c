@@ -45,6 +45,7 @@ static int line_header(const char *s, const char *end, const char **name,
 {
 	const char *close;
 
+	*name = s;
 	*len = 0;
 	s = skip_ws(s, end);
 	if (s == end || *s != '[')

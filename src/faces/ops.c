@@ -118,8 +118,8 @@ static void call_on_ended(struct run_watcher *w, const struct arun *a,
 {
 	struct call *c = link_entry(w, struct call, watch);
 	call_abandon(c);
-	if (err)
-		call_fail(c, err, "%s", msg);
+	if (err || !a)       /* a run that ended ok always comes with a */
+		call_fail(c, err ? err : -EIO, "%s", msg ? msg : "run lost");
 	else
 		call_reply_run(c, a, NULL);
 }
