@@ -46,6 +46,8 @@ void call_reply_run(struct call *c, const struct arun *a,
 	if (a) {
 		arun_row(a, &row);
 		r = &row;
+	} else if (!r) {
+		return call_fail(c, -EIO, "run lost");
 	}
 	jw_init(&w);
 	jw_open(&w, '{');
@@ -118,8 +120,8 @@ static void call_on_ended(struct run_watcher *w, const struct arun *a,
 {
 	struct call *c = link_entry(w, struct call, watch);
 	call_abandon(c);
-	if (err || !a)       /* a run that ended ok always comes with a */
-		call_fail(c, err ? err : -EIO, "%s", msg ? msg : "run lost");
+	if (err)
+		call_fail(c, err, "%s", msg);
 	else
 		call_reply_run(c, a, NULL);
 }
