@@ -47,7 +47,8 @@ void call_reply_run(struct call *c, const struct arun *a,
 		arun_row(a, &row);
 		r = &row;
 	} else if (!r) {
-		return call_fail(c, -EIO, "run lost");
+		call_fail(c, -EIO, "run lost");
+		return;
 	}
 	jw_init(&w);
 	jw_open(&w, '{');
