@@ -172,8 +172,9 @@ static int model(const char *text, size_t len, int is_tcp, int *authed,
 		want(1, 0, 1);
 		goto out;
 	}
+	/* an empty type is refused by the decoder (core/wire.c) */
 	const char *name = json_string_value(json_object_get(req, "type"));
-	if (!name) {
+	if (!name || !*name) {
 		want(1, no, 1);
 		goto out;
 	}

@@ -63,8 +63,8 @@ static int get_no(json_t *body, int64_t lo, int64_t *no)
 	return 0;
 }
 
-static int decode_request(json_t *body, struct wire_msg *m, char *err,
-                          size_t errlen)
+static int decode_request(json_t *body, int flags, struct wire_msg *m,
+                          char *err, size_t errlen)
 {
 	if (get_no(body, 1, &m->no) < 0)
 		return fail(err, errlen, "'no' must be an integer 1..%d",
@@ -75,7 +75,8 @@ static int decode_request(json_t *body, struct wire_msg *m, char *err,
 	    !*m->name)
 		return fail(err, errlen, "request 'type' must be a non-empty "
 		            "string");
-	if (get_str(body, "password", 1, &m->password) < 0)
+	if (get_str(body, "password", 1, &m->password) < 0 &&
+	    !(flags & WIRE_ANY_PASSWORD))
 		return fail(err, errlen, "'password' must be a string");
 	m->data = json_object_get(body, "data");
 	return 0;
@@ -120,8 +121,8 @@ static int decode_event(json_t *body, struct wire_msg *m, char *err,
 }
 
 /* The body by type; ping and pong carry none (one is ignored). */
-static int decode_body(json_t *body, struct wire_msg *m, char *err,
-                       size_t errlen)
+static int decode_body(json_t *body, int flags, struct wire_msg *m,
+                       char *err, size_t errlen)
 {
 	static const char *const names[] = { "request", "response",
 	                                      "ping", "pong", "event" };
@@ -131,7 +132,7 @@ static int decode_body(json_t *body, struct wire_msg *m, char *err,
 	if (!json_is_object(body))
 		return fail(err, errlen, "%s must be an object", names[m->type]);
 	if (m->type == WIRE_REQUEST)
-		return decode_request(body, m, err, errlen);
+		return decode_request(body, flags, m, err, errlen);
 	if (m->type == WIRE_RESPONSE)
 		return decode_response(body, m, err, errlen);
 	return decode_event(body, m, err, errlen);
@@ -175,7 +176,7 @@ int wire_decode_flags(const char *text, size_t len, int flags,
 	}
 	m->type = (enum wire_type)type;
 	m->root = root;
-	rc = decode_body(json_array_get(root, 1), m, err, errlen);
+	rc = decode_body(json_array_get(root, 1), flags, m, err, errlen);
 	if (rc == 0)
 		return 0;
 error:

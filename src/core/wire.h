@@ -53,8 +53,13 @@ int wire_decode(const char *text, size_t len, struct wire_msg *m,
  *                  has always taken them: the original's clients may send
  *                  them)
  *   WIRE_NO_NUL    \u0000 anywhere is invalid JSON (a server's requests
- *                  reach argv, paths and names as C strings) */
-enum { WIRE_EXTRA_OK = 1, WIRE_NO_NUL = 2 };
+ *                  reach argv, paths and names as C strings)
+ *   WIRE_ANY_PASSWORD  a request's "password" that is not a string is
+ *                  taken as none (m->password NULL), not as an error: the
+ *                  original served such a request where it asked for no
+ *                  password, and a server that asks for one refuses it as
+ *                  a missing password */
+enum { WIRE_EXTRA_OK = 1, WIRE_NO_NUL = 2, WIRE_ANY_PASSWORD = 4 };
 int wire_decode_flags(const char *text, size_t len, int flags,
                       struct wire_msg *m, char *err, size_t errlen);
 /* Releases what wire_decode kept; m is empty afterwards.  NULL-safe. */

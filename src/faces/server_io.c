@@ -400,9 +400,10 @@ static void handle_request(struct conn *cn, const struct wire_msg *m)
 }
 
 /* A request that cannot be decoded (a bad `no`, a password that is not a
- * string) from a peer that owes the password: the password is checked
- * first, as for any request, so a peer without it learns nothing more and
- * is closed (1 if the connection goes on). */
+ * string): its password is checked first, as for any request, so a peer
+ * that owes it and has not got it learns nothing more and is closed, and
+ * so is one that sends a wrong one where none was owed (1 if the
+ * connection goes on). */
 static int preauth_check(struct conn *cn, const char *text, size_t len)
 {
 	json_t *msg = json_loadb(text, len, 0, NULL);
@@ -428,13 +429,17 @@ static void handle_message(struct conn *cn, const char *text, size_t len)
 	struct wire_msg m;
 	char err[300], *frame;
 	size_t flen;
-	int rc = wire_decode_flags(text, len, WIRE_EXTRA_OK | WIRE_NO_NUL, &m,
-	                           err, sizeof err);
+	int rc = wire_decode_flags(text, len, WIRE_EXTRA_OK | WIRE_NO_NUL |
+	                           WIRE_ANY_PASSWORD, &m, err, sizeof err);
 
 	if (rc < 0) {
-		if (cn->need_auth && !preauth_check(cn, text, len))
+		if (!preauth_check(cn, text, len))
 			return;
-		conn_error(cn, m.no, rc, rc == -ENOMEM ? "out of memory" : err);
+		/* only a request's no is answered: a response or event from
+		 * the client answered under its no would pass for the reply
+		 * to the client's request of that no */
+		conn_error(cn, m.type == WIRE_REQUEST ? m.no : 0, rc,
+		           rc == -ENOMEM ? "out of memory" : err);
 		return;
 	}
 	if (m.type == WIRE_PING) {

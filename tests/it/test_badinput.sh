@@ -144,6 +144,17 @@ r=$(raw send '[99]')
 expect_match "unknown message type: an error" "$(jf "$r" '.[1].error')" 'type'
 r=$(raw send '[0, {"type":"status","no":13}, "extra"]')
 expect_match "extra element: still one reply" "$(jf "$r" '.[1].no')" '^13$'
+# a response or event from the client is not a request: its error goes
+# under no 0 (under its own no it would pass for the reply to request 14)
+r=$(raw send '[1, {"no":14,"error":5}]')
+expect_eq "a malformed response from the client: an error with no 0" \
+	"$(jf "$r" '[.[1].no, (.[1].error | length > 0)] | join(" ")')" "0 true"
+r=$(raw send '[4, {"no":14}]')
+expect_eq "a malformed event from the client: an error with no 0" \
+	"$(jf "$r" '[.[1].no, (.[1].error | length > 0)] | join(" ")')" "0 true"
+r=$(raw send '[0, {"type":"status","no":15,"password":15}]')
+expect_eq "a password that is not a string where none is owed: ignored, served" \
+	"$(jf "$r" '[.[1].no, .[1].data.pid] | join(" ")')" "15 $JOBD_PID"
 
 expect_eq "ping [2] gets pong [3]" "$(raw send '[2]')" "[3]"
 r=$(raw many '[2]' '[0, {"type":"status","no":21}]' 'junk' '[0, {"type":"status","no":22}]')

@@ -213,6 +213,9 @@ expect_eq "no run of 'id' was made" "$(runs_of id)" "0"
 out=$(nwire --password wrong req status eof)
 expect_match "a wrong password on a loopback-trusted connection: invalid password" "$out" '"error":"invalid password"'
 expect_match "... and the connection is closed" "$out" 'EOF$'
+out=$(nwire raw '[0,{"type":"status","no":0,"password":"wrong"}]' eof)
+expect_match "... also on a request with an invalid no: invalid password under no 0" "$out" '"no":0,"error":"invalid password"'
+expect_match "... and the connection is closed" "$out" 'EOF$'
 jobd_stop
 
 # ---- password: limits ----

@@ -236,6 +236,8 @@ static void test_decode_flags(void **state)
 	static const char extra[] = "[0,{\"type\":\"status\",\"no\":13},\"x\"]";
 	static const char nul[] = "[0,{\"type\":\"submit\",\"no\":3,"
 	                          "\"data\":{\"argv\":[\"a\\u0000b\"]}}]";
+	static const char badpw[] = "[0,{\"type\":\"status\",\"no\":4,"
+	                            "\"password\":123}]";
 	struct wire_msg m;
 	char e[256];
 
@@ -253,6 +255,12 @@ static void test_decode_flags(void **state)
 	                                   sizeof e), -EINVAL);
 	assert_non_null(strstr(e, "invalid JSON"));
 	assert_null(m.root);
+	/* a password that is not a string: none, for the server */
+	assert_int_equal(wire_decode_flags(badpw, strlen(badpw),
+	                                   WIRE_ANY_PASSWORD, &m, e, sizeof e), 0);
+	assert_null(m.password);
+	assert_string_equal(m.name, "status");
+	wire_msg_free(&m);
 }
 
 /* Data that is JSON text already, in the response envelope. */
