@@ -65,12 +65,12 @@ static const struct optdef create_opts[] = {
 };
 static const struct optdef run_opts[] = {
 	{ "action", 'a', O_ARG }, { "yes", 'y', 0 }, { "no-wait", 0, 0 },
-	{ "allocations", 0, O_ARG }, { "health-check", 0, 0 },
+	{ "confirm", 0, 0 }, { "allocations", 0, O_ARG }, { "health-check", 0, 0 },
 	{ "tags", 0, O_ARG }, { "rid", 0, O_ARG }, { NULL, 0, 0 },
 };
 static const struct optdef action_opts[] = {
 	{ "yes", 'y', 0 }, { "no-wait", 0, 0 }, { "allocations", 0, O_ARG },
-	{ "health-check", 0, 0 }, { NULL, 0, 0 },
+	{ "health-check", 0, 0 }, { "confirm", 0, 0 }, { NULL, 0, 0 },
 };
 static const struct optdef submit_opts[] = {
 	{ "target", 0, O_ARG }, { "priority", 0, O_ARG },
@@ -93,7 +93,8 @@ static const struct optdef next_opts[] = {
 };
 
 #define ACTION_HELP \
-	"  -y, --yes              confirm a job marked --confirm\n" \
+	"  -y, --yes, --confirm   answer yes ahead for a job marked --confirm\n" \
+	"                         (else asked on the terminal; 30 s)\n" \
 	"      --no-wait          print the jid and return at once\n" \
 	"      --allocations W,W  only on these workers\n" \
 	"      --health-check     run the job's health checks afterwards\n"

@@ -343,7 +343,7 @@ void scheduler_start(struct engine *e, int at_boot)
 	for (int i = 0; i < e->n_jobs; i++) {
 		struct job *j = e->jobs[i];
 		arm(e, j, now);
-		if (at_boot && j->enabled && j->sched &&
+		if (at_boot && j->enabled && !j->confirm && j->sched &&
 		    sched_kind(j->sched) == SCHED_REBOOT)
 			fire_store(e, j, fire(e, j, now, TRIG_SCHEDULE));
 	}

@@ -91,6 +91,8 @@ static json_t *job_summary(struct job *j, json_t *last)
 	                      "next_run", time_json(j->next_fire),
 	                      "running", j->running, "source", j->source);
 	json_t *run = json_object_get(last, j->name);
+	/* the scheduler never fires it: only a confirmed manual run */
+	json_object_set_new(o, "confirm", json_boolean(j->confirm));
 	if (json_is_object(run)) {
 		json_object_set(o, "last_run", json_object_get(run,
 		                                                "time_created"));

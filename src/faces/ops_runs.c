@@ -156,7 +156,8 @@ void op_run(struct call *c, json_t *data)
 		action = NULL;       /* start = the job's own command */
 	if (j->confirm && !opt_bool(data, "yes", 0))
 		return call_fail(c, -ECANCELED, "run aborted: job '%s' needs "
-		                 "confirmation (answer yes, or pass --yes)", name);
+		                 "confirmation (run it from a terminal to be asked, "
+		                 "or pass --yes)", name);
 	struct run_req rq = {.job = j, .action = action, .trigger = TRIG_MANUAL,
 	                     .priority = j->priority, .uid = c->uid};
 	int rc = run_enqueue(c->e, &rq, &a, err, sizeof err);
