@@ -121,7 +121,7 @@ static const struct command commands[] = {
 	  "      --catchup MODE     none or once (runs missed while down)\n"
 	  "      --jitter DUR       random delay up to DUR\n"
 	  "      --selectors s1,s2  workers that may run it\n"
-	  "      --requires j1,j2   jobs that must have succeeded first\n"
+	  "      --requires 'J(up),K(ok)'  states of other jobs a run needs\n"
 	  "      --priority N       higher runs first\n"
 	  "      --shell            COMMAND is one /bin/sh command line\n"
 	  "      --action NAME=COMMAND  a lifecycle action (repeatable)\n"

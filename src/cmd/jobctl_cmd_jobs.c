@@ -56,11 +56,12 @@ static int job_enums(const struct args *a, json_t *job)
 /* Every option of `create` into the job object. */
 static int job_build(const struct ctl *c, const struct args *a, json_t *job)
 {
+	/* requires as one string: jobd splits it, not inside "db(up,ok)" */
 	static const char *const strs[] = { "schedule", "target", "user",
-		"group", "timezone" };
+		"group", "timezone", "requires" };
 	static const char *const durs[] = { "timeout", "kill-grace", "backoff",
 		"jitter" };
-	static const char *const lists[] = { "tags", "selectors", "requires" };
+	static const char *const lists[] = { "tags", "selectors" };
 	int rc = 0;
 
 	if (!opt_has(a, "generate-name"))

@@ -186,6 +186,8 @@ static void show_fin(struct rd *d, int rc, const char *err)
 	                      "next_run", time_json(j->next_fire),
 	                      "running", running);
 	json_object_set_new(o, "skipped_fires", json_integer(j->skipped));
+	json_object_set_new(o, "skipped_requires",
+	                    json_integer(j->skipped_requires));
 	json_object_set_new(o, "last_run", rc == 0 ? run_to_json(&d->run, 0)
 	                                           : json_null());
 	call_reply(c, o);
