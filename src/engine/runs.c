@@ -572,6 +572,14 @@ int run_store(struct engine *e, struct arun *a, struct job *j, char *err,
 int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
                 char *err, size_t errlen)
 {
+	/* here, not in a face: no face can run it unconfirmed */
+	if (rq->job && rq->trigger == TRIG_MANUAL && rq->job->confirm &&
+	    !rq->confirmed) {
+		snprintf(err, errlen, "run aborted: job '%s' needs confirmation "
+		         "(run it from a terminal to be asked, or pass --yes)",
+		         rq->job->name);
+		return -ECANCELED;
+	}
 	/* a manual run of the command with unmet requires is an error that
 	 * names the item, whoever asks (the scheduler skips instead) */
 	int rc = rq->job && rq->trigger == TRIG_MANUAL && !rq->action
