@@ -65,12 +65,12 @@ static const struct optdef create_opts[] = {
 };
 static const struct optdef run_opts[] = {
 	{ "action", 'a', O_ARG }, { "yes", 'y', 0 }, { "no-wait", 0, 0 },
-	{ "allocations", 0, O_ARG }, { "health-check", 0, 0 },
+	{ "confirm", 0, 0 }, { "allocations", 0, O_ARG }, { "health-check", 0, 0 },
 	{ "tags", 0, O_ARG }, { "rid", 0, O_ARG }, { NULL, 0, 0 },
 };
 static const struct optdef action_opts[] = {
 	{ "yes", 'y', 0 }, { "no-wait", 0, 0 }, { "allocations", 0, O_ARG },
-	{ "health-check", 0, 0 }, { NULL, 0, 0 },
+	{ "health-check", 0, 0 }, { "confirm", 0, 0 }, { NULL, 0, 0 },
 };
 static const struct optdef submit_opts[] = {
 	{ "target", 0, O_ARG }, { "priority", 0, O_ARG },
@@ -93,7 +93,8 @@ static const struct optdef next_opts[] = {
 };
 
 #define ACTION_HELP \
-	"  -y, --yes              confirm a job marked --confirm\n" \
+	"  -y, --yes, --confirm   answer yes ahead for a job marked --confirm\n" \
+	"                         (else asked on the terminal; 30 s)\n" \
 	"      --no-wait          print the jid and return at once\n" \
 	"      --allocations W,W  only on these workers\n" \
 	"      --health-check     run the job's health checks afterwards\n"
@@ -120,7 +121,7 @@ static const struct command commands[] = {
 	  "      --catchup MODE     none or once (runs missed while down)\n"
 	  "      --jitter DUR       random delay up to DUR\n"
 	  "      --selectors s1,s2  workers that may run it\n"
-	  "      --requires j1,j2   jobs that must have succeeded first\n"
+	  "      --requires 'J(up),K(ok)'  states of other jobs a run needs\n"
 	  "      --priority N       higher runs first\n"
 	  "      --shell            COMMAND is one /bin/sh command line\n"
 	  "      --action NAME=COMMAND  a lifecycle action (repeatable)\n"

@@ -134,6 +134,9 @@ int cmd_reload(struct ctl *c, struct args *a);
 int cmd_submit(struct ctl *c, struct args *a);
 /* Waits for run `jid`, streaming its output; exits with its code. */
 int wait_jid(struct ctl *c, const char *jid);
+/* Asks on the terminal before a manual run of a job marked confirm (sets
+ * "yes" in req); 0 to go on, else the exit code (1: "no" or no answer). */
+int run_confirm(struct ctl *c, const char *name, json_t *req);
 int cmd_targets(struct ctl *c, struct args *a);
 int cmd_target(struct ctl *c, struct args *a);
 int cmd_queue(struct ctl *c, struct args *a);

@@ -56,11 +56,12 @@ static int job_enums(const struct args *a, json_t *job)
 /* Every option of `create` into the job object. */
 static int job_build(const struct ctl *c, const struct args *a, json_t *job)
 {
+	/* requires as one string: jobd splits it, not inside "db(up,ok)" */
 	static const char *const strs[] = { "schedule", "target", "user",
-		"group", "timezone" };
+		"group", "timezone", "requires" };
 	static const char *const durs[] = { "timeout", "kill-grace", "backoff",
 		"jitter" };
-	static const char *const lists[] = { "tags", "selectors", "requires" };
+	static const char *const lists[] = { "tags", "selectors" };
 	int rc = 0;
 
 	if (!opt_has(a, "generate-name"))
@@ -169,7 +170,7 @@ static int run_request(const struct args *a, json_t *req)
 		rc = put_list(a, "tags", req);
 	if (!rc)
 		rc = put_str(a, "rid", req);
-	if (opt_has(a, "yes"))
+	if (opt_has(a, "yes") || opt_has(a, "confirm"))
 		json_object_set_new(req, "yes", json_true());
 	if (opt_has(a, "health-check"))
 		json_object_set_new(req, "health_check", json_true());
@@ -221,6 +222,10 @@ static int run_job(struct ctl *c, struct args *a, const char *action)
 	if (!a->npos) {
 		json_decref(req);
 		return bad("run: missing NAME (or --tags)");
+	}
+	if ((rc = run_confirm(c, a->pos[0], req)) != 0) {
+		json_decref(req);
+		return rc;
 	}
 	json_object_set_new(req, "follow", json_boolean(wait));
 	json_object_set_new(req, "wait", json_boolean(wait));

@@ -2,9 +2,12 @@
  * pause, continue, poll), on runs (active, runs, lookup, logs, wait,
  * signal, term, kill, cancel) and on the daemon (status, workers, next). */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -77,6 +80,83 @@ int cmd_queue(struct ctl *c, struct args *a)
 	else
 		json_decref(t);
 	return call_message(c, c->cmd->name, data, "ok");
+}
+
+/* ---- confirmation ---------------------------------------------------- */
+
+#define CONFIRM_WAIT_MS 30000   /* the original's 30 s */
+
+/* One line from the terminal within the deadline: 1, 0 at end of input,
+ * -ETIMEDOUT. */
+static int read_answer(char *buf, size_t n)
+{
+	struct timespec t0, t;
+	size_t len = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long left = CONFIRM_WAIT_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
+		                               (t.tv_nsec - t0.tv_nsec) / 1000000);
+		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+		if (left <= 0)
+			return -ETIMEDOUT;
+		int rc = poll(&p, 1, (int)left);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc == 0)
+			return -ETIMEDOUT;
+		ssize_t r = rc < 0 ? -1 : read(STDIN_FILENO, buf + len, n - 1 - len);
+		if (r <= 0)
+			return 0;
+		len += (size_t)r;
+		buf[len] = '\0';
+		if (memchr(buf, '\n', len) || len == n - 1)
+			return 1;
+	}
+}
+
+/* The task's own name in the question: "task#0" of "web.task#0". */
+static const char *confirm_rid(const char *name)
+{
+	const char *t = strstr(name, ".task#");
+
+	return t ? t + 1 : name;
+}
+
+int run_confirm(struct ctl *c, const char *name, json_t *req)
+{
+	json_t *reply;
+	char buf[256];
+	int rc;
+
+	/* --yes answered ahead; without a terminal the daemon refuses the
+	 * request that lacks it, so nothing is asked */
+	if (json_is_true(json_object_get(req, "yes")) || !isatty(STDIN_FILENO))
+		return 0;
+	if ((rc = ctl_call(c, "show", json_pack("{s:s}", "name", name), NULL,
+	                   &reply)) != 0)
+		return rc;
+	int ask = json_is_true(json_object_get(json_object_get(reply, "job"),
+	                                       "confirm"));
+	json_decref(reply);
+	if (!ask)
+		return 0;
+	fprintf(stderr, "This task run requires confirmation.\nPlease make sure "
+	        "you fully understand its role and effects before confirming "
+	        "the run.\nDo you really want to run %s (yes/no) > ",
+	        confirm_rid(name));
+	fflush(stderr);
+	rc = read_answer(buf, sizeof buf);
+	if (rc == -ETIMEDOUT) {
+		fputc('\n', stderr);
+		return complain(EXIT_FAILED, "timeout waiting for confirmation");
+	}
+	buf[rc > 0 ? strcspn(buf, "\r\n") : 0] = '\0';
+	if (strcmp(buf, "yes") != 0)
+		return complain(EXIT_FAILED, "run aborted");
+	json_object_set_new(req, "yes", json_true());
+	return 0;
 }
 
 /* ---- commands: runs -------------------------------------------------- */

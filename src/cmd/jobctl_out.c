@@ -234,6 +234,8 @@ void out_jobs(json_t *data)
 		if (!strcmp(c[2], ""))
 			strcpy(c[2], "-");
 		out_reltime(c[3], CELL, json_object_get(j, "next_run"));
+		if (json_is_true(json_object_get(j, "confirm")))
+			snprintf(c[3], CELL, "manual (confirm)");
 		out_reltime(c[4], CELL, json_object_get(j, "last_run"));
 		field(c[5], j, "last_result");
 		table_row(&t, c);

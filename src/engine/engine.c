@@ -176,6 +176,8 @@ int engine_job_replace(struct engine *e, struct job *j)
 	j->running = old->running;
 	j->queued = old->queued;
 	j->last_run = old->last_run;
+	j->last_ok = old->last_ok;
+	j->status_up = old->status_up;
 	j->fire.slot = SIZE_MAX;
 	job_destroy(e, old);
 	e->jobs[at] = j;

@@ -180,6 +180,8 @@ struct run_req {
 	int64_t not_before;
 	uint32_t uid;
 	int status;              /* RUN_WAITING (default) or RUN_MANUAL */
+	int confirmed;           /* the caller answered yes: a manual run of
+	                          * a job with confirm is refused without */
 };
 int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
                 char *err, size_t errlen);

@@ -16,6 +16,7 @@
 #include "core/tz.h"
 #include "engine/jobfield.h"
 #include "engine/jobs.h"
+#include "engine/requires.h"
 
 /* ---- names ------------------------------------------------------------- */
 
@@ -426,14 +427,12 @@ const struct job_action *job_action_find(const struct job *j, const char *name)
 int job_check_built(const struct job *j, char *err, size_t errlen)
 {
 	const char *key = j->selectors && j->selectors[0] ? "selectors"
-	                : j->requires && j->requires[0] ? "requires"
 	                : j->n_checks ? "health_checks" : NULL;
 
 	if (!key)
-		return 0;
+		return requires_validate(j->requires, j->name, err, errlen);
 	snprintf(err, errlen, "%s: not built yet (planned: %s); remove it",
-	         key, strcmp(key, "requires") == 0 ? "service task tables"
-	         : "the cluster master and workers");
+	         key, "the cluster master and workers");
 	return -ENOTSUP;
 }
 

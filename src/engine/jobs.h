@@ -66,6 +66,11 @@ struct job {
 	int running;            /* live runs of this job */
 	int queued;             /* runs of this job waiting for a slot */
 	int64_t skipped;        /* fires skipped: overlap skip, queue full */
+	int64_t skipped_requires;   /* fires skipped: requires unmet */
+	int8_t last_ok;         /* last run of its command: 1 ok, -1 not,
+	                         * 0 none yet (requires "ok") */
+	int8_t status_up;       /* last run of its status action: 1 ok, -1
+	                         * not, 0 none yet (requires "up") */
 	char *spec;             /* the JSON spec of a run of its command,
 	                         * made at its first run (runs.c); a job is
 	                         * replaced whole on edit, so it never goes

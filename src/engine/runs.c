@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include "engine/log.h"
 #include "engine/proc.h"
+#include "engine/requires.h"
 #include "engine/spec.h"
 
 static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
@@ -198,7 +199,13 @@ static void retry_maybe(struct engine *e, struct arun *a);
 static void run_finish(struct engine *e, struct arun *a)
 {
 	struct run *r = &a->r;
+	struct job *j = r->job ? engine_job_find(e, r->job) : NULL;
 
+	/* what other jobs' requires ask of this one (requires.c) */
+	if (j && !r->action)
+		j->last_ok = r->result == RESULT_OK ? 1 : -1;
+	else if (j && strcmp(r->action, "status") == 0)
+		j->status_up = r->result == RESULT_OK ? 1 : -1;
 	r->time_finished = now_us();
 	save(e, a);              /* output from the outbufs (arun_row) */
 	watchers_ended(a, 0, NULL);
@@ -565,7 +572,20 @@ int run_store(struct engine *e, struct arun *a, struct job *j, char *err,
 int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
                 char *err, size_t errlen)
 {
-	int rc = run_create(e, rq, out, err, errlen);
+	/* here, not in a face: no face can run it unconfirmed */
+	if (rq->job && rq->trigger == TRIG_MANUAL && rq->job->confirm &&
+	    !rq->confirmed) {
+		snprintf(err, errlen, "run aborted: job '%s' needs confirmation "
+		         "(run it from a terminal to be asked, or pass --yes)",
+		         rq->job->name);
+		return -ECANCELED;
+	}
+	/* a manual run of the command with unmet requires is an error that
+	 * names the item, whoever asks (the scheduler skips instead) */
+	int rc = rq->job && rq->trigger == TRIG_MANUAL && !rq->action
+	         ? job_requires_met(e, rq->job, err, errlen) : 0;
+	if (rc == 0)
+		rc = run_create(e, rq, out, err, errlen);
 	return rc < 0 ? rc : run_store(e, *out, rq->job, err, errlen);
 }
 

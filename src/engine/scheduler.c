@@ -20,6 +20,7 @@
 #include "core/schedule.h"
 #include "core/timefmt.h"
 #include "engine/engine.h"
+#include "engine/requires.h"
 #include "engine/log.h"
 
 #define SCHED_MAX_SLEEP_MS 10000
@@ -229,6 +230,13 @@ static struct arun *fire(struct engine *e, struct job *j, int64_t when,
 	j->last_run = when;
 	if (job_keeps_last_run(j))
 		persist_last_run(e, j);
+	/* unmet requirements skip a scheduled run silently (the reference:
+	 * a task runs only where its service is up); `jobctl show` counts */
+	if (job_requires_met(e, j, err, sizeof err) < 0) {
+		j->skipped_requires++;
+		log_debug("job %s: skipped: %s", j->name, err);
+		return NULL;
+	}
 	if (j->running + j->queued > 0) {
 		if (j->overlap == OVERLAP_SKIP) {
 			j->skipped++;
@@ -343,7 +351,7 @@ void scheduler_start(struct engine *e, int at_boot)
 	for (int i = 0; i < e->n_jobs; i++) {
 		struct job *j = e->jobs[i];
 		arm(e, j, now);
-		if (at_boot && j->enabled && j->sched &&
+		if (at_boot && j->enabled && !j->confirm && j->sched &&
 		    sched_kind(j->sched) == SCHED_REBOOT)
 			fire_store(e, j, fire(e, j, now, TRIG_SCHEDULE));
 	}

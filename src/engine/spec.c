@@ -228,7 +228,7 @@ static int env_add(struct exec *x, int *n, const char *k, const char *v)
 /* A clean environment, as cron and systemd give: PATH and the identity of
  * the user, LANG, the run's own JOBD_* variables, then the spec's env. */
 static int env_build(json_t *spec, const struct run *r, const char *home,
-                     struct exec *x)
+                     const char *shell, struct exec *x)
 {
 	json_t *env = json_object_get(spec, "env");
 	size_t cap = 16 + json_object_size(env);
@@ -245,7 +245,7 @@ static int env_build(json_t *spec, const struct run *r, const char *home,
 	env_add(x, &n, "HOME", home ? home : "/");
 	env_add(x, &n, "USER", x->user);
 	env_add(x, &n, "LOGNAME", x->user);
-	env_add(x, &n, "SHELL", "/bin/sh");
+	env_add(x, &n, "SHELL", shell && *shell ? shell : "/bin/sh");
 	if (lang)
 		env_add(x, &n, "LANG", lang);
 	env_add(x, &n, "JOBD_JID", r->jid);
@@ -278,7 +278,8 @@ static struct passwd *self_passwd(void)
 
 /* Who the run runs as.  Another user only when jobd is root. */
 static int ids_resolve(json_t *spec, int is_root, struct exec *x,
-                       const char **home, char *err, size_t errlen)
+                       const char **home, const char **shell, char *err,
+                       size_t errlen)
 {
 	const char *user = json_string_value(json_object_get(spec, "user"));
 	const char *group = json_string_value(json_object_get(spec, "group"));
@@ -291,6 +292,7 @@ static int ids_resolve(json_t *spec, int is_root, struct exec *x,
 	}
 	x->user = strdup(pw->pw_name);
 	*home = pw->pw_dir;
+	*shell = pw->pw_shell;   /* the passwd entry's, as login(1) sets it */
 	x->uid = pw->pw_uid;
 	x->gid = pw->pw_gid;
 	if (group) {
@@ -316,7 +318,7 @@ static int ids_resolve(json_t *spec, int is_root, struct exec *x,
 int spec_prepare(const char *spec_text, const struct run *r, int is_root,
                  struct exec *x, char *err, size_t errlen)
 {
-	const char *home = NULL;
+	const char *home = NULL, *shell = NULL;
 	json_error_t je;
 	json_t *spec = json_loads(spec_text ? spec_text : "{}", 0, &je);
 	int rc;
@@ -326,7 +328,8 @@ int spec_prepare(const char *spec_text, const struct run *r, int is_root,
 		snprintf(err, errlen, "invalid run spec: %s", je.text);
 		return -EINVAL;
 	}
-	if ((rc = ids_resolve(spec, is_root, x, &home, err, errlen)) < 0)
+	if ((rc = ids_resolve(spec, is_root, x, &home, &shell, err,
+	                      errlen)) < 0)
 		goto out;
 	const char *builtin = json_string_value(json_object_get(spec, "builtin"));
 	if (builtin) {
@@ -344,7 +347,7 @@ int spec_prepare(const char *spec_text, const struct run *r, int is_root,
 		rc = -EINVAL;
 		goto out;
 	}
-	if ((rc = env_build(spec, r, home, x)) < 0)
+	if ((rc = env_build(spec, r, home, shell, x)) < 0)
 		goto out;
 	/* a missing directory is named here: after the fork the child could
 	 * only report it as if the program were missing */

@@ -276,6 +276,12 @@ int may_run_as(struct call *c, const char *user, const char *group)
 		          "commands as user '%s'", c->uid, user);
 		return 0;
 	}
+	/* only a root jobd can switch users: refuse now, not at each run */
+	if (user && pw->pw_uid != engine_uid(c->e) && !engine_is_root(c->e)) {
+		call_fail(c, -EPERM, "cannot run as user '%s': jobd is not "
+		          "running as root", user);
+		return 0;
+	}
 	if (!group)
 		return 1;
 	if (!(gr = getgrnam(group))) {

@@ -91,6 +91,8 @@ static json_t *job_summary(struct job *j, json_t *last)
 	                      "next_run", time_json(j->next_fire),
 	                      "running", j->running, "source", j->source);
 	json_t *run = json_object_get(last, j->name);
+	/* the scheduler never fires it: only a confirmed manual run */
+	json_object_set_new(o, "confirm", json_boolean(j->confirm));
 	if (json_is_object(run)) {
 		json_object_set(o, "last_run", json_object_get(run,
 		                                                "time_created"));
@@ -184,6 +186,8 @@ static void show_fin(struct rd *d, int rc, const char *err)
 	                      "next_run", time_json(j->next_fire),
 	                      "running", running);
 	json_object_set_new(o, "skipped_fires", json_integer(j->skipped));
+	json_object_set_new(o, "skipped_requires",
+	                    json_integer(j->skipped_requires));
 	json_object_set_new(o, "last_run", rc == 0 ? run_to_json(&d->run, 0)
 	                                           : json_null());
 	call_reply(c, o);

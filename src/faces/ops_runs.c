@@ -154,11 +154,9 @@ void op_run(struct call *c, json_t *data)
 		return;
 	if (action && strcmp(action, "start") == 0 && !job_action_find(j, action))
 		action = NULL;       /* start = the job's own command */
-	if (j->confirm && !opt_bool(data, "yes", 0))
-		return call_fail(c, -ECANCELED, "run aborted: job '%s' needs "
-		                 "confirmation (answer yes, or pass --yes)", name);
 	struct run_req rq = {.job = j, .action = action, .trigger = TRIG_MANUAL,
-	                     .priority = j->priority, .uid = c->uid};
+	                     .priority = j->priority, .uid = c->uid,
+	                     .confirmed = opt_bool(data, "yes", 0)};
 	int rc = run_enqueue(c->e, &rq, &a, err, sizeof err);
 	if (rc < 0)
 		return call_fail(c, rc, "%s", err);

@@ -36,7 +36,7 @@ out=$(jobctl create sel --selectors ssd -- true 2>&1); rc=$?
 expect_eq "create --selectors is refused" "$rc" 2
 expect_match "... naming selectors" "$out" "selectors: not built yet"
 expect_code 4 "... and no job was made" jobctl show sel
-expect_code 2 "create --requires is refused" jobctl create req --requires 'x(up)' -- true
+expect_code 2 "create --requires with an unknown state is refused" jobctl create req --requires 'x(sleepy)' -- true
 expect_code 2 "run --allocations is refused" jobctl run usesq --allocations w1
 expect_code 2 "run --health-check is refused" jobctl run usesq --health-check
 cat > "$T/jobs.d/sel.conf" <<'JOB'

@@ -362,6 +362,37 @@ static void test_shutdown_before_spawn(void **state)
 	fx_close(&f);
 }
 
+/* the engine itself refuses a manual run of a confirm job without the
+ * caller's yes, and of a job whose requires do not hold, naming the item:
+ * no face can skip either; the run of a job that ended ok counts for ok */
+static void test_manual_guards(void **state)
+{
+	struct fx f;
+	struct arun *a;
+	char err[256];
+	(void)state;
+
+	fx_open(&f, FX_EPOCH);
+	struct job *c = fx_job(&f, "{\"name\": \"c\", \"command\": \"/bin/true\","
+	                       " \"confirm\": true}");
+	struct run_req rq = {.job = c, .trigger = TRIG_MANUAL};
+	assert_int_equal(run_enqueue(&f.e, &rq, &a, err, sizeof err), -ECANCELED);
+	assert_non_null(strstr(err, "job 'c' needs confirmation"));
+	rq.confirmed = 1;
+	assert_int_equal(run_enqueue(&f.e, &rq, &a, err, sizeof err), 0);
+	char jid[JID_LEN + 1];
+	memcpy(jid, a->r.jid, sizeof jid);
+	queue_pump_all(&f.e);
+	FX_UNTIL(&f, fx_status(jid) == RUN_DONE);
+
+	struct job *r = fx_job(&f, "{\"name\": \"r\", \"command\": \"/bin/true\","
+	                       " \"requires\": \"c(ok) d\"}");
+	struct run_req rr = {.job = r, .trigger = TRIG_MANUAL};
+	assert_int_equal(run_enqueue(&f.e, &rr, &a, err, sizeof err), -EAGAIN);
+	assert_string_equal(err, "requires d: no job 'd'");   /* c(ok) held */
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +405,7 @@ int main(void)
 		cmocka_unit_test_setup(test_spawn_waits_for_commit, fx_setup),
 		cmocka_unit_test_setup(test_unwatch, fx_setup),
 		cmocka_unit_test_setup(test_shutdown_before_spawn, fx_setup),
+		cmocka_unit_test_setup(test_manual_guards, fx_setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
