@@ -33,8 +33,9 @@ within 0 0.5 "$d" && pass "time_started is the spawn (child ran ${d} s after)" |
 	fail "time_started is the spawn" "the child's clock read $d s after time_started"
 
 # --- the store is locked across the instant: the start waits for it ----------
+# (12 s ahead: the writer must hold the lock before it, also on a loaded machine)
 at=$(python3 -c 'import time, datetime
-print(datetime.datetime.fromtimestamp(time.time() + 5, datetime.timezone.utc)
+print(datetime.datetime.fromtimestamp(time.time() + 12, datetime.timezone.utc)
       .strftime("%Y-%m-%dT%H:%M:%S.%fZ"))')
 jid=$(jobctl submit --at "$at" -- sh -c "date +%s.%N >$T/child2")
 # another writer holds the database's write lock from before the instant
