@@ -16,7 +16,7 @@
 #include "engine/config.h"
 #include "engine/jobs.h"
 
-enum sec { SEC_NONE, SEC_JOB, SEC_TASK, SEC_ACTION, SEC_CHECK };
+enum sec { SEC_NONE, SEC_JOB, SEC_TASK, SEC_ACTION, SEC_CHECK, SEC_DEFAULT };
 
 /* The job names seen so far, across the files, with where each was
  * defined: a hash set over one buffer of entries (file index, line,
@@ -115,6 +115,8 @@ struct jfile {
 	uint32_t file_index;     /* the one being read */
 	const char *file;        /* dir/x.conf, as in messages */
 	char base[256];          /* x: names the file's task jobs */
+	char *run_schedule;      /* [DEFAULT] run_schedule: the tasks' default */
+	int tasks;               /* [task#N] sections seen in this file */
 	struct nameset seen;     /* job names, across files */
 	jobfile_cb cb;
 	void *ctx;
@@ -214,6 +216,7 @@ static int jf_task_section(struct jfile *f, const char *n, int line,
                            char *err, size_t errlen)
 {
 	char name[sizeof(f->base) + 32];
+	int rc;
 
 	if (!n[0] || strspn(n, "0123456789") != strlen(n) || strlen(n) > 9)
 		return jf_err(err, errlen, "invalid section [task#%s] (task#N, N "
@@ -223,7 +226,46 @@ static int jf_task_section(struct jfile *f, const char *n, int line,
 		return jf_err(err, errlen, "file name '%s' cannot name task jobs "
 		              "('%s' is not a valid job name)", f->base, name);
 	f->sec = SEC_TASK;
-	return jf_add_job(f, name, line, err, errlen);
+	f->tasks++;
+	rc = jf_add_job(f, name, line, err, errlen);
+	/* the task's own schedule key, if any, replaces it */
+	if (rc == 0 && f->run_schedule &&
+	    json_object_set_new(f->job, "schedule",
+	                        json_string(f->run_schedule)) < 0)
+		rc = -ENOMEM;
+	return rc;
+}
+
+/* A service file's [DEFAULT]: only run_schedule, before the tasks it is
+ * the default of. */
+static int jf_default_section(struct jfile *f, char *err, size_t errlen)
+{
+	if (f->tasks || f->job)
+		return jf_err(err, errlen, "[DEFAULT] must come before the "
+		              "sections of the file");
+	if (jf_deliver(f))
+		return jf_err(err, errlen, "callback failed");
+	f->sec = SEC_DEFAULT;
+	return 0;
+}
+
+static int jf_default_key(struct jfile *f, const char *key, const char *value,
+                          int cont, char *err, size_t errlen)
+{
+	if (strcmp(key, "run_schedule") != 0)
+		return jf_err(err, errlen, "unknown key '%s' in [DEFAULT] (only "
+		              "run_schedule)", key);
+	if (cont && f->run_schedule) {
+		char *joined;
+		if (asprintf(&joined, "%s %s", f->run_schedule, value) < 0)
+			return -ENOMEM;
+		free(f->run_schedule);
+		f->run_schedule = joined;
+		return 0;
+	}
+	free(f->run_schedule);
+	f->run_schedule = strdup(value);
+	return f->run_schedule ? 0 : -ENOMEM;
 }
 
 static json_t *jf_member(json_t *o, const char *key, json_t *(*make)(void))
@@ -301,6 +343,8 @@ static int jf_section(void *user, const char *name, int line, char *err,
 		return jf_job_section(f, arg, line, err, errlen);
 	if (strncmp(name, "task#", 5) == 0)
 		return jf_task_section(f, name + 5, line, err, errlen);
+	if (strcmp(name, "DEFAULT") == 0)
+		return jf_default_section(f, err, errlen);
 	if (jf_split_header(name, "action", &arg) ||
 	    jf_split_header(name, "health_check", &arg)) {
 		if (!f->job)
@@ -310,7 +354,7 @@ static int jf_section(void *user, const char *name, int line, char *err,
 		                      : jf_check_section(f, arg, err, errlen);
 	}
 	return jf_err(err, errlen, "unknown section [%s] (expected [job NAME], "
-	              "[action NAME], [health_check NAME] or [task#N])", name);
+	              "[action NAME], [health_check NAME], [task#N] or [DEFAULT])", name);
 }
 
 static int jf_end(void *user, int line, char *err, size_t errlen)
@@ -547,6 +591,8 @@ static int jf_key(void *user, const char *key, const char *value, int line,
 		return jf_job_key(f, key, value, cont, err, errlen);
 	case SEC_TASK:
 		return jf_task_key(f, key, value, cont, err, errlen);
+	case SEC_DEFAULT:
+		return jf_default_key(f, key, value, cont, err, errlen);
 	default:
 		return jf_sub_key(f, key, value, cont, err, errlen);
 	}
@@ -556,6 +602,9 @@ static void jf_clear(struct jfile *f)
 {
 	json_decref(f->job);
 	free(f->action);
+	free(f->run_schedule);
+	f->run_schedule = NULL;
+	f->tasks = 0;
 	f->action = NULL;
 	f->job = f->sub = NULL;
 	f->sec = SEC_NONE;

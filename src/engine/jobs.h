@@ -74,9 +74,7 @@ struct job {
 	                          * an unchanged job as it is (engine.c) */
 };
 
-/* Whether s may name a job: name_valid(), or "<valid>.task#<digits>" (a
- * task job of a service file; 64 characters at most). */
-int job_name_valid(const char *s);
+/* job_name_valid() is jobd.h's (core/names.c): jobctl checks names too. */
 /* Whether s may name an action or a health check:
  * [A-Za-z0-9][A-Za-z0-9_.-]*, 64 characters at most. */
 int action_name_valid(const char *s);
