@@ -216,7 +216,9 @@ static int run_job(struct ctl *c, struct args *a, const char *action)
 		json_decref(req);
 		return rc;
 	}
-	if (json_object_get(req, "tags"))
+	/* --tags alone: every job with the tag; NAME --tags: the tasks of
+	 * service NAME with it, waited for as any run */
+	if ((json_object_get(req, "tags") && !a->npos) || (a->npos && !wait))
 		return run_tags(c, req);
 	if (!a->npos) {
 		json_decref(req);

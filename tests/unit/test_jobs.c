@@ -664,7 +664,7 @@ static void test_files_errors(void **state)
 	           "x.conf:1: key 'command' outside a section (start one with [job NAME])");
 	files_fail("x.conf", "[jobs a]\n",
 	           "x.conf:1: unknown section [jobs a] (expected [job NAME], "
-	           "[action NAME], [health_check NAME] or [task#N])");
+	           "[action NAME], [health_check NAME], [task#N] or [DEFAULT])");
 	files_fail("x.conf", "[job a b]\n",
 	           "x.conf:1: invalid job name 'a b' ([A-Za-z0-9_.-], 1 to 64 characters)");
 	files_fail("x.conf", "[action go]\ncommand = x\n",
