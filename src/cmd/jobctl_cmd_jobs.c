@@ -201,6 +201,31 @@ static int run_tags(struct ctl *c, json_t *req)
 	return 0;
 }
 
+/* status SERVICE: each task's status from its last exit code; exits 0
+ * when up or warn, 3 (not running) when down or unknown. */
+static int show_task_status(struct ctl *c, json_t *reply)
+{
+	const char *all = json_string_value(json_object_get(reply, "status"));
+	json_t *t;
+	size_t i;
+
+	if (c->json)
+		out_json(reply);
+	json_array_foreach(c->json ? NULL : json_object_get(reply, "tasks"),
+			   i, t) {
+		json_t *code = json_object_get(t, "code");
+		printf("%-20s %-5s", json_string_value(json_object_get(t, "name")),
+		       json_string_value(json_object_get(t, "status")));
+		if (json_is_integer(code))
+			printf(" (last exit %lld)", (long long)json_integer_value(code));
+		else
+			printf(" (no finished run)");
+		printf("\n");
+	}
+	return all && (!strcmp(all, "up") || !strcmp(all, "warn")) ? 0 :
+	       EXIT_NOT_RUNNING;
+}
+
 /* run NAME, and the lifecycle actions (start, stop, ... = action). */
 static int run_job(struct ctl *c, struct args *a, const char *action)
 {
@@ -228,7 +253,10 @@ static int run_job(struct ctl *c, struct args *a, const char *action)
 	json_object_set_new(req, "wait", json_boolean(wait));
 	if ((rc = ctl_call(c, "run", req, on_output, &reply)) != 0)
 		return rc;
-	rc = finish_run(c, reply, 1);
+	if (json_object_get(reply, "tasks"))
+		rc = show_task_status(c, reply);
+	else
+		rc = finish_run(c, reply, 1);
 	json_decref(reply);
 	return rc;
 }

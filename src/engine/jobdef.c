@@ -186,6 +186,72 @@ static int f_queue_max(struct jctx *x, struct job *j, const char *key,
 	return rc;
 }
 
+static int f_max_parallel(struct jctx *x, struct job *j, const char *key,
+                          json_t *v)
+{
+	long long n;
+	int rc = jf_get_int(x, key, v, 0, 1000, &n);
+
+	j->max_parallel = (int16_t)n;
+	return rc;
+}
+
+static const char *const retcode_states[] = { "up", "down", "warn", "n/a",
+                                              NULL };
+
+/* "0:up 1:down 2:warn": words CODE:STATE, CODE 0..255. */
+static int f_retcodes(struct jctx *x, struct job *j, const char *key,
+                      json_t *v)
+{
+	const char *s = json_string_value(v), *p;
+	char state[8];
+	int code, n;
+
+	(void)key;
+	if (!s)
+		return jf_ferr(x, "retcodes: must be a string");
+	for (p = s; *p; p += n) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		n = 0;
+		if (sscanf(p, "%3d:%7[a-z/]%n", &code, state, &n) != 2 ||
+		    code < 0 || code > 255 || (p[n] && p[n] != ' ' && p[n] != '\t'))
+			return jf_ferr(x, "retcodes: '%s' is not CODE:STATE words "
+			               "(0:up 1:down)", s);
+		int ok = 0;
+		for (const char *const *st = retcode_states; *st; st++)
+			ok |= strcmp(*st, state) == 0;
+		if (!ok)
+			return jf_ferr(x, "retcodes: unknown state '%s' (up, down, "
+			               "warn, n/a)", state);
+	}
+	free(j->retcodes);
+	j->retcodes = strdup(s);
+	return j->retcodes ? 0 : -ENOMEM;
+}
+
+const char *job_retcode_status(const char *retcodes, int code)
+{
+	const char *p = retcodes;
+	char state[8];
+	int c, n;
+
+	while (p && *p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (sscanf(p, "%3d:%7[a-z/]%n", &c, state, &n) != 2)
+			break;
+		if (c == code)
+			for (const char *const *st = retcode_states; *st; st++)
+				if (strcmp(*st, state) == 0)
+					return *st;
+		p += n;
+	}
+	return "warn";
+}
+
 static int f_priority(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	long long n;
@@ -276,6 +342,7 @@ static const struct field {
 	{ "backoff", f_dur },       { "retries", f_retries },
 	{ "priority", f_priority }, { "overlap", f_overlap },
 	{ "overlap_queue_max", f_queue_max },
+	{ "max_parallel", f_max_parallel }, { "retcodes", f_retcodes },
 	{ "catchup", f_catchup },   { "tags", f_list },
 	{ "selectors", f_list },    { "requires", f_list },
 	{ "confirm", f_flag },      { "enabled", f_flag },
@@ -355,6 +422,7 @@ void job_free(struct job *j)
 	free(j->user);
 	free(j->group);
 	free(j->cwd);
+	free(j->retcodes);
 	jf_strv_free(j->env);
 	jf_strv_free(j->tags);
 	jf_strv_free(j->selectors);
@@ -503,6 +571,8 @@ json_t *job_to_json(const struct job *j)
 	json_object_set_new(o, "retries", json_integer(j->retries));
 	json_object_set_new(o, "overlap_queue_max",
 	                    json_integer(j->overlap_queue_max));
+	json_object_set_new(o, "max_parallel", json_integer(j->max_parallel));
+	json_object_set_new(o, "retcodes", str_or_null(j->retcodes));
 	json_object_set_new(o, "backoff", dur_json(j->backoff));
 	json_object_set_new(o, "overlap", json_string(overlap_name(j->overlap)));
 	json_object_set_new(o, "catchup", str_or_null(catchup));

@@ -450,7 +450,7 @@ static const char *const file_job_keys[] = {
 	"command", "shell", "schedule", "timezone", "target", "user", "group",
 	"cwd", "timeout", "kill_grace", "jitter", "backoff", "retries",
 	"priority", "overlap", "overlap_queue_max", "catchup", "confirm",
-	"enabled", "kill_leftovers", NULL,
+	"enabled", "kill_leftovers", "max_parallel", "retcodes", NULL,
 };
 
 static int in_list(const char *const *l, const char *s)
@@ -515,9 +515,10 @@ static int jf_task_key(struct jfile *f, const char *key, const char *value,
 	static const char *const same[] = {
 		"command", "user", "group", "cwd", "schedule", "timeout", NULL,
 	};
-	static const char *const unsupported[] = {
-		"umask", "check", "retcodes", "on_error", "pre_run", "post_run",
-		"log", NULL,
+	/* parsed by name, but what they do is not built: refused, never a
+	 * task doing less than its file says */
+	static const char *const unbuilt[] = {
+		"umask", "on_error", "pre_run", "post_run", "log", "nodes", NULL,
 	};
 	int b, n;
 
@@ -545,12 +546,29 @@ static int jf_task_key(struct jfile *f, const char *key, const char *value,
 		    strspn(value, "0123456789") != strlen(value))
 			return jf_err(err, errlen, "invalid value for max_parallel: "
 			              "'%s' (1 or more)", value);
+		if (n > 1000)
+			return jf_err(err, errlen, "invalid value for max_parallel: "
+			              "'%s' (1 to 1000)", value);
+		if (n > 1 && json_object_set_new(f->job, "max_parallel",
+		                                 json_integer(n)) < 0)
+			return -ENOMEM;
 		return jf_set(f, f->job, "overlap", n == 1 ? "skip" : "allow", 0,
 		              err, errlen);
 	}
-	if (in_list(unsupported, key) || strncmp(key, "limit_", 6) == 0)
-		return jf_err(err, errlen, "unsupported task keyword '%s' in %s",
-		              key, f->label);
+	if (strcmp(key, "retcodes") == 0)
+		return jf_set(f, f->job, "retcodes", value, 0, err, errlen);
+	if (strcmp(key, "check") == 0) {
+		/* the original's one check of a task: its last run's code */
+		if (strcmp(value, "last_run") != 0)
+			return jf_err(err, errlen, "invalid value for check: '%s' "
+			              "(last_run)", value);
+		if (json_object_get(f->job, "retcodes"))
+			return 0;
+		return jf_set(f, f->job, "retcodes", "0:up 1:down", 0, err, errlen);
+	}
+	if (in_list(unbuilt, key) || strncmp(key, "limit_", 6) == 0)
+		return jf_err(err, errlen, "task keyword '%s' in %s: not built "
+		              "yet; remove it", key, f->label);
 	return jf_err(err, errlen, "unknown key '%s' in %s", key, f->label);
 }
 

@@ -57,6 +57,12 @@ struct job {
 	/* overlap = queue: runs of it that may wait behind the running one
 	 * (1, like systemd's single pending start; 0 to 1000) */
 	int16_t overlap_queue_max;
+	/* overlap = allow: at most this many runs at once (0 = no bound; a
+	 * task's max_parallel) */
+	int16_t max_parallel;
+	/* "0:up 1:down": its last exit code gives a status (a task's check
+	 * / retcodes; jobctl status SERVICE); NULL = none */
+	char *retcodes;
 
 	/* runtime (engine), not part of the definition */
 	struct sched *sched;
@@ -101,6 +107,9 @@ int job_check_built(const struct job *j, char *err, size_t errlen);
 json_t *job_to_json(const struct job *j);
 void job_free(struct job *j);   /* frees the fields, not j itself */
 const struct job_action *job_action_find(const struct job *j, const char *name);
+/* The status ("up", "down", "warn", "n/a") that retcodes (j->retcodes'
+ * syntax) gives exit code `code`; codes it does not name are "warn". */
+const char *job_retcode_status(const char *retcodes, int code);
 /* The catch-up policy in force: j->catchup, or the schedule's default. */
 int job_catchup(const struct job *j);
 /* Whether the time of the job's last run must outlive the daemon (the

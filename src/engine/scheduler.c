@@ -244,6 +244,13 @@ static struct arun *fire(struct engine *e, struct job *j, int64_t when,
 			         j->queued == 1 ? "" : "s");
 			return NULL;
 		}
+		if (j->overlap == OVERLAP_ALLOW && j->max_parallel &&
+		    j->running + j->queued >= j->max_parallel) {
+			j->skipped++;
+			log_info("job %s: %d runs going (max_parallel), skipped",
+			         j->name, j->running + j->queued);
+			return NULL;
+		}
 		if (j->overlap == OVERLAP_REPLACE)
 			replace_runs(e, j);
 	}

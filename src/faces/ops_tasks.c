@@ -60,11 +60,21 @@ static int task_may_run(struct call *c, const struct job *j)
 		          "or jobctl disable): it is never run", j->name);
 		return 0;
 	}
-	if (j->overlap == OVERLAP_SKIP && j->running + j->queued > 0) {
-		call_fail(c, -EBUSY, "task '%s' is already running (max_parallel "
-		          "= 1)", j->name);
+	int max = j->overlap == OVERLAP_SKIP ? 1 : j->max_parallel;
+	if (max && j->running + j->queued >= max) {
+		call_fail(c, -EBUSY, "task '%s' already has %d run%s going "
+		          "(max_parallel = %d)", j->name, j->running + j->queued,
+		          j->running + j->queued == 1 ? "" : "s", max);
 		return 0;
 	}
+	return 1;
+}
+
+static int keep_newest(void *ctx, struct run *r)
+{
+	struct run *out = ctx;
+	*out = *r;
+	memset(r, 0, sizeof *r);
 	return 1;
 }
 
@@ -282,6 +292,103 @@ done:
 	free(s);
 }
 
+/* ---- status: the last exit codes of the tasks with a check ---- */
+
+/* Read thread: each task's newest finished run. */
+static int status_work(struct store *s, struct storeq_op *op, int replay)
+{
+	struct rd *d = (struct rd *)op;
+	size_t i;
+	json_t *t;
+
+	(void)replay;
+	json_array_foreach(d->list, i, t) {
+		struct run_query q = {.job = json_string_value(json_object_get(t,
+		                      "name")), .status = RUN_DONE, .limit = 1,
+		                      .newest_first = 1};
+		struct run r = {0};
+		int rc = store_run_list(s, &q, keep_newest, &r);
+		if (rc < 0)
+			return rc;
+		if (r.jid[0] && r.return_code >= 0)
+			json_object_set_new(t, "code", json_integer(r.return_code));
+		if (r.jid[0])
+			json_object_set_new(t, "jid", json_string(r.jid));
+		run_clear(&r);
+	}
+	return 0;
+}
+
+static int worse(const char *a, const char *b)
+{
+	static const char *const order[] = { "n/a", "up", "warn", "down" };
+	int x = 0, y = 0;
+	for (int i = 0; i < 4; i++) {
+		x = strcmp(order[i], a) == 0 ? i : x;
+		y = strcmp(order[i], b) == 0 ? i : y;
+	}
+	return y > x;
+}
+
+static void status_fin(struct rd *d, int rc, const char *err)
+{
+	const char *all = "n/a";
+	size_t i;
+	json_t *t;
+
+	if (rc < 0)
+		return call_fail(d->c, rc, "%s", err ? err : strerror(-rc));
+	json_array_foreach(d->list, i, t) {
+		json_t *code = json_object_get(t, "code");
+		const char *st = json_is_integer(code) ?
+			job_retcode_status(get_str(t, "retcodes"),
+			                   (int)json_integer_value(code)) : "n/a";
+		json_object_set_new(t, "status", json_string(st));
+		if (worse(all, st))
+			all = st;
+	}
+	call_reply(d->c, json_pack("{s:s, s:O}", "status", all, "tasks",
+	                           d->list));
+}
+
+/* status SERVICE (or status of one task): up/down/warn from the last
+ * exit code of each task that has a check (retcodes). */
+static void task_status(struct call *c, json_t *data, const char *svc,
+                        const struct job *one)
+{
+	json_t *list = json_array();
+	struct rd *d;
+	struct job *j;
+
+	for (int i = 0; list && (j = engine_job_at(c->e, i)); i++) {
+		if (one ? j != one : task_of(j, svc) < 0)
+			continue;
+		if (!may_job(c, j)) {
+			json_decref(list);
+			return;
+		}
+		if (j->retcodes)
+			json_array_append_new(list, json_pack("{s:s, s:s, s:s}",
+			                      "name", j->name, "rid",
+			                      task_suffix(j->name), "retcodes",
+			                      j->retcodes));
+	}
+	if (!list)
+		return call_fail(c, -ENOMEM, "out of memory");
+	if (json_array_size(list) == 0) {
+		json_decref(list);
+		return call_fail(c, -ENOENT, "%s '%s' has no task with a check "
+		                 "(check = last_run or retcodes)", one ? "task" :
+		                 "service", one ? one->name : svc);
+	}
+	if (!(d = rd_new(c, data, status_work, status_fin))) {
+		json_decref(list);
+		return;
+	}
+	d->list = list;
+	rd_submit(d);
+}
+
 /* Whether any job is a task of service svc. */
 static int is_service(struct call *c, const char *svc)
 {
@@ -294,7 +401,8 @@ static int is_service(struct call *c, const char *svc)
 
 int ops_tasks_run(struct call *c, json_t *data)
 {
-	const char *name = get_str(data, "name");
+	const char *name = get_str(data, "name"), *action = get_str(data,
+	                                                           "action");
 	struct job *j;
 
 	if (!name) {
@@ -307,13 +415,22 @@ int ops_tasks_run(struct call *c, json_t *data)
 	j = engine_job_find(c->e, name);
 	if (j && j->source && task_suffix(name)) {
 		/* a task named as a job: `run web.task#1` */
-		if (json_object_get(data, "rid") || get_str(data, "action"))
+		if (action && strcmp(action, "status") == 0 && j->retcodes &&
+		    !job_action_find(j, action)) {
+			task_status(c, data, NULL, j);
+			return 1;
+		}
+		if (json_object_get(data, "rid") || action)
 			return 0;     /* op_run's own errors */
 		return !task_may_run(c, j);
 	}
 	if (j && !json_object_get(data, "rid"))
 		return 0;             /* a job */
-	if (get_str(data, "action")) {
+	if (action && strcmp(action, "status") == 0 && is_service(c, name)) {
+		task_status(c, data, name, NULL);
+		return 1;
+	}
+	if (action) {
 		call_fail(c, -EINVAL, "action: a service's tasks have no actions "
 		          "(run NAME --rid task#N)");
 		return 1;

@@ -36,6 +36,21 @@ cat > "$T/jobs.d/sleepy.conf" <<CONF
 command = sleep 30
 max_parallel = 1
 CONF
+cat > "$T/jobs.d/chk.conf" <<CONF
+[task#0]
+command = sh -c 'exit \$(cat $T/code0)'
+check = last_run
+
+[task#1]
+command = sh -c 'exit \$(cat $T/code1)'
+retcodes = 0:up 1:down 2:warn 3:up
+CONF
+cat > "$T/jobs.d/par.conf" <<CONF
+[task#0]
+command = sleep 30
+max_parallel = 2
+CONF
+echo 0 > "$T/code0"; echo 0 > "$T/code1"
 JOBD_KEEP_CONFIG=1 jobd_start
 
 # ---- names: a task job is a job everywhere a job is named ----
@@ -98,5 +113,98 @@ expect_eq "max_parallel 1: second run refused (exit 1)" "$rc" 1
 expect_match "max_parallel 1: says why" "$out" "max_parallel"
 expect_code 1 "max_parallel 1: by rid too" jobctl run sleepy --rid 'task#0'
 jobctl kill "$jid" >/dev/null 2>&1
+
+# ---- max_parallel = 2: two runs at once, not three ----
+j1=$(jobctl run par --no-wait); j2=$(jobctl run 'par.task#0' --no-wait)
+expect_match "max_parallel 2: two runs start" "$j1 $j2" "^[0-9]{20} [0-9]{20}$"
+out=$(jobctl run par --rid 'task#0' 2>&1); rc=$?
+expect_eq "max_parallel 2: a third is refused (exit 1)" "$rc" 1
+expect_match "max_parallel 2: says so" "$out" "max_parallel = 2"
+out=$(jobctl show 'par.task#0' --json 2>&1)
+expect_match "show: max_parallel 2" "$out" '"max_parallel": 2'
+jobctl kill "$j1" >/dev/null 2>&1; jobctl kill "$j2" >/dev/null 2>&1
+
+# ---- check / retcodes: the last exit code gives the status ----
+out=$(jobctl status chk 2>&1); rc=$?
+expect_eq "status before any run: exit 3" "$rc" 3
+expect_match "status before any run: n/a" "$out" "chk\.task#0 +n/a"
+jobctl run chk >/dev/null 2>&1
+out=$(jobctl status chk 2>&1); rc=$?
+expect_eq "status after exit 0: up, exit 0" "$rc" 0
+expect_match "status: task#0 up" "$out" "chk\.task#0 +up +\(last exit 0\)"
+expect_match "status: task#1 up" "$out" "chk\.task#1 +up"
+echo 1 > "$T/code0"; echo 2 > "$T/code1"
+expect_code 1 "run chk: task#0 exits 1" jobctl run chk
+out=$(jobctl status chk 2>&1); rc=$?
+expect_eq "status with a task down: exit 3" "$rc" 3
+expect_match "check = last_run: 1 is down" "$out" "chk\.task#0 +down +\(last exit 1\)"
+expect_match "retcodes: 2 is warn" "$out" "chk\.task#1 +warn"
+echo 0 > "$T/code0"; echo 3 > "$T/code1"
+jobctl run chk >/dev/null 2>&1
+out=$(jobctl status chk 2>&1); rc=$?
+expect_eq "retcodes 3:up, 0:up: exit 0" "$rc" 0
+expect_match "retcodes: 3 is up" "$out" "chk\.task#1 +up +\(last exit 3\)"
+echo 7 > "$T/code0"
+jobctl run chk --rid 'task#0' >/dev/null 2>&1
+out=$(jobctl status 'chk.task#0' 2>&1); rc=$?
+expect_match "a code retcodes does not name is warn" "$out" "chk\.task#0 +warn +\(last exit 7\)"
+expect_eq "warn: status exit 0" "$rc" 0
+out=$(jobctl status web 2>&1); rc=$?
+expect_eq "status of a service without checks: exit 4" "$rc" 4
+expect_match "status without checks says so" "$out" "no task with a check"
+
+# ---- keywords: the ones not built yet are errors naming them ----
+kw_bad() {  # kw_bad NAME KEYLINE WANT
+	printf '[task#0]\ncommand = true\n%s\n' "$2" > "$T/jobs.d/kw.conf"
+	local out; out=$(jobctl reload 2>&1); local rc=$?
+	expect_eq "$1: reload fails (exit 2)" "$rc" 2
+	expect_match "$1: error names it" "$out" "$3"
+}
+for k in "umask = 022" "on_error = echo x" "pre_run = echo x" "post_run = echo x" \
+	 "log = true" "nodes = w1 w2" "limit_nofile = 10"; do
+	kw_bad "${k%% *}" "$k" "task keyword '${k%% *}' in \[task#0\]: not built yet"
+done
+kw_bad "run_requires" "run_requires = fs#1(up)" "requires: not built yet"
+kw_bad "check = other" "check = status" "invalid value for check: 'status'"
+kw_bad "retcodes bad" "retcodes = 0:fine" "unknown state 'fine'"
+kw_bad "max_parallel 0" "max_parallel = 0" "invalid value for max_parallel"
+kw_bad "disable = perhaps" "disable = perhaps" "invalid value for disable"
+kw_bad "unknown keyword" "frobnicate = 1" "unknown key 'frobnicate'"
+kw_bad "environment quoting" "environment = A='x" "invalid value for environment"
+printf '[task#0]\ncommand = true\n[DEFAULT]\nrun_schedule = @daily\n' > "$T/jobs.d/kw.conf"
+out=$(jobctl reload 2>&1)
+expect_match "[DEFAULT] after a task is an error" "$out" "\[DEFAULT\] must come before"
+printf '[DEFAULT]\nnodes = a\n[task#0]\ncommand = true\n' > "$T/jobs.d/kw.conf"
+out=$(jobctl reload 2>&1)
+expect_match "[DEFAULT]: only run_schedule" "$out" "unknown key 'nodes' in \[DEFAULT\]"
+printf '[DEFAULT]\nrun_schedule = @every 1h\n[task#0]\ncommand = true\n[task#1]\ncommand = true\nschedule = @0\n' > "$T/jobs.d/kw.conf"
+ok "[DEFAULT] run_schedule loads" jobctl reload
+expect_match "[DEFAULT] run_schedule is the tasks' schedule" "$(jobctl show 'kw.task#0')" "@every 1h"
+expect_match "a task's own schedule wins" "$(jobctl show 'kw.task#1' --json)" '"schedule": "@0"|"schedule": null'
+# the keywords that are built, in one task
+cat > "$T/jobs.d/kw.conf" <<CONF
+[task#0]
+command = sh -c 'echo "\$A|\$B|\$(pwd)"; sleep 0'
+user = root
+group = root
+cwd = /tmp
+environment = A=1 "B=x y"
+timeout = 5s
+schedule = @0
+confirmation = false
+tags = t1 t2
+disable = false
+max_parallel = 1
+check = last_run
+retcodes = 0:up
+CONF
+ok "every built keyword loads" jobctl reload
+out=$(jobctl run kw --rid 'task#0' 2>&1)
+expect_match "environment and cwd reach the command" "$out" "1\|x y\|/tmp"
+out=$(jobctl show 'kw.task#0' --json)
+expect_match "timeout 5s" "$out" '"timeout": "5s"'
+expect_match "tags" "$(echo "$out" | tr -d " \n")" '"tags":\["t1","t2"\]'
+expect_match "user" "$out" '"user": "root"'
+expect_match "retcodes" "$out" '"retcodes": "0:up"'
 
 finish

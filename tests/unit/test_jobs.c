@@ -365,7 +365,8 @@ static void test_to_json_keys(void **state)
 		"name", "command", "shell", "schedule", "timezone", "target", "user",
 		"group", "cwd", "env", "timeout", "kill_grace", "kill_leftovers",
 		"retries", "backoff",
-		"overlap", "overlap_queue_max", "catchup", "jitter", "tags", "confirm", "requires",
+		"overlap", "overlap_queue_max", "max_parallel", "retcodes",
+		"catchup", "jitter", "tags", "confirm", "requires",
 		"selectors", "enabled", "actions", "health_checks", "priority",
 		"source", "owner_uid",
 	};
@@ -622,6 +623,7 @@ static void test_files_tasks(void **state)
 	assert_string_equal(j.env[0], "A=1");
 	assert_string_equal(j.env[1], "B=x y");
 	assert_int_equal(j.overlap, OVERLAP_ALLOW);
+	assert_int_equal(j.max_parallel, 2);
 	assert_string_equal(j.user, "nobody");
 	assert_int_equal(j.timeout, 600 * US_PER_S);
 	assert_int_equal(sched_kind(j.sched), SCHED_CALENDAR);
@@ -689,9 +691,9 @@ static void test_files_errors(void **state)
 	           "x.conf:3: indented section header (a continuation line may "
 	           "not start with '[')");
 	files_fail("x.conf", "[task#0]\ncommand = x\numask = 022\n",
-	           "x.conf:3: unsupported task keyword 'umask' in [task#0]");
+	           "x.conf:3: task keyword 'umask' in [task#0]: not built yet; remove it");
 	files_fail("x.conf", "[task#0]\ncommand = x\nlimit_nofile = 10\n",
-	           "x.conf:3: unsupported task keyword 'limit_nofile' in [task#0]");
+	           "x.conf:3: task keyword 'limit_nofile' in [task#0]: not built yet; remove it");
 	files_fail("x.conf", "[task#0]\ndisable = perhaps\n",
 	           "x.conf:2: invalid value for disable: 'perhaps' (true or false)");
 	files_fail("x.conf", "[task#0]\nmax_parallel = 0\n",
