@@ -232,6 +232,16 @@ static int f_retcodes(struct jctx *x, struct job *j, const char *key,
 	return j->retcodes ? 0 : -ENOMEM;
 }
 
+int job_on_node(const struct job *j, const char *node)
+{
+	if (!j->nodes)
+		return 1;
+	for (char **n = j->nodes; *n; n++)
+		if (node && strcmp(*n, node) == 0)
+			return 1;
+	return 0;
+}
+
 const char *job_retcode_status(const char *retcodes, int code)
 {
 	const char *p = retcodes;
@@ -297,7 +307,8 @@ static int f_catchup(struct jctx *x, struct job *j, const char *key, json_t *v)
 static int f_list(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	char ***f = strcmp(key, "tags") == 0 ? &j->tags
-	          : strcmp(key, "selectors") == 0 ? &j->selectors : &j->requires;
+	          : strcmp(key, "selectors") == 0 ? &j->selectors
+	          : strcmp(key, "nodes") == 0 ? &j->nodes : &j->requires;
 
 	return jf_get_list(x, key, v, f);
 }
@@ -345,6 +356,7 @@ static const struct field {
 	{ "max_parallel", f_max_parallel }, { "retcodes", f_retcodes },
 	{ "catchup", f_catchup },   { "tags", f_list },
 	{ "selectors", f_list },    { "requires", f_list },
+	{ "nodes", f_list },
 	{ "confirm", f_flag },      { "enabled", f_flag },
 	{ "kill_leftovers", f_flag },
 	{ "actions", f_actions },   { "health_checks", f_checks },
@@ -427,6 +439,7 @@ void job_free(struct job *j)
 	jf_strv_free(j->tags);
 	jf_strv_free(j->selectors);
 	jf_strv_free(j->requires);
+	jf_strv_free(j->nodes);
 	for (int i = 0; i < j->n_actions; i++) {
 		free(j->actions[i].name);
 		free(j->actions[i].command);
@@ -581,6 +594,7 @@ json_t *job_to_json(const struct job *j)
 	json_object_set_new(o, "confirm", json_boolean(j->confirm));
 	json_object_set_new(o, "requires", list_json(j->requires));
 	json_object_set_new(o, "selectors", list_json(j->selectors));
+	json_object_set_new(o, "nodes", list_json(j->nodes));
 	json_object_set_new(o, "enabled", json_boolean(j->enabled));
 	json_object_set_new(o, "actions", actions_json(j));
 	json_object_set_new(o, "health_checks", checks_json(j));

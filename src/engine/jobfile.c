@@ -484,7 +484,7 @@ static int jf_job_key(struct jfile *f, const char *key, const char *value,
 		return jf_env_push(f->job, value, err, errlen, key);
 	}
 	if (strcmp(key, "tags") == 0 || strcmp(key, "selectors") == 0 ||
-	    strcmp(key, "requires") == 0)
+	    strcmp(key, "requires") == 0 || strcmp(key, "nodes") == 0)
 		return jf_append_list(f->job, key, value, cont);
 	if (in_list(file_job_keys, key))
 		return jf_set(f, f->job, key, value, cont, err, errlen);
@@ -518,7 +518,7 @@ static int jf_task_key(struct jfile *f, const char *key, const char *value,
 	/* parsed by name, but what they do is not built: refused, never a
 	 * task doing less than its file says */
 	static const char *const unbuilt[] = {
-		"umask", "on_error", "pre_run", "post_run", "log", "nodes", NULL,
+		"umask", "on_error", "pre_run", "post_run", "log", NULL,
 	};
 	int b, n;
 
@@ -528,6 +528,8 @@ static int jf_task_key(struct jfile *f, const char *key, const char *value,
 		return jf_append_list(f->job, "tags", value, cont);
 	if (strcmp(key, "run_requires") == 0)
 		return jf_append_list(f->job, "requires", value, cont);
+	if (strcmp(key, "nodes") == 0)
+		return jf_append_list(f->job, "nodes", value, cont);
 	if (cont)
 		return jf_err(err, errlen, "continuation line for '%s' in %s", key,
 		              f->label);

@@ -39,6 +39,8 @@ struct job {
 	int64_t jitter;         /* us */
 	int64_t backoff;        /* us, default 10 s */
 	char **tags, **selectors, **requires;   /* NULL-terminated or NULL */
+	char **nodes;           /* runs only on the daemons of these names
+	                         * (config `name`); NULL = everywhere */
 	struct job_action *actions;
 	struct health_check *checks;
 	int n_actions;
@@ -110,6 +112,8 @@ const struct job_action *job_action_find(const struct job *j, const char *name);
 /* The status ("up", "down", "warn", "n/a") that retcodes (j->retcodes'
  * syntax) gives exit code `code`; codes it does not name are "warn". */
 const char *job_retcode_status(const char *retcodes, int code);
+/* Whether j may run on the daemon named `node` (its nodes list). */
+int job_on_node(const struct job *j, const char *node);
 /* The catch-up policy in force: j->catchup, or the schedule's default. */
 int job_catchup(const struct job *j);
 /* Whether the time of the job's last run must outlive the daemon (the

@@ -119,7 +119,8 @@ static void run_tags(struct call *c, json_t *tags)
 				hit |= json_is_string(v) &&
 				       strcmp(json_string_value(v), *t) == 0;
 		}
-		if (!hit || (!c->admin && j->owner_uid != c->uid) || j->confirm)
+		if (!hit || (!c->admin && j->owner_uid != c->uid) || j->confirm ||
+		    !ops_task_runs_here(c, j))
 			continue;
 		struct run_req rq = {.job = j, .trigger = TRIG_MANUAL,
 		                     .priority = j->priority, .uid = c->uid};

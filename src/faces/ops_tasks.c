@@ -53,8 +53,29 @@ static int has_tag(const struct job *j, json_t *tags)
 }
 
 /* Whether a manual run of task j may start now; fails the call if not. */
+/* nodes = ...: whether j may run on this daemon; fails the call if not. */
+static int node_ok(struct call *c, const struct job *j)
+{
+	const char *node = engine_config(c->e)->name;
+	if (job_on_node(j, node))
+		return 1;
+	call_fail(c, -ECANCELED, "%s '%s' runs only on node%s %s%s (this is "
+	          "'%s')", task_suffix(j->name) ? "task" : "job", j->name,
+	          j->nodes[1] ? "s" : "", j->nodes[0], j->nodes[1] ? ", ..." : "",
+	          node);
+	return 0;
+}
+
+int ops_task_runs_here(struct call *c, const struct job *j)
+{
+	return job_on_node(j, engine_config(c->e)->name) &&
+	       (j->enabled || !j->source || !task_suffix(j->name));
+}
+
 static int task_may_run(struct call *c, const struct job *j)
 {
+	if (!node_ok(c, j))
+		return 0;
 	if (!j->enabled) {
 		call_fail(c, -ECANCELED, "task '%s' is disabled (disable = true "
 		          "or jobctl disable): it is never run", j->name);
@@ -110,8 +131,9 @@ static int select_tasks(struct call *c, struct svc_run *s, const char *svc,
 			continue;
 		if (!may_job(c, j))
 			return -1;
-		/* a run of all tasks passes over the disabled ones */
-		if (!j->enabled && (all || json_is_array(tags))) {
+		/* a run of all tasks passes over the disabled ones and
+		 * those of other nodes */
+		if (!ops_task_runs_here(c, j) && (all || json_is_array(tags))) {
 			skipped++;
 			continue;
 		}
@@ -126,7 +148,8 @@ static int select_tasks(struct call *c, struct svc_run *s, const char *svc,
 	}
 	if (s->n == 0) {
 		call_fail(c, found ? -ECANCELED : -ENOENT, "service '%s' has no "
-		          "%s task%s%s%s", svc, skipped ? "enabled" : "",
+		          "%stask%s%s%s", svc, skipped ? "enabled task here (a "
+		          "disabled or another node's) and no other " : "",
 		          rid && !all ? " " : "", rid && !all ? rid : "",
 		          json_is_array(tags) ? " with these tags" : "");
 		return -1;
@@ -425,7 +448,7 @@ int ops_tasks_run(struct call *c, json_t *data)
 		return !task_may_run(c, j);
 	}
 	if (j && !json_object_get(data, "rid"))
-		return 0;             /* a job */
+		return !node_ok(c, j);       /* a job */
 	if (action && strcmp(action, "status") == 0 && is_service(c, name)) {
 		task_status(c, data, name, NULL);
 		return 1;

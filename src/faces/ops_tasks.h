@@ -11,4 +11,8 @@ struct call;
  * call, 0 when op_run goes on with it. */
 int ops_tasks_run(struct call *c, json_t *data);
 
+/* Whether a run of j selected by tags alone (run --tags T) may start:
+ * not a disabled task, not another node's. */
+int ops_task_runs_here(struct call *c, const struct job *j);
+
 #endif

@@ -51,6 +51,19 @@ command = sleep 30
 max_parallel = 2
 CONF
 echo 0 > "$T/code0"; echo 0 > "$T/code1"
+cat > "$T/jobs.d/nod.conf" <<CONF
+[task#0]
+command = echo here
+nodes = w1 w2
+tags = nod
+
+[task#1]
+command = echo elsewhere
+nodes = other
+schedule = @every 1s
+tags = nod
+CONF
+echo "name = w2" >> "$T/jobd.conf"
 JOBD_KEEP_CONFIG=1 jobd_start
 
 # ---- names: a task job is a job everywhere a job is named ----
@@ -161,7 +174,7 @@ kw_bad() {  # kw_bad NAME KEYLINE WANT
 	expect_match "$1: error names it" "$out" "$3"
 }
 for k in "umask = 022" "on_error = echo x" "pre_run = echo x" "post_run = echo x" \
-	 "log = true" "nodes = w1 w2" "limit_nofile = 10"; do
+	 "log = true" "limit_nofile = 10"; do
 	kw_bad "${k%% *}" "$k" "task keyword '${k%% *}' in \[task#0\]: not built yet"
 done
 kw_bad "run_requires" "run_requires = fs#1(up)" "requires: not built yet"
@@ -206,5 +219,21 @@ expect_match "timeout 5s" "$out" '"timeout": "5s"'
 expect_match "tags" "$(echo "$out" | tr -d " \n")" '"tags":\["t1","t2"\]'
 expect_match "user" "$out" '"user": "root"'
 expect_match "retcodes" "$out" '"retcodes": "0:up"'
+
+# ---- nodes = w1 w2: only where the daemon's name (w2 here) is listed ----
+out=$(jobctl run nod --rid 'task#0' 2>&1); rc=$?
+expect_eq "nodes lists this daemon: runs" "$rc" 0
+out=$(jobctl run nod --rid 'task#1' 2>&1); rc=$?
+expect_eq "nodes without this daemon: refused, exit 1" "$rc" 1
+expect_match "nodes: says where it runs" "$out" "runs only on node other \(this is 'w2'\)"
+expect_code 1 "nodes: by job name too" jobctl run 'nod.task#1'
+out=$(jobctl run nod 2>&1); rc=$?
+expect_eq "run nod: runs the tasks of this node only" "$rc" 0
+expect_eq "run nod: task#1 not run" "$(echo "$out" | grep -c elsewhere)" 0
+jobctl run --tags nod >/dev/null 2>&1
+expect_match "nodes: listed" "$(jobctl list)" "nod\.task#1"
+expect_match "nodes: shown" "$(jobctl show 'nod.task#1' --json | tr -d ' \n')" '"nodes":\["other"\]'
+sleep 2   # @every 1s would have fired on a node it runs on
+expect_eq "nodes: never scheduled, never run elsewhere" "$(jobctl runs 'nod.task#1' | grep -c nod)" 0
 
 finish

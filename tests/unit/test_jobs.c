@@ -367,7 +367,7 @@ static void test_to_json_keys(void **state)
 		"retries", "backoff",
 		"overlap", "overlap_queue_max", "max_parallel", "retcodes",
 		"catchup", "jitter", "tags", "confirm", "requires",
-		"selectors", "enabled", "actions", "health_checks", "priority",
+		"selectors", "nodes", "enabled", "actions", "health_checks", "priority",
 		"source", "owner_uid",
 	};
 	struct job j;
