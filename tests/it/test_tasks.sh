@@ -236,4 +236,19 @@ expect_match "nodes: shown" "$(jobctl show 'nod.task#1' --json | tr -d ' \n')" '
 sleep 2   # @every 1s would have fired on a node it runs on
 expect_eq "nodes: never scheduled, never run elsewhere" "$(jobctl runs 'nod.task#1' | grep -c nod)" 0
 
+# ---- docs/tasks.md: its service files load as written ----
+rm -f "$T/jobs.d/kw.conf"
+DOC=$(cd "$(dirname "$0")/../.." && pwd)/docs/tasks.md
+python3 - "$DOC" "$T/jobs.d" <<'PY'
+import re, sys
+blocks = re.findall(r'^```ini\n(.*?)^```', open(sys.argv[1]).read(), re.S | re.M)
+for i, b in enumerate(blocks):
+    open("%s/doc%d.conf" % (sys.argv[2], i), "w").write(b)
+print(len(blocks))
+PY
+ok "docs/tasks.md: every service file example loads" jobctl reload
+expect_match "docs example: doc0.task#1 listed" "$(jobctl list)" "doc0\.task#1"
+expect_match "docs example: its calendar schedule" "$(jobctl show 'doc0.task#0')" "00:00-02:00@121 mon-fri"
+expect_match "docs example: environment words" "$(jobctl show 'doc0.task#1' --json | tr -d ' \n')" '"OPTS":"-vx"|"OPTS":"-v-x"'
+
 finish
