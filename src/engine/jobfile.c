@@ -15,6 +15,7 @@
 #include "core/strpool.h"
 #include "engine/config.h"
 #include "engine/jobs.h"
+#include "engine/tasks.h"
 
 enum sec { SEC_NONE, SEC_JOB, SEC_TASK, SEC_ACTION, SEC_CHECK, SEC_DEFAULT };
 
@@ -162,7 +163,10 @@ static int jf_deliver(struct jfile *f)
 	if (!def)
 		return 0;
 	f->job = NULL;
-	rc = f->cb(f->ctx, def, f->file, f->job_line, e, sizeof(e));
+	rc = strstr(json_string_value(json_object_get(def, "name")), ".task#") ?
+	     task_hooks_wrap(def, e, sizeof(e)) : 0;
+	if (rc == 0)
+		rc = f->cb(f->ctx, def, f->file, f->job_line, e, sizeof(e));
 	json_decref(def);
 	if (rc == 0)
 		return 0;
@@ -513,12 +517,14 @@ static int jf_task_key(struct jfile *f, const char *key, const char *value,
                        int cont, char *err, size_t errlen)
 {
 	static const char *const same[] = {
-		"command", "user", "group", "cwd", "schedule", "timeout", NULL,
+		"command", "user", "group", "cwd", "schedule", "timeout",
+		"pre_run", "post_run", "on_error",   /* tasks.c wraps them */
+		NULL,
 	};
 	/* parsed by name, but what they do is not built: refused, never a
 	 * task doing less than its file says */
 	static const char *const unbuilt[] = {
-		"umask", "on_error", "pre_run", "post_run", "log", NULL,
+		"umask", "log", NULL,
 	};
 	int b, n;
 

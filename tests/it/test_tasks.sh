@@ -173,8 +173,7 @@ kw_bad() {  # kw_bad NAME KEYLINE WANT
 	expect_eq "$1: reload fails (exit 2)" "$rc" 2
 	expect_match "$1: error names it" "$out" "$3"
 }
-for k in "umask = 022" "on_error = echo x" "pre_run = echo x" "post_run = echo x" \
-	 "log = true" "limit_nofile = 10"; do
+for k in "umask = 022" "log = true" "limit_nofile = 10"; do
 	kw_bad "${k%% *}" "$k" "task keyword '${k%% *}' in \[task#0\]: not built yet"
 done
 kw_bad "run_requires" "run_requires = fs#1(up)" "requires: not built yet"
@@ -235,6 +234,33 @@ expect_match "nodes: listed" "$(jobctl list)" "nod\.task#1"
 expect_match "nodes: shown" "$(jobctl show 'nod.task#1' --json | tr -d ' \n')" '"nodes":\["other"\]'
 sleep 2   # @every 1s would have fired on a node it runs on
 expect_eq "nodes: never scheduled, never run elsewhere" "$(jobctl runs 'nod.task#1' | grep -c nod)" 0
+
+# ---- pre_run, post_run, on_error: run around the command ----
+cat > "$T/jobs.d/hk.conf" <<CONF
+[task#0]
+pre_run = echo "pre it's"
+command = sh -c 'echo cmd; exit \$(cat $T/hkcode)'
+on_error = echo on_error
+post_run = echo post
+
+[task#1]
+command = echo plain
+post_run = false
+CONF
+echo 0 > "$T/hkcode"
+ok "hooks load" jobctl reload
+out=$(jobctl run hk --rid 'task#0' 2>&1); rc=$?
+expect_eq "hooks, command ok: exit 0" "$rc" 0
+expect_eq "hooks in order, no on_error" "$(echo "$out" | grep -E "^(pre|cmd|on_error|post)" | tr '\n' ' ')" "pre it's cmd post "
+echo 4 > "$T/hkcode"
+out=$(jobctl run hk --rid 'task#0' 2>&1); rc=$?
+expect_eq "hooks, command fails: the command's code" "$rc" 4
+expect_eq "on_error runs when the command fails" "$(echo "$out" | grep -E "^(pre|cmd|on_error|post)" | tr '\n' ' ')" "pre it's cmd on_error post "
+expect_code 0 "a failing post_run does not change the result" jobctl run hk --rid 'task#1'
+printf '[task#0]\ncommand = true\npre_run = "x\n' > "$T/jobs.d/hk.conf"
+out=$(jobctl reload 2>&1)
+expect_match "a hook's bad quoting names it" "$out" "pre_run: unterminated"
+rm -f "$T/jobs.d/hk.conf"; jobctl reload >/dev/null 2>&1
 
 # ---- docs/tasks.md: its service files load as written ----
 rm -f "$T/jobs.d/kw.conf"
