@@ -518,13 +518,13 @@ static int jf_task_key(struct jfile *f, const char *key, const char *value,
 {
 	static const char *const same[] = {
 		"command", "user", "group", "cwd", "schedule", "timeout",
-		"pre_run", "post_run", "on_error",   /* tasks.c wraps them */
+		"pre_run", "post_run", "on_error", "umask",   /* see tasks.c */
 		NULL,
 	};
 	/* parsed by name, but what they do is not built: refused, never a
 	 * task doing less than its file says */
 	static const char *const unbuilt[] = {
-		"umask", "log", NULL,
+		"log", NULL,
 	};
 	int b, n;
 

@@ -4,6 +4,8 @@
  *
  *   PRE; COMMAND; rc=$?; if [ $rc -ne 0 ]; then ON_ERROR; fi; POST; exit $rc
  *
+ * umask too: "umask 022; " before it ("umask 022; exec COMMAND" alone).
+ *
  * Each hook is shell words, as `command`, quoted back for sh.  A hook's
  * failure does not change the run's result: its exit code is the
  * command's (as the original's non-blocking hooks). */
@@ -48,11 +50,18 @@ int task_hooks_wrap(json_t *def, char *err, size_t errlen)
 {
 	const char *pre = str(def, "pre_run"), *post = str(def, "post_run");
 	const char *onerr = str(def, "on_error"), *cmd = str(def, "command");
+	const char *umask = str(def, "umask");
 	char *w[4] = {NULL, NULL, NULL, NULL}, *script = NULL;
 	int rc = -EINVAL;
 
-	if (!pre && !post && !onerr)
+	if (!pre && !post && !onerr && !umask)
 		return 0;
+	if (umask && (!umask[0] || strlen(umask) > 4 ||
+	              strspn(umask, "01234567") != strlen(umask))) {
+		snprintf(err, errlen, "umask: '%s' is not an octal mask (022)",
+		         umask);
+		goto error;
+	}
 	if (!cmd) {
 		snprintf(err, errlen, "command: missing");
 		goto error;
@@ -69,14 +78,21 @@ int task_hooks_wrap(json_t *def, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto error;
 	}
+	if (umask)
+		fprintf(m, "umask %s; ", umask);
 	if (w[1])
 		fprintf(m, "%s; ", w[1]);
+	if (!w[1] && !w[2] && !w[3]) {  /* umask alone: the command as before */
+		fprintf(m, "exec %s", w[0]);
+		goto close;
+	}
 	fprintf(m, "%s; rc=$?; ", w[0]);
 	if (w[2])
 		fprintf(m, "if [ $rc -ne 0 ]; then %s; fi; ", w[2]);
 	if (w[3])
 		fprintf(m, "%s; ", w[3]);
 	fprintf(m, "exit $rc");
+close:
 	if (fclose(m) != 0) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
@@ -85,6 +101,7 @@ int task_hooks_wrap(json_t *def, char *err, size_t errlen)
 	json_object_del(def, "pre_run");
 	json_object_del(def, "post_run");
 	json_object_del(def, "on_error");
+	json_object_del(def, "umask");
 	if (json_object_set_new(def, "command", json_string(script)) < 0 ||
 	    json_object_set_new(def, "shell", json_string("true")) < 0) {
 		rc = -ENOMEM;

@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <jansson.h>
 
-/* A task's def (from its [task#N] section) with pre_run, post_run or
- * on_error: they and its command become one sh script (its `command`,
+/* A task's def (from its [task#N] section) with pre_run, post_run,
+ * on_error or umask: they and its command become one sh script (its `command`,
  * `shell` true) and the hook keys go.  Returns 0 (also without hooks), or
  * -EINVAL / -ENOMEM with err naming the key at fault. */
 int task_hooks_wrap(json_t *def, char *err, size_t errlen);

@@ -173,7 +173,7 @@ kw_bad() {  # kw_bad NAME KEYLINE WANT
 	expect_eq "$1: reload fails (exit 2)" "$rc" 2
 	expect_match "$1: error names it" "$out" "$3"
 }
-for k in "umask = 022" "log = true" "limit_nofile = 10"; do
+for k in "log = true" "limit_nofile = 10"; do
 	kw_bad "${k%% *}" "$k" "task keyword '${k%% *}' in \[task#0\]: not built yet"
 done
 kw_bad "run_requires" "run_requires = fs#1(up)" "requires: not built yet"
@@ -261,6 +261,18 @@ printf '[task#0]\ncommand = true\npre_run = "x\n' > "$T/jobs.d/hk.conf"
 out=$(jobctl reload 2>&1)
 expect_match "a hook's bad quoting names it" "$out" "pre_run: unterminated"
 rm -f "$T/jobs.d/hk.conf"; jobctl reload >/dev/null 2>&1
+
+# ---- umask ----
+printf '[task#0]\ncommand = sh -c umask\numask = 027\n[task#1]\ncommand = sh -c "umask; exit 6"\numask = 0077\npost_run = echo p\n' > "$T/jobs.d/um.conf"
+ok "umask loads" jobctl reload
+out=$(jobctl run um --rid 'task#0' 2>&1)
+expect_match "umask 027 reaches the command" "$out" "^0027"
+out=$(jobctl run um --rid 'task#1' 2>&1); rc=$?
+expect_match "umask with a hook" "$out" "^0077"
+expect_eq "umask with a hook: the command's code" "$rc" 6
+printf '[task#0]\ncommand = true\numask = 999\n' > "$T/jobs.d/um.conf"
+expect_match "umask: not octal is an error" "$(jobctl reload 2>&1)" "umask: '999' is not an octal mask"
+rm -f "$T/jobs.d/um.conf"; jobctl reload >/dev/null 2>&1
 
 # ---- docs/tasks.md: its service files load as written ----
 rm -f "$T/jobs.d/kw.conf"
