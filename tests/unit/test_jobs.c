@@ -690,8 +690,10 @@ static void test_files_errors(void **state)
 	files_fail("x.conf", "[job a]\ncommand = x\n  [job b]\n",
 	           "x.conf:3: indented section header (a continuation line may "
 	           "not start with '[')");
-	files_fail("x.conf", "[task#0]\ncommand = x\numask = 022\n",
-	           "x.conf:3: task keyword 'umask' in [task#0]: not built yet; remove it");
+	files_fail("x.conf", "[task#0]\ncommand = x\nlog = true\n",
+	           "x.conf:3: task keyword 'log' in [task#0]: not built yet; remove it");
+	files_fail("x.conf", "[task#0]\ncommand = x\numask = 8\n",
+	           "x.conf:3: umask: '8' is not an octal mask (022)");
 	files_fail("x.conf", "[task#0]\ncommand = x\nlimit_nofile = 10\n",
 	           "x.conf:3: task keyword 'limit_nofile' in [task#0]: not built yet; remove it");
 	files_fail("x.conf", "[task#0]\ndisable = perhaps\n",
