@@ -96,6 +96,9 @@ int cmd_create(struct ctl *c, struct args *a)
 	int gen = opt_has(a, "generate-name");
 	int rc = gen ? 0 : check_name("job", a->pos[0]);
 
+	if (!rc && !gen && strchr(a->pos[0], '#'))
+		rc = bad("invalid job name '%s': NAME.task#N names the tasks of "
+			 "service files (docs/tasks.md)", a->pos[0]);
 	if (!rc)
 		rc = job_build(c, a, job);
 	if (rc) {

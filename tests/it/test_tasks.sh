@@ -81,6 +81,9 @@ expect_match "disabled shows" "$out" "enabled: *(false|no)"
 ok "enable a task job" jobctl enable 'web.task#2'
 ok "set enabled on a task job" jobctl set 'web.task#2' enabled=true
 expect_code 2 "a name with # in another shape is still invalid" jobctl show 'web#1'
+out=$(jobctl create 'x.task#1' -- true 2>&1); rc=$?
+expect_eq "create of a task-shaped name: exit 2" "$rc" 2
+expect_match "create of a task-shaped name says why" "$out" "tasks of service files"
 
 # ---- manual runs by rid and tags; the command's exit code ----
 out=$(jobctl run web --rid 'task#0' 2>&1); rc=$?
