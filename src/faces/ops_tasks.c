@@ -34,8 +34,8 @@ static const char *task_suffix(const char *name)
 /* The N of "svc.task#N" when it is a task of service svc, else -1. */
 static long task_of(const struct job *j, const char *svc)
 {
-	size_t n = strlen(svc);
-	if (!j->source || strncmp(j->name, svc, n) != 0 ||
+	size_t n = svc ? strlen(svc) : 0;
+	if (!svc || !j->source || strncmp(j->name, svc, n) != 0 ||
 	    strncmp(j->name + n, ".task#", 6) != 0)
 		return -1;
 	return strtol(j->name + n + 6, NULL, 10);
