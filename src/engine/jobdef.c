@@ -317,6 +317,7 @@ static int f_flag(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	int8_t *f = strcmp(key, "confirm") == 0 ? &j->confirm
 	          : strcmp(key, "kill_leftovers") == 0 ? &j->kill_leftovers
+	          : strcmp(key, "log_output") == 0 ? &j->log_output
 	          : &j->enabled;
 	int b = 0, rc = jf_get_bool(x, key, v, &b);
 
@@ -358,7 +359,7 @@ static const struct field {
 	{ "selectors", f_list },    { "requires", f_list },
 	{ "nodes", f_list },
 	{ "confirm", f_flag },      { "enabled", f_flag },
-	{ "kill_leftovers", f_flag },
+	{ "kill_leftovers", f_flag }, { "log_output", f_flag },
 	{ "actions", f_actions },   { "health_checks", f_checks },
 	{ "source", f_strfield },   { "owner_uid", f_owner },
 };
@@ -581,6 +582,7 @@ json_t *job_to_json(const struct job *j)
 	json_object_set_new(o, "timeout", dur_json(j->timeout));
 	json_object_set_new(o, "kill_grace", dur_json(j->kill_grace));
 	json_object_set_new(o, "kill_leftovers", json_boolean(j->kill_leftovers));
+	json_object_set_new(o, "log_output", json_boolean(j->log_output));
 	json_object_set_new(o, "retries", json_integer(j->retries));
 	json_object_set_new(o, "overlap_queue_max",
 	                    json_integer(j->overlap_queue_max));

@@ -454,7 +454,8 @@ static const char *const file_job_keys[] = {
 	"command", "shell", "schedule", "timezone", "target", "user", "group",
 	"cwd", "timeout", "kill_grace", "jitter", "backoff", "retries",
 	"priority", "overlap", "overlap_queue_max", "catchup", "confirm",
-	"enabled", "kill_leftovers", "max_parallel", "retcodes", NULL,
+	"enabled", "kill_leftovers", "max_parallel", "retcodes", "log_output",
+	NULL,
 };
 
 static int in_list(const char *const *l, const char *s)
@@ -524,7 +525,7 @@ static int jf_task_key(struct jfile *f, const char *key, const char *value,
 	/* parsed by name, but what they do is not built: refused, never a
 	 * task doing less than its file says */
 	static const char *const unbuilt[] = {
-		"log", NULL,
+		NULL,
 	};
 	int b, n;
 
@@ -541,6 +542,13 @@ static int jf_task_key(struct jfile *f, const char *key, const char *value,
 		              f->label);
 	if (strcmp(key, "confirmation") == 0)
 		return jf_set(f, f->job, "confirm", value, 0, err, errlen);
+	if (strcmp(key, "log") == 0) {
+		if ((b = config_bool_parse(value)) < 0)
+			return jf_err(err, errlen, "invalid value for log: '%s' "
+			              "(true or false)", value);
+		return jf_set(f, f->job, "log_output", b ? "true" : "false", 0,
+		              err, errlen);
+	}
 	if (strcmp(key, "environment") == 0)
 		return jf_task_env(f, value, err, errlen);
 	if (strcmp(key, "disable") == 0) {

@@ -52,6 +52,8 @@ struct job {
 	int8_t shell;
 	int8_t confirm;
 	int8_t kill_leftovers;  /* SIGTERM what is left in its group at the end */
+	int8_t log_output;      /* its runs' stdout to the log at INFO, stderr
+	                         * at WARN (a task's `log`) */
 	int8_t enabled;         /* default 1 */
 	int8_t overlap;         /* enum overlap, default skip */
 	int8_t catchup;         /* enum catchup, CATCHUP_DEFAULT = by schedule */

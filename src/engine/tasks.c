@@ -5,6 +5,7 @@
  *   PRE; COMMAND; rc=$?; if [ $rc -ne 0 ]; then ON_ERROR; fi; POST; exit $rc
  *
  * umask too: "umask 022; " before it ("umask 022; exec COMMAND" alone).
+ * And `log`: a task's output to the daemon's log (task_log_output).
  *
  * Each hook is shell words, as `command`, quoted back for sh.  A hook's
  * failure does not change the run's result: its exit code is the
@@ -15,6 +16,8 @@
 #include <string.h>
 
 #include "core/shlex.h"
+#include "engine/engine.h"
+#include "engine/log.h"
 #include "engine/tasks.h"
 
 /* The words of `s` quoted back for sh, or NULL with err set. */
@@ -113,4 +116,23 @@ error:
 		free(w[i]);
 	free(script);
 	return rc;
+}
+
+void task_log_output(struct arun *a, int stream, const char *buf, size_t n)
+{
+	struct job *j = a->r.job ? engine_job_find(a->e, a->r.job) : NULL;
+	const char *p = buf, *end = buf + n;
+
+	if (!j || !j->log_output)
+		return;
+	/* a chunk's lines; a line cut between two chunks is logged in two */
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		int len = (int)((nl ? nl : end) - p);
+		if (len > 0 && stream == 1)
+			log_info("job %s %s: %.*s", j->name, a->r.jid, len, p);
+		else if (len > 0)
+			log_warn("job %s %s: %.*s", j->name, a->r.jid, len, p);
+		p += len + (nl != NULL);
+	}
 }

@@ -10,4 +10,9 @@
  * -EINVAL / -ENOMEM with err naming the key at fault. */
 int task_hooks_wrap(json_t *def, char *err, size_t errlen);
 
+struct arun;
+/* A run's output chunk, to the log when its job has log_output: stdout
+ * lines at INFO, stderr lines at WARN, each "job NAME JID: LINE". */
+void task_log_output(struct arun *a, int stream, const char *buf, size_t n);
+
 #endif

@@ -176,7 +176,7 @@ kw_bad() {  # kw_bad NAME KEYLINE WANT
 	expect_eq "$1: reload fails (exit 2)" "$rc" 2
 	expect_match "$1: error names it" "$out" "$3"
 }
-for k in "log = true" "limit_nofile = 10"; do
+for k in "limit_nofile = 10"; do
 	kw_bad "${k%% *}" "$k" "task keyword '${k%% *}' in \[task#0\]: not built yet"
 done
 kw_bad "run_requires" "run_requires = fs#1(up)" "requires: not built yet"
@@ -276,6 +276,17 @@ expect_eq "umask with a hook: the command's code" "$rc" 6
 printf '[task#0]\ncommand = true\numask = 999\n' > "$T/jobs.d/um.conf"
 expect_match "umask: not octal is an error" "$(jobctl reload 2>&1)" "umask: '999' is not an octal mask"
 rm -f "$T/jobs.d/um.conf"; jobctl reload >/dev/null 2>&1
+
+# ---- log = true: stdout to the daemon's log at INFO, stderr at WARN ----
+printf '[task#0]\ncommand = sh -c "echo to-info-%s; echo to-warn-%s >&2"\nlog = true\n[task#1]\ncommand = echo not-logged-%s\n' $$ $$ $$ > "$T/jobs.d/lg.conf"
+ok "log loads" jobctl reload
+jobctl run lg >/dev/null 2>&1
+expect_match "log: stdout at INFO" "$(grep "to-info-$$" "$T/jobd.log")" "INFO +job lg\.task#0 [0-9]{20}: to-info-$$$"
+expect_match "log: stderr at WARN" "$(grep "to-warn-$$" "$T/jobd.log")" "WARN +job lg\.task#0 [0-9]{20}: to-warn-$$$"
+expect_eq "no log: the output stays out of the log" "$(grep -c "not-logged-$$" "$T/jobd.log")" 0
+printf '[task#0]\ncommand = true\nlog = maybe\n' > "$T/jobs.d/lg.conf"
+expect_match "log: a bad BOOL is an error" "$(jobctl reload 2>&1)" "invalid value for log: 'maybe'"
+rm -f "$T/jobs.d/lg.conf"; jobctl reload >/dev/null 2>&1
 
 # ---- docs/tasks.md: its service files load as written ----
 rm -f "$T/jobs.d/kw.conf"

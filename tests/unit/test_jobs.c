@@ -364,6 +364,7 @@ static void test_to_json_keys(void **state)
 	static const char *const keys[] = {
 		"name", "command", "shell", "schedule", "timezone", "target", "user",
 		"group", "cwd", "env", "timeout", "kill_grace", "kill_leftovers",
+		"log_output",
 		"retries", "backoff",
 		"overlap", "overlap_queue_max", "max_parallel", "retcodes",
 		"catchup", "jitter", "tags", "confirm", "requires",
@@ -690,8 +691,10 @@ static void test_files_errors(void **state)
 	files_fail("x.conf", "[job a]\ncommand = x\n  [job b]\n",
 	           "x.conf:3: indented section header (a continuation line may "
 	           "not start with '[')");
-	files_fail("x.conf", "[task#0]\ncommand = x\nlog = true\n",
-	           "x.conf:3: task keyword 'log' in [task#0]: not built yet; remove it");
+	files_fail("x.conf", "[task#0]\ncommand = x\nlimit_cpu = 1\n",
+	           "x.conf:3: task keyword 'limit_cpu' in [task#0]: not built yet; remove it");
+	files_fail("x.conf", "[task#0]\ncommand = x\nlog = perhaps\n",
+	           "x.conf:3: invalid value for log: 'perhaps' (true or false)");
 	files_fail("x.conf", "[task#0]\ncommand = x\numask = 8\n",
 	           "x.conf:3: umask: '8' is not an octal mask (022)");
 	files_fail("x.conf", "[task#0]\ncommand = x\nlimit_nofile = 10\n",
