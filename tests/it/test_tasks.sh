@@ -288,6 +288,16 @@ printf '[task#0]\ncommand = true\nlog = maybe\n' > "$T/jobs.d/lg.conf"
 expect_match "log: a bad BOOL is an error" "$(jobctl reload 2>&1)" "invalid value for log: 'maybe'"
 rm -f "$T/jobs.d/lg.conf"; jobctl reload >/dev/null 2>&1
 
+# ---- max_parallel = 2 on a schedule: fires beyond two runs are skipped ----
+printf '[task#0]\ncommand = sleep 60\nschedule = @every 1s\nmax_parallel = 2\n' > "$T/jobs.d/mp.conf"
+ok "scheduled max_parallel loads" jobctl reload
+active_mp() { jobctl active | grep -c 'mp\.task#0'; }
+retry_until 20 sh -c "$JOBCTL show 'mp.task#0' --json | grep -q '\"skipped_fires\": [1-9]'"
+expect_match "max_parallel 2: fires beyond it are skipped (counted)" "$(jobctl show 'mp.task#0' --json)" '"skipped_fires": [1-9]'
+expect_eq "max_parallel 2: two scheduled runs at most" "$(active_mp)" 2
+for j in $(jobctl active | awk '/mp\.task#0/ {print $1}'); do jobctl kill "$j" >/dev/null 2>&1; done
+rm -f "$T/jobs.d/mp.conf"; jobctl reload >/dev/null 2>&1
+
 # ---- docs/tasks.md: its service files load as written ----
 rm -f "$T/jobs.d/kw.conf"
 DOC=$(cd "$(dirname "$0")/../.." && pwd)/docs/tasks.md
