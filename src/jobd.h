@@ -107,6 +107,9 @@ int err_exit_code(int neg_errno);
 
 /* A name is [A-Za-z0-9_.-]{1,64}. */
 int name_valid(const char *s);
+/* A job's name: name_valid(), or "<valid>.task#<digits>" (a task of a
+ * service file; 64 characters at most). */
+int job_name_valid(const char *s);
 
 /* An environment variable's name: [A-Za-z_][A-Za-z0-9_]*, n bytes of s,
  * at most ENV_NAME_MAX of them (longer ones are refused, never cut). */

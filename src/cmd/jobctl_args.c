@@ -198,7 +198,8 @@ int parse_long(const char *what, const char *s, long lo, long hi,
 
 int check_name(const char *what, const char *s)
 {
-	if (name_valid(s))
+	/* a job may also be a service file's task: "web.task#1" */
+	if (strcmp(what, "job") == 0 ? job_name_valid(s) : name_valid(s))
 		return 0;
 	return bad("invalid %s name '%s': use 1 to %d of A-Z a-z 0-9 _ . -",
 		   what, s, NAME_MAX_LEN);

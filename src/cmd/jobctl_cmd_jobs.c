@@ -97,6 +97,9 @@ int cmd_create(struct ctl *c, struct args *a)
 	int gen = opt_has(a, "generate-name");
 	int rc = gen ? 0 : check_name("job", a->pos[0]);
 
+	if (!rc && !gen && strchr(a->pos[0], '#'))
+		rc = bad("invalid job name '%s': NAME.task#N names the tasks of "
+			 "service files (docs/tasks.md)", a->pos[0]);
 	if (!rc)
 		rc = job_build(c, a, job);
 	if (rc) {
@@ -202,6 +205,31 @@ static int run_tags(struct ctl *c, json_t *req)
 	return 0;
 }
 
+/* status SERVICE: each task's status from its last exit code; exits 0
+ * when up or warn, 3 (not running) when down or unknown. */
+static int show_task_status(struct ctl *c, json_t *reply)
+{
+	const char *all = json_string_value(json_object_get(reply, "status"));
+	json_t *t;
+	size_t i;
+
+	if (c->json)
+		out_json(reply);
+	json_array_foreach(c->json ? NULL : json_object_get(reply, "tasks"),
+			   i, t) {
+		json_t *code = json_object_get(t, "code");
+		printf("%-20s %-5s", json_string_value(json_object_get(t, "name")),
+		       json_string_value(json_object_get(t, "status")));
+		if (json_is_integer(code))
+			printf(" (last exit %lld)", (long long)json_integer_value(code));
+		else
+			printf(" (no finished run)");
+		printf("\n");
+	}
+	return all && (!strcmp(all, "up") || !strcmp(all, "warn")) ? 0 :
+	       EXIT_NOT_RUNNING;
+}
+
 /* run NAME, and the lifecycle actions (start, stop, ... = action). */
 static int run_job(struct ctl *c, struct args *a, const char *action)
 {
@@ -217,7 +245,9 @@ static int run_job(struct ctl *c, struct args *a, const char *action)
 		json_decref(req);
 		return rc;
 	}
-	if (json_object_get(req, "tags"))
+	/* --tags alone: every job with the tag; NAME --tags: the tasks of
+	 * service NAME with it, waited for as any run */
+	if ((json_object_get(req, "tags") && !a->npos) || (a->npos && !wait))
 		return run_tags(c, req);
 	if (!a->npos) {
 		json_decref(req);
@@ -231,7 +261,10 @@ static int run_job(struct ctl *c, struct args *a, const char *action)
 	json_object_set_new(req, "wait", json_boolean(wait));
 	if ((rc = ctl_call(c, "run", req, on_output, &reply)) != 0)
 		return rc;
-	rc = finish_run(c, reply, 1);
+	if (json_object_get(reply, "tasks"))
+		rc = show_task_status(c, reply);
+	else
+		rc = finish_run(c, reply, 1);
 	json_decref(reply);
 	return rc;
 }

@@ -377,7 +377,7 @@ int cmd_next(struct ctl *c, struct args *a)
 		rc = bad("--tz: %s", err);
 	if (rc)
 		return rc;
-	if (arg[0] != '@' && name_valid(arg))
+	if (arg[0] != '@' && job_name_valid(arg))
 		return next_remote(c, arg, n, from, zone);
 	return next_local(c, arg, n, from_us, zone);
 }

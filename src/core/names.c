@@ -172,6 +172,29 @@ int name_valid(const char *s)
 	return 1;
 }
 
+/* Task jobs of a service file are "<file>.task#N": '#' is outside the name
+ * alphabet, so it is allowed in exactly this one shape. */
+static int task_name_valid(const char *s)
+{
+	const char *h = strstr(s, ".task#");
+	char prefix[NAME_MAX_LEN + 1];
+	size_t n;
+
+	if (!h || strlen(s) > NAME_MAX_LEN)
+		return 0;
+	n = (size_t)(h - s);
+	memcpy(prefix, s, n);
+	prefix[n] = '\0';
+	if (!name_valid(prefix) || !h[6])
+		return 0;
+	return strspn(h + 6, "0123456789") == strlen(h + 6);
+}
+
+int job_name_valid(const char *s)
+{
+	return s && (name_valid(s) || task_name_valid(s));
+}
+
 int env_name_valid(const char *s, size_t n)
 {
 	if (n == 0 || n > ENV_NAME_MAX || (s[0] >= '0' && s[0] <= '9'))

@@ -20,29 +20,6 @@
 
 /* ---- names ------------------------------------------------------------- */
 
-/* Task jobs of a service file are "<file>.task#N": '#' is outside the name
- * alphabet, so it is allowed in exactly this one shape. */
-static int task_name_valid(const char *s)
-{
-	const char *h = strstr(s, ".task#");
-	char prefix[NAME_MAX_LEN + 1];
-	size_t n;
-
-	if (!h || strlen(s) > NAME_MAX_LEN)
-		return 0;
-	n = (size_t)(h - s);
-	memcpy(prefix, s, n);
-	prefix[n] = '\0';
-	if (!name_valid(prefix) || !h[6])
-		return 0;
-	return strspn(h + 6, "0123456789") == strlen(h + 6);
-}
-
-int job_name_valid(const char *s)
-{
-	return name_valid(s) || task_name_valid(s);
-}
-
 int action_name_valid(const char *s)
 {
 	static const char more[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
@@ -210,6 +187,82 @@ static int f_queue_max(struct jctx *x, struct job *j, const char *key,
 	return rc;
 }
 
+static int f_max_parallel(struct jctx *x, struct job *j, const char *key,
+                          json_t *v)
+{
+	long long n;
+	int rc = jf_get_int(x, key, v, 0, 1000, &n);
+
+	j->max_parallel = (int16_t)n;
+	return rc;
+}
+
+static const char *const retcode_states[] = { "up", "down", "warn", "n/a",
+                                              NULL };
+
+/* "0:up 1:down 2:warn": words CODE:STATE, CODE 0..255. */
+static int f_retcodes(struct jctx *x, struct job *j, const char *key,
+                      json_t *v)
+{
+	const char *s = json_string_value(v), *p;
+	char state[8];
+	int code, n;
+
+	(void)key;
+	if (!s)
+		return jf_ferr(x, "retcodes: must be a string");
+	for (p = s; *p; p += n) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		n = 0;
+		if (sscanf(p, "%3d:%7[a-z/]%n", &code, state, &n) != 2 ||
+		    code < 0 || code > 255 || (p[n] && p[n] != ' ' && p[n] != '\t'))
+			return jf_ferr(x, "retcodes: '%s' is not CODE:STATE words "
+			               "(0:up 1:down)", s);
+		int ok = 0;
+		for (const char *const *st = retcode_states; *st; st++)
+			ok |= strcmp(*st, state) == 0;
+		if (!ok)
+			return jf_ferr(x, "retcodes: unknown state '%s' (up, down, "
+			               "warn, n/a)", state);
+	}
+	free(j->retcodes);
+	j->retcodes = strdup(s);
+	return j->retcodes ? 0 : -ENOMEM;
+}
+
+int job_on_node(const struct job *j, const char *node)
+{
+	if (!j->nodes)
+		return 1;
+	for (char **n = j->nodes; *n; n++)
+		if (node && strcmp(*n, node) == 0)
+			return 1;
+	return 0;
+}
+
+const char *job_retcode_status(const char *retcodes, int code)
+{
+	const char *p = retcodes;
+	char state[8];
+	int c, n;
+
+	while (p && *p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (sscanf(p, "%3d:%7[a-z/]%n", &c, state, &n) != 2)
+			break;
+		if (c == code)
+			for (const char *const *st = retcode_states; *st; st++)
+				if (strcmp(*st, state) == 0)
+					return *st;
+		p += n;
+	}
+	return "warn";
+}
+
 static int f_priority(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	long long n;
@@ -255,7 +308,8 @@ static int f_catchup(struct jctx *x, struct job *j, const char *key, json_t *v)
 static int f_list(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	char ***f = strcmp(key, "tags") == 0 ? &j->tags
-	          : strcmp(key, "selectors") == 0 ? &j->selectors : &j->requires;
+	          : strcmp(key, "selectors") == 0 ? &j->selectors
+	          : strcmp(key, "nodes") == 0 ? &j->nodes : &j->requires;
 
 	return jf_get_list(x, key, v, f);
 }
@@ -264,6 +318,7 @@ static int f_flag(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	int8_t *f = strcmp(key, "confirm") == 0 ? &j->confirm
 	          : strcmp(key, "kill_leftovers") == 0 ? &j->kill_leftovers
+	          : strcmp(key, "log_output") == 0 ? &j->log_output
 	          : &j->enabled;
 	int b = 0, rc = jf_get_bool(x, key, v, &b);
 
@@ -300,10 +355,12 @@ static const struct field {
 	{ "backoff", f_dur },       { "retries", f_retries },
 	{ "priority", f_priority }, { "overlap", f_overlap },
 	{ "overlap_queue_max", f_queue_max },
+	{ "max_parallel", f_max_parallel }, { "retcodes", f_retcodes },
 	{ "catchup", f_catchup },   { "tags", f_list },
 	{ "selectors", f_list },    { "requires", f_list },
+	{ "nodes", f_list },
 	{ "confirm", f_flag },      { "enabled", f_flag },
-	{ "kill_leftovers", f_flag },
+	{ "kill_leftovers", f_flag }, { "log_output", f_flag },
 	{ "actions", f_actions },   { "health_checks", f_checks },
 	{ "source", f_strfield },   { "owner_uid", f_owner },
 };
@@ -379,10 +436,12 @@ void job_free(struct job *j)
 	free(j->user);
 	free(j->group);
 	free(j->cwd);
+	free(j->retcodes);
 	jf_strv_free(j->env);
 	jf_strv_free(j->tags);
 	jf_strv_free(j->selectors);
 	jf_strv_free(j->requires);
+	jf_strv_free(j->nodes);
 	for (int i = 0; i < j->n_actions; i++) {
 		free(j->actions[i].name);
 		free(j->actions[i].command);
@@ -522,9 +581,12 @@ json_t *job_to_json(const struct job *j)
 	json_object_set_new(o, "timeout", dur_json(j->timeout));
 	json_object_set_new(o, "kill_grace", dur_json(j->kill_grace));
 	json_object_set_new(o, "kill_leftovers", json_boolean(j->kill_leftovers));
+	json_object_set_new(o, "log_output", json_boolean(j->log_output));
 	json_object_set_new(o, "retries", json_integer(j->retries));
 	json_object_set_new(o, "overlap_queue_max",
 	                    json_integer(j->overlap_queue_max));
+	json_object_set_new(o, "max_parallel", json_integer(j->max_parallel));
+	json_object_set_new(o, "retcodes", str_or_null(j->retcodes));
 	json_object_set_new(o, "backoff", dur_json(j->backoff));
 	json_object_set_new(o, "overlap", json_string(overlap_name(j->overlap)));
 	json_object_set_new(o, "catchup", str_or_null(catchup));
@@ -533,6 +595,7 @@ json_t *job_to_json(const struct job *j)
 	json_object_set_new(o, "confirm", json_boolean(j->confirm));
 	json_object_set_new(o, "requires", list_json(j->requires));
 	json_object_set_new(o, "selectors", list_json(j->selectors));
+	json_object_set_new(o, "nodes", list_json(j->nodes));
 	json_object_set_new(o, "enabled", json_boolean(j->enabled));
 	json_object_set_new(o, "actions", actions_json(j));
 	json_object_set_new(o, "health_checks", checks_json(j));

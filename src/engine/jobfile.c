@@ -15,8 +15,9 @@
 #include "core/strpool.h"
 #include "engine/config.h"
 #include "engine/jobs.h"
+#include "engine/tasks.h"
 
-enum sec { SEC_NONE, SEC_JOB, SEC_TASK, SEC_ACTION, SEC_CHECK };
+enum sec { SEC_NONE, SEC_JOB, SEC_TASK, SEC_ACTION, SEC_CHECK, SEC_DEFAULT };
 
 /* The job names seen so far, across the files, with where each was
  * defined: a hash set over one buffer of entries (file index, line,
@@ -115,6 +116,8 @@ struct jfile {
 	uint32_t file_index;     /* the one being read */
 	const char *file;        /* dir/x.conf, as in messages */
 	char base[256];          /* x: names the file's task jobs */
+	char *run_schedule;      /* [DEFAULT] run_schedule: the tasks' default */
+	int tasks;               /* [task#N] sections seen in this file */
 	struct nameset seen;     /* job names, across files */
 	jobfile_cb cb;
 	void *ctx;
@@ -160,7 +163,10 @@ static int jf_deliver(struct jfile *f)
 	if (!def)
 		return 0;
 	f->job = NULL;
-	rc = f->cb(f->ctx, def, f->file, f->job_line, e, sizeof(e));
+	rc = strstr(json_string_value(json_object_get(def, "name")), ".task#") ?
+	     task_hooks_wrap(def, e, sizeof(e)) : 0;
+	if (rc == 0)
+		rc = f->cb(f->ctx, def, f->file, f->job_line, e, sizeof(e));
 	json_decref(def);
 	if (rc == 0)
 		return 0;
@@ -214,6 +220,7 @@ static int jf_task_section(struct jfile *f, const char *n, int line,
                            char *err, size_t errlen)
 {
 	char name[sizeof(f->base) + 32];
+	int rc;
 
 	if (!n[0] || strspn(n, "0123456789") != strlen(n) || strlen(n) > 9)
 		return jf_err(err, errlen, "invalid section [task#%s] (task#N, N "
@@ -223,7 +230,46 @@ static int jf_task_section(struct jfile *f, const char *n, int line,
 		return jf_err(err, errlen, "file name '%s' cannot name task jobs "
 		              "('%s' is not a valid job name)", f->base, name);
 	f->sec = SEC_TASK;
-	return jf_add_job(f, name, line, err, errlen);
+	f->tasks++;
+	rc = jf_add_job(f, name, line, err, errlen);
+	/* the task's own schedule key, if any, replaces it */
+	if (rc == 0 && f->run_schedule &&
+	    json_object_set_new(f->job, "schedule",
+	                        json_string(f->run_schedule)) < 0)
+		rc = -ENOMEM;
+	return rc;
+}
+
+/* A service file's [DEFAULT]: only run_schedule, before the tasks it is
+ * the default of. */
+static int jf_default_section(struct jfile *f, char *err, size_t errlen)
+{
+	if (f->tasks || f->job)
+		return jf_err(err, errlen, "[DEFAULT] must come before the "
+		              "sections of the file");
+	if (jf_deliver(f))
+		return jf_err(err, errlen, "callback failed");
+	f->sec = SEC_DEFAULT;
+	return 0;
+}
+
+static int jf_default_key(struct jfile *f, const char *key, const char *value,
+                          int cont, char *err, size_t errlen)
+{
+	if (strcmp(key, "run_schedule") != 0)
+		return jf_err(err, errlen, "unknown key '%s' in [DEFAULT] (only "
+		              "run_schedule)", key);
+	if (cont && f->run_schedule) {
+		char *joined;
+		if (asprintf(&joined, "%s %s", f->run_schedule, value) < 0)
+			return -ENOMEM;
+		free(f->run_schedule);
+		f->run_schedule = joined;
+		return 0;
+	}
+	free(f->run_schedule);
+	f->run_schedule = strdup(value);
+	return f->run_schedule ? 0 : -ENOMEM;
 }
 
 static json_t *jf_member(json_t *o, const char *key, json_t *(*make)(void))
@@ -301,6 +347,8 @@ static int jf_section(void *user, const char *name, int line, char *err,
 		return jf_job_section(f, arg, line, err, errlen);
 	if (strncmp(name, "task#", 5) == 0)
 		return jf_task_section(f, name + 5, line, err, errlen);
+	if (strcmp(name, "DEFAULT") == 0)
+		return jf_default_section(f, err, errlen);
 	if (jf_split_header(name, "action", &arg) ||
 	    jf_split_header(name, "health_check", &arg)) {
 		if (!f->job)
@@ -310,7 +358,7 @@ static int jf_section(void *user, const char *name, int line, char *err,
 		                      : jf_check_section(f, arg, err, errlen);
 	}
 	return jf_err(err, errlen, "unknown section [%s] (expected [job NAME], "
-	              "[action NAME], [health_check NAME] or [task#N])", name);
+	              "[action NAME], [health_check NAME], [task#N] or [DEFAULT])", name);
 }
 
 static int jf_end(void *user, int line, char *err, size_t errlen)
@@ -406,7 +454,8 @@ static const char *const file_job_keys[] = {
 	"command", "shell", "schedule", "timezone", "target", "user", "group",
 	"cwd", "timeout", "kill_grace", "jitter", "backoff", "retries",
 	"priority", "overlap", "overlap_queue_max", "catchup", "confirm",
-	"enabled", "kill_leftovers", NULL,
+	"enabled", "kill_leftovers", "max_parallel", "retcodes", "log_output",
+	NULL,
 };
 
 static int in_list(const char *const *l, const char *s)
@@ -440,7 +489,7 @@ static int jf_job_key(struct jfile *f, const char *key, const char *value,
 		return jf_env_push(f->job, value, err, errlen, key);
 	}
 	if (strcmp(key, "tags") == 0 || strcmp(key, "selectors") == 0 ||
-	    strcmp(key, "requires") == 0)
+	    strcmp(key, "requires") == 0 || strcmp(key, "nodes") == 0)
 		return jf_append_list(f->job, key, value, cont);
 	if (in_list(file_job_keys, key))
 		return jf_set(f, f->job, key, value, cont, err, errlen);
@@ -469,11 +518,14 @@ static int jf_task_key(struct jfile *f, const char *key, const char *value,
                        int cont, char *err, size_t errlen)
 {
 	static const char *const same[] = {
-		"command", "user", "group", "cwd", "schedule", "timeout", NULL,
+		"command", "user", "group", "cwd", "schedule", "timeout",
+		"pre_run", "post_run", "on_error", "umask",   /* see tasks.c */
+		NULL,
 	};
-	static const char *const unsupported[] = {
-		"umask", "check", "retcodes", "on_error", "pre_run", "post_run",
-		"log", NULL,
+	/* parsed by name, but what they do is not built: refused, never a
+	 * task doing less than its file says */
+	static const char *const unbuilt[] = {
+		NULL,
 	};
 	int b, n;
 
@@ -483,11 +535,20 @@ static int jf_task_key(struct jfile *f, const char *key, const char *value,
 		return jf_append_list(f->job, "tags", value, cont);
 	if (strcmp(key, "run_requires") == 0)
 		return jf_append_list(f->job, "requires", value, cont);
+	if (strcmp(key, "nodes") == 0)
+		return jf_append_list(f->job, "nodes", value, cont);
 	if (cont)
 		return jf_err(err, errlen, "continuation line for '%s' in %s", key,
 		              f->label);
 	if (strcmp(key, "confirmation") == 0)
 		return jf_set(f, f->job, "confirm", value, 0, err, errlen);
+	if (strcmp(key, "log") == 0) {
+		if ((b = config_bool_parse(value)) < 0)
+			return jf_err(err, errlen, "invalid value for log: '%s' "
+			              "(true or false)", value);
+		return jf_set(f, f->job, "log_output", b ? "true" : "false", 0,
+		              err, errlen);
+	}
 	if (strcmp(key, "environment") == 0)
 		return jf_task_env(f, value, err, errlen);
 	if (strcmp(key, "disable") == 0) {
@@ -501,12 +562,29 @@ static int jf_task_key(struct jfile *f, const char *key, const char *value,
 		    strspn(value, "0123456789") != strlen(value))
 			return jf_err(err, errlen, "invalid value for max_parallel: "
 			              "'%s' (1 or more)", value);
+		if (n > 1000)
+			return jf_err(err, errlen, "invalid value for max_parallel: "
+			              "'%s' (1 to 1000)", value);
+		if (n > 1 && json_object_set_new(f->job, "max_parallel",
+		                                 json_integer(n)) < 0)
+			return -ENOMEM;
 		return jf_set(f, f->job, "overlap", n == 1 ? "skip" : "allow", 0,
 		              err, errlen);
 	}
-	if (in_list(unsupported, key) || strncmp(key, "limit_", 6) == 0)
-		return jf_err(err, errlen, "unsupported task keyword '%s' in %s",
-		              key, f->label);
+	if (strcmp(key, "retcodes") == 0)
+		return jf_set(f, f->job, "retcodes", value, 0, err, errlen);
+	if (strcmp(key, "check") == 0) {
+		/* the original's one check of a task: its last run's code */
+		if (strcmp(value, "last_run") != 0)
+			return jf_err(err, errlen, "invalid value for check: '%s' "
+			              "(last_run)", value);
+		if (json_object_get(f->job, "retcodes"))
+			return 0;
+		return jf_set(f, f->job, "retcodes", "0:up 1:down", 0, err, errlen);
+	}
+	if (in_list(unbuilt, key) || strncmp(key, "limit_", 6) == 0)
+		return jf_err(err, errlen, "task keyword '%s' in %s: not built "
+		              "yet; remove it", key, f->label);
 	return jf_err(err, errlen, "unknown key '%s' in %s", key, f->label);
 }
 
@@ -547,6 +625,8 @@ static int jf_key(void *user, const char *key, const char *value, int line,
 		return jf_job_key(f, key, value, cont, err, errlen);
 	case SEC_TASK:
 		return jf_task_key(f, key, value, cont, err, errlen);
+	case SEC_DEFAULT:
+		return jf_default_key(f, key, value, cont, err, errlen);
 	default:
 		return jf_sub_key(f, key, value, cont, err, errlen);
 	}
@@ -556,6 +636,9 @@ static void jf_clear(struct jfile *f)
 {
 	json_decref(f->job);
 	free(f->action);
+	free(f->run_schedule);
+	f->run_schedule = NULL;
+	f->tasks = 0;
 	f->action = NULL;
 	f->job = f->sub = NULL;
 	f->sec = SEC_NONE;

@@ -39,6 +39,8 @@ struct job {
 	int64_t jitter;         /* us */
 	int64_t backoff;        /* us, default 10 s */
 	char **tags, **selectors, **requires;   /* NULL-terminated or NULL */
+	char **nodes;           /* runs only on the daemons of these names
+	                         * (config `name`); NULL = everywhere */
 	struct job_action *actions;
 	struct health_check *checks;
 	int n_actions;
@@ -50,6 +52,8 @@ struct job {
 	int8_t shell;
 	int8_t confirm;
 	int8_t kill_leftovers;  /* SIGTERM what is left in its group at the end */
+	int8_t log_output;      /* its runs' stdout to the log at INFO, stderr
+	                         * at WARN (a task's `log`) */
 	int8_t enabled;         /* default 1 */
 	int8_t overlap;         /* enum overlap, default skip */
 	int8_t catchup;         /* enum catchup, CATCHUP_DEFAULT = by schedule */
@@ -57,6 +61,12 @@ struct job {
 	/* overlap = queue: runs of it that may wait behind the running one
 	 * (1, like systemd's single pending start; 0 to 1000) */
 	int16_t overlap_queue_max;
+	/* overlap = allow: at most this many runs at once (0 = no bound; a
+	 * task's max_parallel) */
+	int16_t max_parallel;
+	/* "0:up 1:down": its last exit code gives a status (a task's check
+	 * / retcodes; jobctl status SERVICE); NULL = none */
+	char *retcodes;
 
 	/* runtime (engine), not part of the definition */
 	struct sched *sched;
@@ -79,9 +89,7 @@ struct job {
 	                          * an unchanged job as it is (engine.c) */
 };
 
-/* Whether s may name a job: name_valid(), or "<valid>.task#<digits>" (a
- * task job of a service file; 64 characters at most). */
-int job_name_valid(const char *s);
+/* job_name_valid() is jobd.h's (core/names.c): jobctl checks names too. */
 /* Whether s may name an action or a health check:
  * [A-Za-z0-9][A-Za-z0-9_.-]*, 64 characters at most. */
 int action_name_valid(const char *s);
@@ -108,6 +116,11 @@ int job_check_built(const struct job *j, char *err, size_t errlen);
 json_t *job_to_json(const struct job *j);
 void job_free(struct job *j);   /* frees the fields, not j itself */
 const struct job_action *job_action_find(const struct job *j, const char *name);
+/* The status ("up", "down", "warn", "n/a") that retcodes (j->retcodes'
+ * syntax) gives exit code `code`; codes it does not name are "warn". */
+const char *job_retcode_status(const char *retcodes, int code);
+/* Whether j may run on the daemon named `node` (its nodes list). */
+int job_on_node(const struct job *j, const char *node);
 /* The catch-up policy in force: j->catchup, or the schedule's default. */
 int job_catchup(const struct job *j);
 /* Whether the time of the job's last run must outlive the daemon (the

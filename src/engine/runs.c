@@ -21,6 +21,7 @@
 #include "engine/proc.h"
 #include "engine/requires.h"
 #include "engine/spec.h"
+#include "engine/tasks.h"
 
 static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -132,6 +133,7 @@ static void on_output(struct proc *p, int stream, const char *buf, size_t n,
 	struct arun *a = ud;
 	(void)p;
 	outbuf_add(stream == 1 ? &a->out : &a->err, buf, n);
+	task_log_output(a, stream, buf, n);
 	watchers_output(a, stream, buf, n);
 }
 

@@ -116,8 +116,10 @@ void scheduler_close(struct engine *e)
 		uv_close((uv_handle_t *)&e->sched_poll, scheduler_closed);
 }
 
-static int armable(const struct job *j)
+static int armable(const struct engine *e, const struct job *j)
 {
+	if (!job_on_node(j, e->cfg.name))
+		return 0;       /* nodes = ...: another daemon's */
 	/* a job that needs confirmation runs only when someone says yes:
 	 * the scheduler cannot ask (cron's tasks with confirmation = true) */
 	if (!j->sched || !j->enabled || j->confirm)
@@ -140,7 +142,7 @@ void scheduler_disarm_job(struct engine *e, struct job *j)
 static void arm(struct engine *e, struct job *j, int64_t now)
 {
 	scheduler_disarm_job(e, j);
-	if (!armable(j))
+	if (!armable(e, j))
 		return;
 	int64_t next, missed = j->last_run > 0 ? next_fire(j, j->last_run) : -1;
 	if (job_catchup(j) == CATCHUP_ONCE && missed >= 0 && missed <= now)
@@ -252,6 +254,13 @@ static struct arun *fire(struct engine *e, struct job *j, int64_t when,
 			         j->queued == 1 ? "" : "s");
 			return NULL;
 		}
+		if (j->overlap == OVERLAP_ALLOW && j->max_parallel &&
+		    j->running + j->queued >= j->max_parallel) {
+			j->skipped++;
+			log_info("job %s: %d runs going (max_parallel), skipped",
+			         j->name, j->running + j->queued);
+			return NULL;
+		}
 		if (j->overlap == OVERLAP_REPLACE)
 			replace_runs(e, j);
 	}
@@ -352,6 +361,7 @@ void scheduler_start(struct engine *e, int at_boot)
 		struct job *j = e->jobs[i];
 		arm(e, j, now);
 		if (at_boot && j->enabled && !j->confirm && j->sched &&
+		    job_on_node(j, e->cfg.name) &&
 		    sched_kind(j->sched) == SCHED_REBOOT)
 			fire_store(e, j, fire(e, j, now, TRIG_SCHEDULE));
 	}

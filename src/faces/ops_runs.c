@@ -11,6 +11,7 @@
 #include "engine/proc.h"
 #include "faces/json.h"
 #include "faces/ops_int.h"
+#include "faces/ops_tasks.h"
 
 /* ---- reads ---- */
 
@@ -118,7 +119,8 @@ static void run_tags(struct call *c, json_t *tags)
 				hit |= json_is_string(v) &&
 				       strcmp(json_string_value(v), *t) == 0;
 		}
-		if (!hit || (!c->admin && j->owner_uid != c->uid) || j->confirm)
+		if (!hit || (!c->admin && j->owner_uid != c->uid) || j->confirm ||
+		    !ops_task_runs_here(c, j))
 			continue;
 		struct run_req rq = {.job = j, .trigger = TRIG_MANUAL,
 		                     .priority = j->priority, .uid = c->uid};
@@ -144,9 +146,8 @@ void op_run(struct call *c, json_t *data)
 	if (opt_bool(data, "health_check", 0))
 		return call_fail(c, -EINVAL, "health_check: not built yet "
 		                 "(planned: the cluster master and workers)");
-	if (json_object_get(data, "rid"))
-		return call_fail(c, -EINVAL, "rid: not built yet (planned: "
-		                 "service task tables)");
+	if (ops_tasks_run(c, data))
+		return;         /* a service's tasks (ops_tasks.c) */
 	if (json_is_array(json_object_get(data, "tags")))
 		return run_tags(c, json_object_get(data, "tags"));
 	if (need_str(c, data, "name", &name) < 0 || !(j = find_job(c, name)) ||

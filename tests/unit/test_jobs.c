@@ -364,9 +364,11 @@ static void test_to_json_keys(void **state)
 	static const char *const keys[] = {
 		"name", "command", "shell", "schedule", "timezone", "target", "user",
 		"group", "cwd", "env", "timeout", "kill_grace", "kill_leftovers",
+		"log_output",
 		"retries", "backoff",
-		"overlap", "overlap_queue_max", "catchup", "jitter", "tags", "confirm", "requires",
-		"selectors", "enabled", "actions", "health_checks", "priority",
+		"overlap", "overlap_queue_max", "max_parallel", "retcodes",
+		"catchup", "jitter", "tags", "confirm", "requires",
+		"selectors", "nodes", "enabled", "actions", "health_checks", "priority",
 		"source", "owner_uid",
 	};
 	struct job j;
@@ -622,6 +624,7 @@ static void test_files_tasks(void **state)
 	assert_string_equal(j.env[0], "A=1");
 	assert_string_equal(j.env[1], "B=x y");
 	assert_int_equal(j.overlap, OVERLAP_ALLOW);
+	assert_int_equal(j.max_parallel, 2);
 	assert_string_equal(j.user, "nobody");
 	assert_int_equal(j.timeout, 600 * US_PER_S);
 	assert_int_equal(sched_kind(j.sched), SCHED_CALENDAR);
@@ -664,7 +667,7 @@ static void test_files_errors(void **state)
 	           "x.conf:1: key 'command' outside a section (start one with [job NAME])");
 	files_fail("x.conf", "[jobs a]\n",
 	           "x.conf:1: unknown section [jobs a] (expected [job NAME], "
-	           "[action NAME], [health_check NAME] or [task#N])");
+	           "[action NAME], [health_check NAME], [task#N] or [DEFAULT])");
 	files_fail("x.conf", "[job a b]\n",
 	           "x.conf:1: invalid job name 'a b' ([A-Za-z0-9_.-], 1 to 64 characters)");
 	files_fail("x.conf", "[action go]\ncommand = x\n",
@@ -688,10 +691,14 @@ static void test_files_errors(void **state)
 	files_fail("x.conf", "[job a]\ncommand = x\n  [job b]\n",
 	           "x.conf:3: indented section header (a continuation line may "
 	           "not start with '[')");
-	files_fail("x.conf", "[task#0]\ncommand = x\numask = 022\n",
-	           "x.conf:3: unsupported task keyword 'umask' in [task#0]");
+	files_fail("x.conf", "[task#0]\ncommand = x\nlimit_cpu = 1\n",
+	           "x.conf:3: task keyword 'limit_cpu' in [task#0]: not built yet; remove it");
+	files_fail("x.conf", "[task#0]\ncommand = x\nlog = perhaps\n",
+	           "x.conf:3: invalid value for log: 'perhaps' (true or false)");
+	files_fail("x.conf", "[task#0]\ncommand = x\numask = 8\n",
+	           "x.conf:3: umask: '8' is not an octal mask (022)");
 	files_fail("x.conf", "[task#0]\ncommand = x\nlimit_nofile = 10\n",
-	           "x.conf:3: unsupported task keyword 'limit_nofile' in [task#0]");
+	           "x.conf:3: task keyword 'limit_nofile' in [task#0]: not built yet; remove it");
 	files_fail("x.conf", "[task#0]\ndisable = perhaps\n",
 	           "x.conf:2: invalid value for disable: 'perhaps' (true or false)");
 	files_fail("x.conf", "[task#0]\nmax_parallel = 0\n",
