@@ -222,6 +222,19 @@ expect_match "tags" "$(echo "$out" | tr -d " \n")" '"tags":\["t1","t2"\]'
 expect_match "user" "$out" '"user": "root"'
 expect_match "retcodes" "$out" '"retcodes": "0:up"'
 
+# ---- confirmation = true: a service run needs the caller's yes ----
+printf '[task#0]\ncommand = echo confirmed-run\nconfirmation = true\n' > "$T/jobs.d/conf.conf"
+ok "a confirmation task loads" jobctl reload
+out=$(jobctl run conf </dev/null 2>&1); rc=$?
+expect_eq "without --yes and a terminal: refused (exit 1)" "$rc" 1
+expect_match "... saying it needs confirmation" "$out" "confirmation"
+out=$(jobctl run conf --yes 2>&1); rc=$?
+expect_eq "with --yes the service's task runs (exit 0)" "$rc" 0
+expect_match "... and its output shows" "$out" "confirmed-run"
+out=$(jobctl run conf --rid 'task#0' --yes 2>&1); rc=$?
+expect_eq "by rid with --yes too" "$rc,$(echo "$out" | grep -c confirmed-run)" "0,1"
+rm -f "$T/jobs.d/conf.conf"; jobctl reload >/dev/null 2>&1
+
 # ---- nodes = w1 w2: only where the daemon's name (w2 here) is listed ----
 out=$(jobctl run nod --rid 'task#0' 2>&1); rc=$?
 expect_eq "nodes lists this daemon: runs" "$rc" 0
