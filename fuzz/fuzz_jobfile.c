@@ -17,6 +17,16 @@
 
 #include "engine/jobs.h"
 #include "engine/log.h"
+#include "engine/engine_api.h"
+
+/* requires.c and tasks.c look jobs up in a running engine, which the
+ * loader never has: a stub keeps the engine out of this target. */
+struct job *engine_job_find(struct engine *e, const char *name)
+{
+	(void)e;
+	(void)name;
+	return NULL;
+}
 
 static char dir[64], file[96];
 

@@ -24,7 +24,7 @@ sources() {
 	frame)    echo src/core/frame.c ;;
 	config)   echo src/engine/config.c src/engine/log.c src/core/names.c \
 	               src/core/timefmt.c src/core/tz.c ;;
-	jobfile)  echo src/engine/jobdef.c src/engine/jobfield.c \
+	jobfile)  echo src/engine/jobdef.c src/engine/jobfield.c src/engine/requires.c src/engine/tasks.c \
 	               src/engine/jobfile.c src/engine/config.c src/engine/log.c \
 	               src/core/names.c src/core/timefmt.c src/core/tz.c \
 	               src/core/strpool.c \
