@@ -13,7 +13,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 PW=s3cret-wire
 PUB=$(mktemp -d /tmp/jobd-pub.XXXXXX)
-trap 'cleanup; rm -rf "$PUB"' EXIT
+# (pkill: the jobd run as nobody below lives in $PUB, not in $T)
+trap 'cleanup; pkill -9 -f "$PUB/" 2>/dev/null; rm -rf "$PUB"' EXIT
 chmod 755 "$PUB"
 cp "$JOBCTL" "$HERE/wireclient.py" "$PUB/"
 chmod 755 "$PUB/jobctl" "$PUB/wireclient.py"
@@ -311,6 +312,10 @@ retry_until 10 nobody "$PUB/jobctl" --socket "$U/state/jobd.sock" status
 out=$(nwire req add-target '{"target":"zz","concurrency":1}' req submit '{"argv":["id"]}')
 expect_match "jobd as nobody: a loopback client may add-target" "$out" '"data":"ok"'
 expect_match "... but not submit" "$out" "\"error\":\"permission denied: 'submit' needs the password \\(without it the TCP port serves the worker protocol only\\)\""
-kill -TERM "$UPID"; wait "$UPID" 2>/dev/null
+# $UPID is the subshell of the function `nobody`: TERM jobd itself
+pkill -TERM -f -- "-c $U/jobd.conf"
+retry_until 10 sh -c "! pgrep -f -- '[-]c $U/jobd.conf' >/dev/null" ||
+	fail "jobd as nobody stops on SIGTERM"
+wait "$UPID" 2>/dev/null
 
 finish
