@@ -31,9 +31,90 @@ typedef void (*op_fn)(struct call *c, json_t *data);
 
 /* ---- replying ---- */
 
+/* A reply waiting for the commit of what it acknowledges (commit_wait):
+ * exactly one of data / text / (err, msg). */
+struct held_reply {
+	struct call *c;          /* NULL once the call was abandoned */
+	json_t *data;
+	char *text;
+	size_t len;
+	int err;
+	char msg[];
+};
+
+/* The call in ops_dispatch (its reply made then acknowledges only what
+ * the dispatch wrote). */
+static struct call *dispatching;
+
+/* 1 when a reply now may acknowledge writes not yet committed. */
+static int call_acks(const struct call *c)
+{
+	return c->commit_wait && (c != dispatching ||
+	                          persist_writes(c->e) != c->writes_at);
+}
+
+static void held_flushed(void *arg, int rc, const char *why)
+{
+	struct held_reply *h = arg;
+	struct call *c = h->c;
+
+	if (!c) {
+		json_decref(h->data);
+		free(h->text);
+		free(h);
+		return;
+	}
+	c->held = NULL;
+	if (rc < 0 && !h->err) {          /* as the socket face's unstored() */
+		char text[320];
+		snprintf(text, sizeof text, "not stored: %s",
+		         why && *why ? why : "commit failed");
+		json_decref(h->data);
+		free(h->text);
+		c->respond(c, NULL, -EIO, text);
+	} else if (h->err) {
+		c->respond(c, NULL, h->err, h->msg);
+	} else if (h->text) {
+		c->respond_text(c, h->text, h->len);
+	} else {
+		c->respond(c, h->data, 0, NULL);
+	}
+	free(h);
+}
+
+/* Sends the reply now, or holds it behind persist_flush.  Returns 1 when
+ * held (or lost to a lack of memory: then as a failure, at once). */
+static int call_hold(struct call *c, json_t *data, char *text, size_t len,
+                     int err, const char *msg)
+{
+	size_t mlen = msg ? strlen(msg) + 1 : 1;
+	struct held_reply *h;
+
+	if (!call_acks(c))
+		return 0;
+	if (!(h = calloc(1, sizeof *h + mlen))) {
+		json_decref(data);
+		free(text);
+		c->respond(c, NULL, -ENOMEM, "out of memory");
+		return 1;
+	}
+	h->c = c;
+	h->data = data;
+	h->text = text;
+	h->len = len;
+	h->err = err;
+	memcpy(h->msg, msg ? msg : "", mlen);
+	c->held = h;
+	persist_flush(c->e, held_flushed, h);
+	return 1;
+}
+
 void call_reply(struct call *c, json_t *data)
 {
-	c->respond(c, data ? data : json_string("ok"), 0, NULL);
+	if (!data)
+		data = json_string("ok");
+	if (!call_hold(c, data, NULL, 0, 0, NULL))
+		c->respond(c, data, 0, NULL);
 }
 
 void call_reply_run(struct call *c, const struct arun *a,
@@ -57,8 +138,11 @@ void call_reply_run(struct call *c, const struct arun *a,
 	jw_close(&w, '}');
 	char *text = jw_take(&w, &len);
 	json_t *data = NULL;
-	if (text && c->respond_text)
-		return c->respond_text(c, text, len);
+	if (text && c->respond_text) {
+		if (!call_hold(c, NULL, text, len, 0, NULL))
+			c->respond_text(c, text, len);
+		return;
+	}
 	if (text)
 		data = json_loadb(text, len, 0, NULL);
 	free(text);
@@ -74,13 +158,18 @@ void call_fail(struct call *c, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	c->respond(c, NULL, err, msg);
+	if (!call_hold(c, NULL, NULL, 0, err, msg))
+		c->respond(c, NULL, err, msg);
 }
 
 void call_abandon(struct call *c)
 {
 	void (*cancel)(struct call *) = c->cancel;
 	run_unwatch(&c->watch);
+	if (c->held) {               /* its flush frees it, answering nobody */
+		c->held->c = NULL;
+		c->held = NULL;
+	}
 	c->cancel = NULL;
 	if (cancel)
 		cancel(c);
@@ -384,8 +473,13 @@ int ops_dispatch(struct call *c, const char *type, json_t *data)
 	}
 	if (!data)
 		data = empty = json_object();
+	if (c->commit_wait)
+		c->writes_at = persist_writes(c->e);
+	struct call *outer = dispatching;   /* run-manual dispatches sub-calls */
+	dispatching = c;
 	if (!route || !route(route_arg, c, op->name, data))
 		op->fn(c, data);
+	dispatching = outer;     /* c may be freed by now: not touched */
 	json_decref(empty);
 	return 0;
 }

@@ -51,6 +51,18 @@ struct call {
 	 * hook before replying. */
 	void (*cancel)(struct call *c);
 	void *op_state;          /* the op's own state, for cancel */
+	/* Reply-after-commit, kept by the call (a face sets commit_wait):
+	 * a reply that may acknowledge a write (one made after dispatch
+	 * returned, or while the store's writes grew during it) reaches
+	 * respond only once those writes are committed (persist_flush); a
+	 * success whose commit failed becomes -EIO "not stored: WHY".  Replies
+	 * of a dispatch that wrote nothing go at once.  call_abandon drops a
+	 * reply still waiting: after it, respond is never called.  The socket
+	 * face leaves it 0: it batches its connections' barriers itself
+	 * (server_io.c). */
+	int commit_wait;
+	uint64_t writes_at;      /* ops: persist_writes at dispatch */
+	struct held_reply *held; /* ops: the reply waiting for its commit */
 };
 
 int ops_dispatch(struct call *c, const char *type, json_t *data);
