@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "engine/log.h"
 #include "faces/http_int.h"
@@ -672,6 +673,12 @@ int http_start(struct http **out, struct engine *e, char *err,
 	h->handles += 2;
 	uv_timer_start(&h->keepalive, on_keepalive, KEEPALIVE_MS, KEEPALIVE_MS);
 	http_run(h);
+	const char *cpath = engine_config(e)->path;
+	struct stat st;
+	if (engine_config(e)->http_token && cpath && stat(cpath, &st) == 0 &&
+	    (st.st_mode & S_IROTH))
+		log_warn("%s holds http_token and every user may read it; "
+		         "chmod o-r %s", cpath, cpath);
 	log_info("HTTP API on %s%s", spec, engine_config(e)->http_token ?
 	         " (token)" : " (no token: loopback reads only)");
 	*out = h;

@@ -51,6 +51,9 @@ jobd_start "$(lines "http_listen = 127.0.0.1:$PORT" "http_token = $TOKEN" \
 	"always_allow_localhost = true" "[targets]" "slow = 1")"
 retry_until 10 curl -sf -H "$AUTH" "$URL/api/v1/status"
 
+expect_match "a config every user may read is warned about" \
+	"$(cat "$T/jobd.log")" "holds http_token and every user may read it"
+
 # ---- auth ----
 r=$(h GET /api/v1/status)
 expect_http "GET status from loopback without a token (overview)" 200 "$r" '"version"'
