@@ -155,6 +155,20 @@ out=$(tr '\n' '~' <"$T/sse.out")
 expect_match "SSE of a live run: started, stdout, stderr, stdout, ended" "$out" \
 	'event: started~data: \{"jid":"'"$ljid"'","pid":[0-9]+\}~~event: stdout~data: "one\\n"~~event: stderr~data: "two\\n"~~event: stdout~data: "three\\n"~~event: ended~data: \{[^~]*"result":"ok"'
 
+ha POST /api/v1/jobs -H "$JSON" -d '{"name":"long","command":"echo begun; exec sleep 60","shell":true}' >/dev/null
+r=$(ha POST /api/v1/jobs/long/run)
+ljid=$(body "$r" | jq -r .jid)
+retry_until 10 bash -c "curl -s -H '$AUTH' $URL/api/v1/runs/$ljid | grep -q 'begun'"
+timeout 20 curl -s -N -H "$AUTH" "$URL/api/v1/runs/$ljid/output" >"$T/sse2.out" 2>&1 &
+sse=$!
+retry_until 10 grep -q begun "$T/sse2.out"
+r=$(ha POST "/api/v1/runs/$ljid/signal" -H "$JSON" -d '{"signal":"TERM"}')
+expect_http "signalling a live run" 200 "$r" "Signal 15 sent to job $ljid"
+wait $sse
+out=$(tr '\n' '~' <"$T/sse2.out")
+expect_match "SSE joining a running run: started, the output so far, ended by the signal" "$out" \
+	'^event: started~data: \{"jid":"'"$ljid"'","pid":[0-9]+\}~~event: stdout~data: "begun\\n"~~event: ended~data: \{[^~]*"sig":"SIGTERM"'
+
 # ---- targets, workers, schedule ----
 r=$(ha GET /api/v1/targets)
 expect_http "GET /targets" 200 "$r" 'slow'
