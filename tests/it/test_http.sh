@@ -259,4 +259,12 @@ r=$(h GET /api/v1/status)
 expect_http "GET without a token, no always_allow_localhost: 401" 401 "$r" 'missing token'
 r=$(ha GET /api/v1/status)
 expect_http "... with it: 200" 200 "$r"
+
+# ---- a reload applies a new token at once ----
+sed -i "s/^http_token = .*/http_token = new-token-0123456789abcdef/" "$T/jobd.conf"
+ok "reload with a new token" jobctl reload
+r=$(ha GET /api/v1/status)
+expect_http "the old token is refused after the reload" 401 "$r" 'invalid token'
+r=$(h GET /api/v1/status -H "Authorization: Bearer new-token-0123456789abcdef")
+expect_http "the new one is taken" 200 "$r"
 finish
