@@ -365,12 +365,19 @@ static int req_body_ok(struct hreq *r)
 		                 "application/json");
 		return 0;
 	}
-	if (cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX) {
-		http_reply_error(r, 413, "request body over %u bytes",
-		                 HTTP_BODY_MAX);
-		return 0;
-	}
 	return 1;
+}
+
+/* Any method: a body announced over the limit is refused unread. */
+static int req_length_ok(struct hreq *r)
+{
+	const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	if (!cl || strtoull(cl, NULL, 10) <= HTTP_BODY_MAX)
+		return 1;
+	http_reply_error(r, 413, "request body over %u bytes", HTTP_BODY_MAX);
+	return 0;
 }
 
 /* ---- one request ---- */
@@ -424,7 +431,7 @@ static void req_begin(struct hreq *r, const char *url)
 	}
 	if (!r->route)
 		return req_static(r, url);
-	if (!req_auth(r))
+	if (!req_auth(r) || !req_length_ok(r))
 		return;
 	if (strcmp(r->method, "GET") != 0 && !req_body_ok(r))
 		return;

@@ -234,6 +234,8 @@ expect_http "a body that is no object: 400" 400 "$r" 'must be a JSON object'
 head -c 2000000 /dev/zero | tr '\0' 'a' >"$T/big"
 r=$(ha POST /api/v1/jobs -H "$JSON" --data-binary @"$T/big")
 expect_http "a 2 MB body: 413" 413 "$r" 'request body over'
+r=$(ha GET /api/v1/status -H "Content-Length: 3000000000")
+expect_http "a GET announcing 3 GB: 413 at once" 413 "$r" 'request body over'
 r=$(ha POST /api/v1/jobs -H "$JSON" -H "Transfer-Encoding: chunked" --data-binary @"$T/big")
 expect_http "a 2 MB chunked body: 413" 413 "$r" 'request body over'
 printf 'GARBAGE\r\n\r\n' | timeout 5 python3 -c "
