@@ -169,7 +169,6 @@ void http_unref(struct hreq *r)
 {
 	if (--r->refs > 0)
 		return;
-	link_remove(&r->rlink);
 	free(r->path);
 	free(r->body);
 	free(r->out);
@@ -568,7 +567,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	if (!r)
 		return;
 	*con_cls = NULL;
-	r->gone = 1;
+	r->gone = 1;             /* from now on r never touches r->h */
+	link_remove(&r->rlink);
 	r->h->buffered -= r->charged;
 	r->charged = 0;
 	if (r->pending) {

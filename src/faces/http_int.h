@@ -54,7 +54,7 @@ struct hreq {
 	int nseg;
 	const char *param[3];    /* the segments the route's '*'s matched */
 	int nparam;
-	struct link rlink;       /* http.reqs */
+	struct link rlink;       /* http.reqs, until gone */
 	int holding;             /* the answer waits for a commit */
 	const struct http_route *route;
 	char *body;
