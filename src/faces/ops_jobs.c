@@ -307,6 +307,21 @@ void op_status(struct call *c, json_t *data)
 	call_reply(c, o);
 }
 
+/* The engine's metrics as Prometheus text (docs/metrics.md): a face
+ * serves data.text as it is (HTTP's /metrics, jobctl metrics). */
+void op_metrics(struct call *c, json_t *data)
+{
+	size_t len;
+	(void)data;
+	char *text = engine_metrics(c->e, &len);
+	json_t *s = text ? json_stringn(text, len) : NULL;
+	free(text);
+	if (!s)
+		return call_fail(c, -ENOMEM, "out of memory rendering metrics");
+	call_reply(c, json_pack("{s:s, s:o}", "format",
+	                        "text/plain; version=0.0.4", "text", s));
+}
+
 void op_next(struct call *c, json_t *data)
 {
 	const char *name;
