@@ -112,7 +112,13 @@ void prom_double(char *buf, size_t size, double v)
 		snprintf(buf, size, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
-	/* the shortest precision that reads back as v: 0.1, not
+	/* whole numbers whole: 86400, not 8.64e+04 (an le value is a label:
+	 * "1e+01" and "10" would be two series) */
+	if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v) {
+		snprintf(buf, size, "%lld", (long long)v);
+		return;
+	}
+	/* else the shortest precision that reads back as v: 0.1, not
 	 * 0.10000000000000001 */
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(buf, size, "%.*g", prec, v);

@@ -62,6 +62,8 @@ expect_eq "alpha's durations: +Inf bucket is the count" \
 	"$(val 'jobd_run_duration_seconds_bucket{target="alpha",le="+Inf"}')" 2
 expect_eq "beta's durations: bad and the submit" \
 	"$(val 'jobd_run_duration_seconds_count{target="beta"}')" 2
+expect_eq "a whole bucket bound is written whole (le=\"86400\")" \
+	"$(val 'jobd_run_duration_seconds_bucket{target="alpha",le="86400"}')" 2
 expect_eq "beta's slots" "$(val 'jobd_target_slots{target="beta"}')" 1
 expect_eq "nothing running in beta now" \
 	"$(val 'jobd_queue_running{target="beta"}')" 0
