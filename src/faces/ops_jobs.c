@@ -308,11 +308,17 @@ void op_status(struct call *c, json_t *data)
 }
 
 /* The engine's metrics as Prometheus text (docs/metrics.md): a face
- * serves data.text as it is (HTTP's /metrics, jobctl metrics). */
+ * serves data.text as it is (HTTP's /metrics, jobctl metrics).  Admins
+ * only: the page names every job that ran, and `list` shows a user only
+ * their own. */
 void op_metrics(struct call *c, json_t *data)
 {
 	size_t len;
 	(void)data;
+	if (!c->admin)
+		return call_fail(c, -EPERM, "permission denied: metrics name "
+		                 "every user's jobs; only root or jobd's user may "
+		                 "read them");
 	char *text = engine_metrics(c->e, &len);
 	json_t *s = text ? json_stringn(text, len) : NULL;
 	free(text);

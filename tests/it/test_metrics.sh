@@ -97,6 +97,16 @@ if command -v promtool >/dev/null; then
 else
 	fail "promtool check metrics passes" "promtool not installed (apt-get install prometheus)"
 fi
+# another user's jobs are not theirs to see: admins only
+if id nobody >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+	chmod 711 "$T" "$T/state"
+	chmod 666 "$T/state/jobd.sock"
+	nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$JOBCTL" "$@"; }
+	ok "nobody reaches jobd (status)" nobody status
+	out=$(nobody metrics 2>&1); rc=$?
+	expect_eq "a user who is not root or jobd's is refused (77)" "$rc" 77
+	expect_match "... saying why" "$out" "permission denied: metrics"
+fi
 # the same through JSON: the text and its content type
 expect_eq "--json gives the text with its format" \
 	"$(jobctl --json metrics | jq -r '.format')" "text/plain; version=0.0.4"
