@@ -20,10 +20,13 @@
 #include "engine/runas.h"
 #include "engine/statedir.h"
 #include "faces/ops.h"
+#include "faces/http.h"
+#include "faces/http_metrics.h"
 #include "faces/server.h"
 
 static struct engine *eng;
 static struct server srv;
+static struct http *http;
 static uv_signal_t sig_hup, sig_term, sig_int;
 static int lock_fd = -1;
 
@@ -51,6 +54,8 @@ static void on_done(struct engine *e)
 	(void)e;
 	log_info("all runs ended; bye");
 	server_close(&srv);
+	http_close(http);
+	http = NULL;
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&sig_int, NULL);
@@ -225,6 +230,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (server_start(&srv, eng, err, sizeof err) < 0) {
+		fprintf(stderr, "jobd: %s\n", err);
+		return 1;
+	}
+	http_set_metrics(http_metrics_serve);
+	if (http_start(&http, eng, err, sizeof err) < 0) {
 		fprintf(stderr, "jobd: %s\n", err);
 		return 1;
 	}

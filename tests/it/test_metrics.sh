@@ -3,10 +3,14 @@
 # real jobd after runs that pass, fail and are cancelled in two targets,
 # with a scheduled job firing; the counts are the runs', the queue gauges
 # the targets', and `promtool check metrics` (Debian's prometheus) finds
-# nothing wrong in the page.
+# nothing wrong in the page.  The HTTP face serves the same page at
+# /metrics (curl, promtool again).
 . "$(dirname "$0")/lib.sh"
 
-jobd_start "$(printf '[targets]\nalpha = 2\nbeta = 1\n')"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+TOKEN=metrics-token-0123456789
+URL=http://127.0.0.1:$PORT
+jobd_start "$(printf 'http_listen = 127.0.0.1:%s\nhttp_token = %s\n[targets]\nalpha = 2\nbeta = 1\n' "$PORT" "$TOKEN")"
 
 M="$T/metrics.txt"
 scrape() { jobctl metrics >"$M"; }
@@ -107,6 +111,23 @@ if id nobody >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
 	expect_eq "a user who is not root or jobd's is refused (77)" "$rc" 77
 	expect_match "... saying why" "$out" "permission denied: metrics"
 fi
+# over HTTP: GET /metrics with the token, the page as text
+hdrs="$T/headers"
+curl -s -S -D "$hdrs" -o "$T/http.txt" -H "Authorization: Bearer $TOKEN" "$URL/metrics"
+expect_match "GET /metrics: 200" "$(head -1 "$hdrs")" "^HTTP/1.1 200"
+expect_match "GET /metrics: the exposition format's content type" \
+	"$(grep -i '^content-type:' "$hdrs")" 'text/plain; version=0.0.4'
+expect_match "GET /metrics: the page, not JSON" "$(head -c 200 "$T/http.txt")" '^# HELP '
+expect_eq "GET /metrics counts what jobctl metrics counts" \
+	"$(grep -E '^jobd_runs_(started|finished)_total\{job="(good|bad)"' "$T/http.txt")" \
+	"$(scrape; grep -E '^jobd_runs_(started|finished)_total\{job="(good|bad)"' "$M")"
+if command -v promtool >/dev/null; then
+	out=$(promtool check metrics <"$T/http.txt" 2>&1); rc=$?
+	expect_eq "promtool check metrics passes on GET /metrics" "$rc:$out" "0:"
+fi
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer wrong-token-0123456789" "$URL/metrics")
+expect_eq "GET /metrics with a wrong token: 401" "$code" 401
+
 # the same through JSON: the text and its content type
 expect_eq "--json gives the text with its format" \
 	"$(jobctl --json metrics | jq -r '.format')" "text/plain; version=0.0.4"
