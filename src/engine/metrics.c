@@ -283,8 +283,8 @@ static void durations_put(struct prom *p, struct metrics *m)
 	prom_family(p, "jobd_run_duration_seconds", "histogram",
 	            "How long runs ran, from the start of their process to "
 	            "its end, by target.");
-	if (!m)
-		return;
+	if (!m || !m->n_targets)
+		return;          /* (qsort's array must not be NULL, even empty) */
 	qsort(m->targets, (size_t)m->n_targets, sizeof *m->targets,
 	      tseries_cmp);
 	for (int i = 0; i < m->n_targets; i++) {
