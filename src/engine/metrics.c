@@ -223,16 +223,18 @@ static int series_cmp(const void *x, const void *y)
  * is none, -ENOMEM. */
 static int series_sorted(struct metrics *m, struct series ***out, int *n)
 {
-	struct series **v = NULL;
+	struct series **v;
 	*n = 0;
-	if (m && m->n_series &&
-	    !(v = malloc((size_t)m->n_series * sizeof *v)))
+	*out = NULL;
+	if (!m || !m->n_series)
+		return 0;
+	if (!(v = malloc((size_t)m->n_series * sizeof *v)))
 		return -ENOMEM;
-	for (int i = 0; m && i < N_BUCKETS; i++)
-		for (struct series *s = m->hash[i]; s; s = s->next)
+	for (int i = 0; i < N_BUCKETS; i++)
+		for (struct series *s = m->hash[i]; s && *n < m->n_series;
+		     s = s->next)
 			v[(*n)++] = s;
-	if (*n)
-		qsort(v, (size_t)*n, sizeof *v, series_cmp);
+	qsort(v, (size_t)*n, sizeof *v, series_cmp);
 	*out = v;
 	return 0;
 }
