@@ -208,6 +208,8 @@ static const struct command commands[] = {
 	{ "cancel", cmd_cancel, NULL, 1, 1, -1, "JID",
 	  "Cancel run JID if it has not started.\n" },
 	{ "workers", cmd_workers, NULL, 0, 0, -1, "", "Cluster workers.\n" },
+	{ "metrics", cmd_metrics, NULL, 0, 0, -1, "",
+	  "The daemon's metrics in the Prometheus text format.\n" },
 	{ "next", cmd_next, next_opts, 1, 1, -1,
 	  "EXPR|NAME [-n N] [--from TIME] [--tz ZONE]",
 	  "The next fire times of a schedule expression (computed here) or of\n"

@@ -148,6 +148,7 @@ int cmd_wait(struct ctl *c, struct args *a);
 int cmd_signal(struct ctl *c, struct args *a);
 int cmd_cancel(struct ctl *c, struct args *a);
 int cmd_status(struct ctl *c, struct args *a);
+int cmd_metrics(struct ctl *c, struct args *a);
 int cmd_workers(struct ctl *c, struct args *a);
 int cmd_next(struct ctl *c, struct args *a);
 

@@ -268,6 +268,18 @@ int cmd_status(struct ctl *c, struct args *a)
 	return call_show(c, "status", NULL, out_status, NULL);
 }
 
+/* The text as jobd wrote it: what a scraper would read from /metrics */
+static void show_metrics(json_t *text)
+{
+	fwrite(json_string_value(text), 1, json_string_length(text), stdout);
+}
+
+int cmd_metrics(struct ctl *c, struct args *a)
+{
+	(void)a;
+	return call_show(c, "metrics", NULL, show_metrics, "text");
+}
+
 static void show_workers(json_t *reply)
 {
 	out_objects(json_is_array(reply) ? reply :

@@ -19,6 +19,7 @@
 #include "core/schedule.h"
 #include "core/timefmt.h"
 #include "engine/log.h"
+#include "engine/metrics.h"
 #include "engine/storeq.h"
 #include "engine/proc.h"
 #include "engine/statedir.h"
@@ -662,6 +663,7 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 		         strerror(-rc));
 		goto error;
 	}
+	storeq_on_commit(e->sq, metrics_commit, e);
 	if ((rc = scheduler_init(e)) < 0) {
 		snprintf(err, errlen, "cannot create the scheduler's timer: %s",
 		         strerror(-rc));
@@ -808,4 +810,5 @@ void engine_close(struct engine *e)
 	store_close(e->store);
 	store_close(e->rstore);
 	config_free(&e->cfg);
+	metrics_free(e);        /* after storeq_close: its dones observe */
 }

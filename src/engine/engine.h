@@ -65,6 +65,7 @@ struct engine {
 	/* fire lateness samples in microseconds (ring) */
 	int64_t lateness[1024];
 	int n_lateness;
+	struct metrics *metrics; /* counters and histograms (metrics.c) */
 
 	int64_t idle_since;      /* shutdown: waiting for the store since */
 

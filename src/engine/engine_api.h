@@ -123,6 +123,10 @@ struct engine_stats {
 	int n_job_errors;
 };
 void engine_stats(const struct engine *e, struct engine_stats *st);
+/* The engine's metrics in the Prometheus text format 0.0.4 (metrics.c;
+ * docs/metrics.md lists them): malloc'd, *len its length; NULL when out
+ * of memory. */
+char *engine_metrics(struct engine *e, size_t *len);
 
 /* ---- writes and replies (persist.c) ---- */
 

@@ -18,6 +18,7 @@
 #include "core/timefmt.h"
 #include "engine/engine.h"
 #include "engine/log.h"
+#include "engine/metrics.h"
 #include "engine/proc.h"
 #include "engine/requires.h"
 #include "engine/spec.h"
@@ -197,8 +198,9 @@ static void arun_release(struct engine *e, struct arun *a)
 
 static void retry_maybe(struct engine *e, struct arun *a);
 
-/* Records the end of a run: one store update with everything. */
-static void run_finish(struct engine *e, struct arun *a)
+/* Records the end of a run: one store update with everything.  ran: it
+ * had a process (or was built in): its duration is measured. */
+static void run_finish(struct engine *e, struct arun *a, int ran)
 {
 	struct run *r = &a->r;
 	struct job *j = r->job ? engine_job_find(e, r->job) : NULL;
@@ -209,6 +211,7 @@ static void run_finish(struct engine *e, struct arun *a)
 	else if (j && strcmp(r->action, "status") == 0)
 		j->status_up = r->result == RESULT_OK ? 1 : -1;
 	r->time_finished = now_us();
+	metrics_run_finished(e, a, ran);
 	save(e, a);              /* output from the outbufs (arun_row) */
 	watchers_ended(a, 0, NULL);
 	log_info("run %s%s%s %s: %s code=%d%s%s", r->jid, r->job ? " job=" : "",
@@ -230,7 +233,7 @@ static void on_exit_cb(struct proc *p, int code, int sig, void *ud)
 	if (sig)
 		snprintf(r->sig, sizeof r->sig, "%s", signal_name(sig));
 	procfile_remove(e, r->jid);
-	run_finish(e, a);
+	run_finish(e, a, 1);
 	if (r->result == RESULT_FAIL && !a->cancelled && !e->shutting_down)
 		retry_maybe(e, a);
 	struct target *t = a->target;
@@ -251,7 +254,7 @@ static void run_fail_start(struct engine *e, struct arun *a, const char *why)
 	a->r.return_code = 127;
 	outbuf_add(&a->err, why, strlen(why));
 	outbuf_add(&a->err, "\n", 1);
-	run_finish(e, a);
+	run_finish(e, a, 0);
 }
 
 /* ---- starting ---- */
@@ -289,6 +292,7 @@ static void run_started(struct engine *e, struct arun *a, struct exec *x)
 		               (uint64_t)((x->timeout + 999) / 1000), 0);
 	}
 	log_debug("run %s started: pid %d", r->jid, r->pid);
+	metrics_run_started(e, a);
 	watchers_started(a);
 }
 
@@ -299,7 +303,8 @@ static int run_builtin(struct engine *e, struct arun *a)
 	set_status(a, EV_EXIT);
 	a->r.result = RESULT_OK;
 	a->r.return_code = 0;
-	run_finish(e, a);
+	metrics_run_started(e, a);
+	run_finish(e, a, 1);
 	arun_release(e, a);
 	return 0;
 }
@@ -733,7 +738,7 @@ static void on_orphan_exit(uv_poll_t *h, int status, int events)
 	snprintf(a->r.sig, sizeof a->r.sig, "LOST");
 	outbuf_add(&a->err, note, sizeof note - 1);
 	procfile_remove(e, a->r.jid);
-	run_finish(e, a);
+	run_finish(e, a, 1);
 	arun_release(e, a);
 	queue_pump(e, t);
 }
@@ -775,7 +780,7 @@ int run_cancel(struct engine *e, struct arun *a)
 	a->cancelled = 1;
 	if (!link_empty(&a->qlink))
 		queue_unlink(e, a);
-	run_finish(e, a);
+	run_finish(e, a, 0);
 	arun_release(e, a);
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include "core/schedule.h"
 #include "core/timefmt.h"
 #include "engine/engine.h"
+#include "engine/metrics.h"
 #include "engine/requires.h"
 #include "engine/log.h"
 
@@ -176,6 +177,7 @@ void scheduler_arm_job(struct engine *e, struct job *j, int64_t now)
 static void lateness_add(struct engine *e, int64_t late)
 {
 	e->lateness[e->n_lateness++ % 1024] = late;
+	metrics_lateness(e, late);
 }
 
 static int cmp64(const void *a, const void *b)

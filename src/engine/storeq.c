@@ -30,6 +30,9 @@ struct batch {
 	int n_eager;             /* ops that are not lazy (barriers count) */
 	int rc;
 	char err[256];
+	/* the store thread's: begin to commit of the attempt that committed
+	 * (0: none), read on the loop once the batch is handed back */
+	uint64_t commit_ns;
 };
 
 struct storeq {
@@ -51,6 +54,8 @@ struct storeq {
 	int stop;
 	int fail_fast;
 	int open_handles;        /* close: q is freed with the last */
+	void (*on_commit)(void *arg, double seconds);   /* loop only */
+	void *on_commit_arg;
 };
 
 static struct batch *batch_new(void)
@@ -78,6 +83,7 @@ static int nap(struct storeq *q, int ms)
 static int batch_try(struct storeq *q, struct batch *b, int replay)
 {
 	struct store *s = q->s;
+	uint64_t t0 = uv_hrtime();
 	b->err[0] = '\0';
 	int rc = store_begin(s);
 	if (rc < 0)
@@ -95,8 +101,10 @@ static int batch_try(struct storeq *q, struct batch *b, int replay)
 		}
 	}
 	rc = store_commit(s);
-	if (rc == 0)
+	if (rc == 0) {
+		b->commit_ns = uv_hrtime() - t0;
 		return 0;
+	}
 	int again = store_unavailable(s) || rc == -EBUSY;
 	snprintf(b->err, sizeof b->err, "%s", store_error(s));
 	store_rollback(s);
@@ -216,6 +224,8 @@ static void on_lazy(uv_timer_t *t)
 static void complete(struct storeq *q, struct batch *b)
 {
 	q->in_flight--;
+	if (b->commit_ns && q->on_commit)
+		q->on_commit(q->on_commit_arg, (double)b->commit_ns / 1e9);
 	for (struct storeq_op *op = b->first, *next; op; op = next) {
 		next = op->next;          /* done may free op */
 		if (op->done)
@@ -338,6 +348,13 @@ uint64_t storeq_gathering(const struct storeq *q)
 uint64_t storeq_seq(const struct storeq *q)
 {
 	return q->seq;
+}
+
+void storeq_on_commit(struct storeq *q, void (*fn)(void *, double),
+                      void *arg)
+{
+	q->on_commit = fn;
+	q->on_commit_arg = arg;
 }
 
 int storeq_backlog(const struct storeq *q)

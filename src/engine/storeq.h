@@ -75,6 +75,11 @@ uint64_t storeq_gathering(const struct storeq *q);
 /* How many ops were ever added: a caller that compares two readings
  * learns whether it wrote anything in between. */
 uint64_t storeq_seq(const struct storeq *q);
+/* fn(arg, seconds) on the loop for each batch that committed: how long
+ * its transaction took on the thread, begin to commit (the attempt that
+ * committed).  NULL: none. */
+void storeq_on_commit(struct storeq *q, void (*fn)(void *, double),
+                      void *arg);
 /* Batches not yet committed (gathering + in flight), for status. */
 int storeq_backlog(const struct storeq *q);
 /* Hands the remaining batches to the thread, waits for them up to

@@ -422,6 +422,7 @@ static const struct op {
 	{"list", op_list},
 	{"logs", op_logs},
 	{"lookup", op_lookup},
+	{"metrics", op_metrics},
 	{"next", op_next},
 	{"pause", op_pause},
 	{"poll", op_poll},

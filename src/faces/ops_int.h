@@ -72,6 +72,7 @@ void op_enable(struct call *c, json_t *data);
 void op_disable(struct call *c, json_t *data);
 void op_reload(struct call *c, json_t *data);
 void op_status(struct call *c, json_t *data);
+void op_metrics(struct call *c, json_t *data);
 void op_next(struct call *c, json_t *data);
 void op_workers(struct call *c, json_t *data);
 void op_run(struct call *c, json_t *data);

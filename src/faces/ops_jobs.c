@@ -307,6 +307,27 @@ void op_status(struct call *c, json_t *data)
 	call_reply(c, o);
 }
 
+/* The engine's metrics as Prometheus text (docs/metrics.md): a face
+ * serves data.text as it is (HTTP's /metrics, jobctl metrics).  Admins
+ * only: the page names every job that ran, and `list` shows a user only
+ * their own. */
+void op_metrics(struct call *c, json_t *data)
+{
+	size_t len;
+	(void)data;
+	if (!c->admin)
+		return call_fail(c, -EPERM, "permission denied: metrics name "
+		                 "every user's jobs; only root or jobd's user may "
+		                 "read them");
+	char *text = engine_metrics(c->e, &len);
+	json_t *s = text ? json_stringn(text, len) : NULL;
+	free(text);
+	if (!s)
+		return call_fail(c, -ENOMEM, "out of memory rendering metrics");
+	call_reply(c, json_pack("{s:s, s:o}", "format",
+	                        "text/plain; version=0.0.4", "text", s));
+}
+
 /* The fire times of a schedule expression (in tz, default UTC), as
  * jobctl next EXPR computes them: @every counts from `from`. */
 static void next_expr(struct call *c, json_t *data, int64_t from, int n)

@@ -436,7 +436,8 @@ static const char *const wire_password_ops[] = {
 	"add-target", "continue", "pause", "poll", "remove-target",
 	"run-manual", "send-signal", "set-target-concurrency", "status",
 	/* jobd's reads, and control of runs that exist */
-	"active", "cancel", "list", "logs", "lookup", "next", "runs", "show",
+	"active", "cancel", "list", "logs", "lookup", "metrics", "next", "runs",
+	"show",
 	"signal", "targets", "wait", "workers", NULL,
 };
 
