@@ -15,5 +15,9 @@ struct http_asset {
 
 /* The asset served at path ("/" is "/index.html"), or NULL. */
 const struct http_asset *http_asset_lookup(const char *path);
+/* The same as the http face's static-file hook (http_static_fn in
+ * faces/http.h): 0 with the bytes, length and type, or -ENOENT. */
+int http_assets_static(const char *path, const void **data, size_t *len,
+                       const char **ctype);
 
 #endif

@@ -1,6 +1,7 @@
 /* test_http_assets.c — the dashboard's files built into the binary
  * (scripts/embed_assets.py): each is found by its path with its type and
  * bytes, "/" is the index, and nothing else is served. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,12 +65,28 @@ static void test_unknown(void **state)
 	assert_null(http_asset_lookup("/api/v1/jobs"));
 }
 
+/* the http face's hook: the same asset, -ENOENT for anything else */
+static void test_hook(void **state)
+{
+	(void)state;
+	const void *data = NULL;
+	size_t len = 0;
+	const char *type = NULL;
+	const struct http_asset *a = http_asset_lookup("/app.css");
+	assert_int_equal(http_assets_static("/app.css", &data, &len, &type), 0);
+	assert_ptr_equal(data, a->data);
+	assert_int_equal(len, a->len);
+	assert_string_equal(type, a->type);
+	assert_int_equal(http_assets_static("/x", &data, &len, &type), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_script_and_style),
 		cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_hook),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
