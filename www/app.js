@@ -46,14 +46,17 @@ class ApiError extends Error {
   constructor(status, msg) { super(msg); this.status = status; }
 }
 
-async function api(method, path, body) {
+/* One call.  A change asks for the token first; a 401 (no token or a
+ * wrong one: reads need it too unless jobd lets loopback read) asks for it
+ * and tries once more. */
+async function api(method, path, body, retried) {
   const opt = { method, headers: { Accept: 'application/json' } };
+  if (method !== 'GET' && !token()) {
+    await askToken('A change needs the token.');
+    if (!token()) throw new ApiError(401, 'no token given');
+  }
+  if (token()) opt.headers.Authorization = 'Bearer ' + token();
   if (method !== 'GET') {
-    if (!token()) {
-      await askToken();
-      if (!token()) throw new ApiError(401, 'no token given');
-    }
-    opt.headers.Authorization = 'Bearer ' + token();
     opt.headers['Content-Type'] = 'application/json';
     opt.body = JSON.stringify(body || {});
   }
@@ -62,13 +65,55 @@ async function api(method, path, body) {
   try { data = await res.json(); } catch (e) { data = null; }
   if (!res.ok) {
     const msg = (data && data.error) || res.status + ' ' + res.statusText;
-    if (res.status === 401) {
+    if (res.status === 401 && !retried) {
       sessionStorage.removeItem(TOKEN_KEY);
       updateTokenButton();
+      await askToken(msg);
+      if (token()) return api(method, path, body, true);
     }
     throw new ApiError(res.status, msg);
   }
   return data;
+}
+
+/* A text/event-stream read with fetch, not EventSource: EventSource cannot
+ * send the Authorization header.  on[event](data parsed as JSON) per
+ * event; resolves when the stream ends; ctl.abort() stops it. */
+async function readEvents(path, on, ctl) {
+  const headers = { Accept: 'text/event-stream' };
+  if (token()) headers.Authorization = 'Bearer ' + token();
+  const res = await fetch(API + path, { headers, signal: ctl.signal });
+  if (!res.ok) {
+    let msg = res.status + ' ' + res.statusText;
+    try { msg = (await res.json()).error || msg; } catch (e) { /* keep */ }
+    throw new ApiError(res.status, msg);
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value.replace(/\r\n?/g, '\n');
+    let cut;
+    while ((cut = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, cut);
+      buf = buf.slice(cut + 2);
+      let event = 'message';
+      const data = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith(':')) continue;             /* a keepalive */
+        const i = line.indexOf(':');
+        const k = i < 0 ? line : line.slice(0, i);
+        const v = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
+        if (k === 'event') event = v;
+        else if (k === 'data') data.push(v);
+      }
+      if (!data.length) continue;
+      let d = data.join('\n');
+      try { d = JSON.parse(d); } catch (e) { /* plain text */ }
+      if (on[event]) on[event](d);
+    }
+  }
 }
 
 /* A change: run fn, say what happened, refresh the page. */
@@ -80,7 +125,6 @@ async function act(what, fn) {
     return r;
   } catch (e) {
     flash(what + ': ' + e.message, 'error');
-    if (e.status === 401) askToken();
     return null;
   }
 }
@@ -89,7 +133,8 @@ async function act(what, fn) {
 
 let tokenWaiters = [];
 
-function askToken() {
+function askToken(why) {
+  $('#token-why').textContent = why || '';
   $('#token-panel').hidden = false;
   $('#token-input').value = '';
   $('#token-input').focus();
@@ -121,7 +166,7 @@ function setupToken() {
     closeToken();
   });
   $('#token-cancel').addEventListener('click', closeToken);
-  $('#token-button').addEventListener('click', askToken);
+  $('#token-button').addEventListener('click', () => askToken());
   updateTokenButton();
 }
 
@@ -229,7 +274,7 @@ let gen = 0;          /* the route's generation: a late draw of a page left behi
 
 function stopPage() {
   clearTimeout(refreshTimer);
-  if (stream) { stream.close(); stream = null; }
+  if (stream) { stream.abort(); stream = null; }
 }
 
 function every(fn) {
@@ -374,6 +419,9 @@ async function pageJob(name) {
       btns.push(h('button', { 'data-action': a, onclick: () => runJob(j, a) }, a[0].toUpperCase() + a.slice(1)));
     for (const jid of s.running || [])
       btns.push(h('button', { class: 'danger', onclick: () => signalRun(jid, 'TERM') }, 'Stop ' + jid.slice(-6)));
+    btns.push(j.enabled
+      ? h('button', { id: 'disable-job', onclick: () => act('disable ' + j.name, () => api('POST', '/jobs/' + enc(j.name) + '/disable')) }, 'Disable')
+      : h('button', { id: 'enable-job', onclick: () => act('enable ' + j.name, () => api('POST', '/jobs/' + enc(j.name) + '/enable')) }, 'Enable'));
     btns.push(h('button', { class: 'danger', onclick: () => deleteJob(j.name) }, 'Delete'));
     show(g, h('div', { class: 'page-head' }, h('h1', {}, j.name), h('div', { class: 'buttons' }, btns)),
       h('div', { class: 'cols' },
@@ -445,29 +493,18 @@ async function pageRun(jid) {
     return;
   }
   /* Live: the stream replays what was written so far, then follows. */
-  stream = new EventSource(API + '/runs/' + enc(jid) + '/output');
-  stream.addEventListener('started', () => api('GET', '/runs/' + enc(jid)).then((r) => drawFacts(r.run)));
-  stream.addEventListener('stdout', (ev) => append(textOf(ev.data), 'out'));
-  stream.addEventListener('stderr', (ev) => append(textOf(ev.data), 'err'));
-  stream.addEventListener('ended', async (ev) => {
-    stream.close(); stream = null;
-    let r = null;
-    try { r = JSON.parse(ev.data).run; } catch (e) { r = null; }
-    if (!r || !r.status) r = (await api('GET', '/runs/' + enc(jid))).run;
-    drawFacts(r);
-  });
-  stream.onerror = () => { if (stream && stream.readyState === EventSource.CLOSED) flash('output stream closed', 'error'); };
-}
-
-/* An SSE data field is JSON (a string, or {"data": text}) or plain text. */
-function textOf(data) {
-  try {
-    const v = JSON.parse(data);
-    if (typeof v === 'string') return v;
-    if (v && typeof v.data === 'string') return v.data;
-    if (v && typeof v.text === 'string') return v.text;
-  } catch (e) { /* plain text */ }
-  return data;
+  const ctl = new AbortController();
+  stream = ctl;
+  readEvents('/runs/' + enc(jid) + '/output', {
+    started: () => api('GET', '/runs/' + enc(jid)).then((r) => { if (g === gen) drawFacts(r.run); }),
+    stdout: (d) => append(String(d), 'out'),
+    stderr: (d) => append(String(d), 'err'),
+    error: (d) => flash('output: ' + (d.error || d), 'error'),
+    ended: async (r) => {
+      if (!r || !r.status) r = (await api('GET', '/runs/' + enc(jid))).run;
+      if (g === gen) drawFacts(r);
+    },
+  }, ctl).catch((e) => { if (e.name !== 'AbortError') flash('output: ' + e.message, 'error'); });
 }
 
 async function pageRuns() {
@@ -509,7 +546,7 @@ async function pageTargets() {
 }
 
 function targetOp(name, op) {
-  return act(`${op} ${name}`, () => api('POST', '/targets/' + enc(name), { action: op }));
+  return act(`${op} ${name}`, () => api('POST', '/targets/' + enc(name) + '/' + op, {}));
 }
 
 function targetConcurrency(t) {
@@ -517,8 +554,8 @@ function targetConcurrency(t) {
   if (v === null) return null;
   const n = parseInt(v, 10);
   if (!(n >= 1)) { flash('concurrency: a whole number of at least 1', 'error'); return null; }
-  return act(`concurrency of ${t.name}`, () => api('POST', '/targets/' + enc(t.name),
-    { action: 'concurrency', concurrency: n }));
+  return act(`concurrency of ${t.name}`, () => api('POST', '/targets/' + enc(t.name) + '/concurrency',
+    { concurrency: n }));
 }
 
 async function pageWorkers() {

@@ -42,13 +42,22 @@ page.on('pageerror', (e) => consoleErrors.push(String(e)));
 const shot = (name, p = page) => p.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 
 try {
-  await step('the dashboard loads from jobd', async () => {
+  await step('the dashboard loads from jobd and asks for the token once', async () => {
     await page.goto(base + '/');
-    await page.locator('h1', { hasText: 'Jobs' }).waitFor();
     expect(await page.title() === 'jobd', 'title is ' + await page.title());
+    // reads need the token too (jobd lets no one read without it here)
+    await page.locator('#token-panel').waitFor({ state: 'visible' });
+    await shot('token');
+    await page.fill('#token-input', token);
+    await page.click('#token-form button[type=submit]');
+    await page.locator('#token-panel').waitFor({ state: 'hidden' });
+    await page.locator('table.jobs').waitFor();
+    await page.locator('h1', { hasText: 'Jobs' }).waitFor();
+    const stored = await page.evaluate(() => sessionStorage.getItem('jobd.token'));
+    expect(stored === token, 'the token is kept in sessionStorage');
   });
 
-  await step('a job is created through the form (the token asked once)', async () => {
+  await step('a job is created through the form', async () => {
     await page.click('#new-job');
     const f = page.locator('#job-form');
     await f.locator('input[name=name]').fill('hello');
@@ -58,14 +67,9 @@ try {
     await f.locator('input[name=schedule]').fill('0 3 * * *');
     await page.locator('#sched-preview', { hasText: 'next:' }).waitFor();
     await f.locator('button[type=submit]').click();
-    // no token yet: the form asks for it, then the create goes on
-    await page.locator('#token-panel').waitFor({ state: 'visible' });
-    await page.fill('#token-input', token);
-    await page.click('#token-form button[type=submit]');
     await page.waitForURL(/#\/jobs\/hello$/);
     await page.locator('h1', { hasText: 'hello' }).waitFor();
-    const stored = await page.evaluate(() => sessionStorage.getItem('jobd.token'));
-    expect(stored === token, 'the token is kept in sessionStorage');
+    expect(await page.locator('#token-panel').isHidden(), 'not asked again');
     const cookies = await ctx.cookies();
     expect(cookies.length === 0, 'no cookie: ' + JSON.stringify(cookies));
   });
@@ -141,7 +145,8 @@ try {
     await row.locator('button[data-op=pause]').click();
     await row.locator('.badge', { hasText: /^paused$/ }).waitFor();
     await row.locator('button[data-op=continue]').waitFor();
-    const t = await page.evaluate(async () => (await (await fetch('/api/v1/targets')).json()).targets);
+    const t = await page.evaluate(async (tok) => (await (await fetch('/api/v1/targets',
+      { headers: { Authorization: 'Bearer ' + tok } })).json()).targets, token);
     expect(t.find((x) => x.name === 'default').paused === true, 'the API says paused');
     await shot('targets');
   });
@@ -157,14 +162,15 @@ try {
     expect(await page.locator('tr[data-jid]').count() >= 2, 'two runs');
   });
 
-  await step('a wrong token is refused and asked again', async () => {
+  await step('a wrong token is refused, asked again, and the change goes on', async () => {
     await page.evaluate(() => sessionStorage.setItem('jobd.token', 'wrong-token-0123456789'));
     await page.goto(base + '/#/targets');
-    await page.locator('tr[data-target=default] button[data-op=continue]').click();
-    await page.locator('#flash.error').waitFor();
     await page.locator('#token-panel').waitFor({ state: 'visible' });
+    expect(/invalid token/.test(await page.locator('#token-why').innerText()), 'says why');
     await page.fill('#token-input', token);
     await page.click('#token-form button[type=submit]');
+    const row = page.locator('tr[data-target=default]');
+    await row.locator('.badge', { hasText: /^paused$/ }).waitFor();
   });
 
   await step('on a phone the jobs table fits the screen', async () => {
@@ -172,6 +178,8 @@ try {
     const p = await phone.newPage();
     p.setDefaultTimeout(T);
     await p.goto(base + '/');
+    await p.fill('#token-input', token);       // a new tab: asked once more
+    await p.click('#token-form button[type=submit]');
     await p.locator('tr[data-job=hello]').waitFor();
     const w = await p.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
     expect(w[0] <= w[1], 'no sideways scroll: ' + w);

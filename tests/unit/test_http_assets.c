@@ -44,7 +44,7 @@ static void test_script_and_style(void **state)
 	assert_non_null(css);
 	assert_string_equal(js->type, "text/javascript; charset=utf-8");
 	assert_string_equal(css->type, "text/css; charset=utf-8");
-	assert_true(contains(js, "EventSource"));
+	assert_true(contains(js, "text/event-stream"));
 	assert_true(contains(js, "sessionStorage"));
 	assert_true(contains(css, "@media"));
 	/* the etag is a quoted hash of the bytes: different files differ */
