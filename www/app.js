@@ -19,7 +19,7 @@ function h(tag, attrs, ...kids) {
     else if (k === 'class') el.className = v;
     else el.setAttribute(k, v === true ? '' : v);
   }
-  for (const kid of kids.flat()) {
+  for (const kid of kids.flat(Infinity)) {
     if (kid === null || kid === undefined || kid === false) continue;
     el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
   }
@@ -341,7 +341,7 @@ function newJobForm(where) {
   const preview = h('div', { class: 'muted', id: 'sched-preview' });
   const f = h('form', { id: 'job-form', class: 'panel inline' },
     h('h2', {}, 'New job'),
-    h('label', {}, 'Name ', h('input', { name: 'name', required: true, pattern: '[A-Za-z0-9_.-]+' })),
+    h('label', {}, 'Name ', h('input', { name: 'name', required: true, autocapitalize: 'off', spellcheck: 'false' })),
     h('label', {}, 'Command ', h('input', { name: 'command', required: true, class: 'mono' })),
     h('label', {}, 'Schedule ', h('input', { name: 'schedule', placeholder: 'empty: manual only, or e.g. */5 * * * *', class: 'mono' })),
     preview,
@@ -469,11 +469,11 @@ async function pageRun(jid) {
     const st = runState(r);
     head.replaceChildren(h('h1', {}, 'Run ', h('span', { class: 'mono' }, r.jid)),
       h('span', { id: 'run-state' }, badge(st)),
-      r.status === 'running' ? h('div', { class: 'buttons' },
+      h('div', { class: 'buttons' }, r.status !== 'running' ? [] :
         ['TERM', 'INT', 'HUP', 'KILL'].map((s) => h('button', {
           class: s === 'KILL' || s === 'TERM' ? 'danger' : '', 'data-signal': s,
           onclick: () => signalRun(r.jid, s)
-        }, 'SIG' + s))) : null);
+        }, 'SIG' + s))));
     facts.replaceChildren(defList([
       ['job', r.job ? jobLink(r.job) : 'submitted'], ['command', h('code', {}, r.command || '')],
       ['state', st], ['exit', r.return_code ?? r.sig ?? '—'],

@@ -186,6 +186,8 @@ try {
     await shot('phone-jobs', p);
     await p.goto(base + '/#/runs/' + encodeURIComponent(jid));
     await p.locator('#output', { hasText: 'done-three' }).waitFor();
+    const w2 = await p.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    expect(w2[0] <= w2[1], 'the run page: no sideways scroll: ' + w2);
     await shot('phone-run', p);
     await phone.close();
   });
