@@ -20,10 +20,12 @@
 #include "engine/runas.h"
 #include "engine/statedir.h"
 #include "faces/ops.h"
+#include "faces/http.h"
 #include "faces/server.h"
 
 static struct engine *eng;
 static struct server srv;
+static struct http *http;
 static uv_signal_t sig_hup, sig_term, sig_int;
 static int lock_fd = -1;
 
@@ -51,6 +53,8 @@ static void on_done(struct engine *e)
 	(void)e;
 	log_info("all runs ended; bye");
 	server_close(&srv);
+	http_close(http);
+	http = NULL;
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&sig_int, NULL);
@@ -225,6 +229,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (server_start(&srv, eng, err, sizeof err) < 0) {
+		fprintf(stderr, "jobd: %s\n", err);
+		return 1;
+	}
+	if (http_start(&http, eng, err, sizeof err) < 0) {
 		fprintf(stderr, "jobd: %s\n", err);
 		return 1;
 	}

@@ -756,6 +756,75 @@ static int check_wire(const struct config *c, const char *path, char *err,
 	return 0;
 }
 
+/* http_listen's HOST:PORT ([V6]:PORT): the host part in host (hostlen
+ * bytes), the port in *port; -EINVAL when it is not that shape. */
+int config_hostport(const char *s, char *host, size_t hostlen, int *port)
+{
+	const char *colon = strrchr(s, ':'), *h = s;
+	size_t n;
+	char *end;
+	long p;
+
+	if (!colon)
+		return -EINVAL;
+	n = (size_t)(colon - s);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		h = s + 1;
+		n -= 2;
+	}
+	if (n == 0 || n >= hostlen)
+		return -EINVAL;
+	memcpy(host, h, n);
+	host[n] = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || p < 1 || p > 65535)
+		return -EINVAL;
+	*port = (int)p;
+	return 0;
+}
+
+/* The HTTP face (docs/http.md): a numeric address; off loopback only with
+ * a token; a token only with a listener, and one worth its name (the
+ * bearer token syntax of RFC 6750, at least 16 characters). */
+static int check_http(const struct config *c, const char *path, char *err,
+                      size_t errlen)
+{
+	const char *tok = c->http_token;
+	char host[64];
+	unsigned char a[16];
+	int port;
+
+	if (tok && !c->http_listen) {
+		snprintf(err, errlen, "%s: http_token without http_listen does "
+		         "nothing; remove it or set http_listen", path);
+		return -EINVAL;
+	}
+	if (!c->http_listen)
+		return 0;
+	if (config_hostport(c->http_listen, host, sizeof host, &port) < 0 ||
+	    (inet_pton(AF_INET, host, a) != 1 &&
+	     inet_pton(AF_INET6, host, a) != 1)) {
+		snprintf(err, errlen, "%s: invalid value for http_listen: '%s' "
+		         "(want a numeric HOST:PORT, e.g. 127.0.0.1:8080)", path,
+		         c->http_listen);
+		return -EINVAL;
+	}
+	if (tok && (strlen(tok) < 16 ||
+	            strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                   "0123456789-._~+/=") != strlen(tok))) {
+		snprintf(err, errlen, "%s: invalid value for http_token: at least "
+		         "16 characters of A-Z a-z 0-9 - . _ ~ + / =", path);
+		return -EINVAL;
+	}
+	if (!tok && !host_loopback(host)) {
+		snprintf(err, errlen, "%s: http_listen on %s without http_token: "
+		         "any host could reach the API; set http_token, or listen "
+		         "on 127.0.0.1", path, host);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Keys of faces not built yet parse (their values are checked) but are
  * refused: a key that does nothing is an error, never silently kept. */
 static const struct planned {
@@ -769,8 +838,6 @@ static const struct planned {
 	{ "ninep_listen", "the 9P file server" },
 	{ "ninep_token", "the 9P file server" },
 	{ "ninep_socket", "the 9P file server" },
-	{ "http_listen", "the HTTP face" },
-	{ "http_token", "the HTTP face" },
 };
 
 static int check_built(const struct cparse *p, const char *path, char *err,
@@ -822,6 +889,8 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		goto error;
 	}
 	rc = check_wire(&c, path, err, errlen);
+	if (rc == 0)
+		rc = check_http(&c, path, err, errlen);
 	if (rc == 0)
 		rc = check_built(&p, path, err, errlen);
 	if (rc < 0)

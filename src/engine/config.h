@@ -69,6 +69,9 @@ void config_free(struct config *c);
 int config_bytes_parse(const char *s, int64_t *out);
 /* true/false, yes/no, on/off, 1/0 (any case) -> 1/0; -1 if none of them. */
 int config_bool_parse(const char *s);
+/* "HOST:PORT" or "[V6]:PORT" (http_listen): the host (without brackets)
+ * into host, the port 1..65535 into *port; -EINVAL for another shape. */
+int config_hostport(const char *s, char *host, size_t hostlen, int *port);
 
 /* The INI reader shared by config.c and jobfile.c: inih (libinih), fed one
  * line at a time by our own reader so that every callback knows its line

@@ -20,6 +20,8 @@ enum call_role {
 	                            daemon: the original worker protocol */
 	ROLE_WIRE_PASSWORD,      /* TCP with the password: the worker
 	                            protocol, jobd's reads and run control */
+	ROLE_HTTP_READ,          /* HTTP GET from loopback without the token
+	                            (always_allow_localhost): the overview */
 };
 
 /* One request in flight.  The face owns it; an op may keep it (wait,

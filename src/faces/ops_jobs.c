@@ -307,6 +307,34 @@ void op_status(struct call *c, json_t *data)
 	call_reply(c, o);
 }
 
+/* The fire times of a schedule expression (in tz, default UTC), as
+ * jobctl next EXPR computes them: @every counts from `from`. */
+static void next_expr(struct call *c, json_t *data, int64_t from, int n)
+{
+	const char *expr, *tz = get_str(data, "tz");
+	struct sched *s;
+	char err[256];
+	int64_t t = from, last = 0;
+
+	if (need_str(c, data, "expr", &expr) < 0)
+		return;
+	if (json_object_get(data, "tz") && !tz)
+		return call_fail(c, -EINVAL, "field 'tz' must be a string");
+	int rc = sched_parse(expr, tz, &s, err, sizeof err);
+	if (rc < 0)
+		return call_fail(c, rc == -ENOENT ? -EINVAL : rc, "%s", err);
+	if (sched_kind(s) == SCHED_EVERY)
+		last = from;
+	json_t *times = json_array();
+	for (int i = 0; i < n && (t = sched_next(s, t, last, 0)) >= 0; i++) {
+		last = t;
+		json_array_append_new(times, time_json(t));
+	}
+	sched_free(s);
+	call_reply(c, json_pack("{s:o, s:s}", "times", times, "timezone",
+	           tz ? tz : "UTC"));
+}
+
 void op_next(struct call *c, json_t *data)
 {
 	const char *name;
@@ -315,11 +343,16 @@ void op_next(struct call *c, json_t *data)
 	json_t *nv = json_object_get(data, "n");
 	int n = nv ? (int)json_integer_value(nv) : 5;
 
-	if (need_str(c, data, "name", &name) < 0 || !(j = find_job(c, name)) ||
-	    get_time(c, data, "from", &from) < 0)
+	if (nv && !json_is_integer(nv))
+		return call_fail(c, -EINVAL, "n: must be an integer 1..10000");
+	if (get_time(c, data, "from", &from) < 0)
 		return;
 	if (n < 1 || n > 10000)
 		return call_fail(c, -EINVAL, "n: must be an integer 1..10000");
+	if (json_object_get(data, "expr"))
+		return next_expr(c, data, from, n);
+	if (need_str(c, data, "name", &name) < 0 || !(j = find_job(c, name)))
+		return;
 	call_reply(c, json_pack("{s:o, s:s}", "times", next_times(j, from, n),
 	           "timezone", j->timezone ? j->timezone : engine_config(c->e)->timezone));
 }

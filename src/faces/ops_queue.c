@@ -440,6 +440,13 @@ static const char *const wire_password_ops[] = {
 	"signal", "targets", "wait", "workers", NULL,
 };
 
+/* HTTP without the token (loopback, always_allow_localhost): what any
+ * local user may see anyway in `ps` and the job files' names: no
+ * commands, environments or output (docs/security.md "HTTP"). */
+static const char *const http_read_ops[] = {
+	"list", "metrics", "next", "status", "targets", "workers", NULL,
+};
+
 static int listed(const char *const *ops, const char *op)
 {
 	for (; *ops; ops++)
@@ -473,6 +480,13 @@ int ops_role_allows(struct call *c, const char *op)
 		call_fail(c, -EPERM, "permission denied: '%s' is not served on "
 		          "the TCP port (it would start or change commands); use "
 		          "jobctl on the Unix socket", op);
+		return -EPERM;
+	case ROLE_HTTP_READ:
+		if (listed(http_read_ops, op))
+			return 0;
+		call_fail(c, -EPERM, "permission denied: '%s' needs the token "
+		          "(without it a loopback client may only read the "
+		          "overview: status, jobs, targets, workers, schedules)", op);
 		return -EPERM;
 	}
 	call_fail(c, -EPERM, "permission denied");
