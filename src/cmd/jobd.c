@@ -21,6 +21,7 @@
 #include "engine/statedir.h"
 #include "faces/ops.h"
 #include "faces/http.h"
+#include "faces/http_assets.h"
 #include "faces/server.h"
 
 static struct engine *eng;
@@ -232,6 +233,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jobd: %s\n", err);
 		return 1;
 	}
+	http_set_static(http_assets_static);     /* the dashboard at / */
 	if (http_start(&http, eng, err, sizeof err) < 0) {
 		fprintf(stderr, "jobd: %s\n", err);
 		return 1;

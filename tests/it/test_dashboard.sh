@@ -36,10 +36,13 @@ cp "$HERE/../browser/dashboard.mjs" "$NM/"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 TOKEN=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
-jobd_start "http_listen = 127.0.0.1:$PORT" "http_token = $TOKEN"
+jobd_start "http_listen = 127.0.0.1:$PORT
+http_token = $TOKEN"
 URL=http://127.0.0.1:$PORT
-http_up() { python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$URL/api/v1/status"; }
-retry_until 20 http_up || fail "jobd's HTTP face answers" "$(tail -5 "$T/jobd.log")"
+http_up() { python3 -c 'import sys,urllib.request as u
+u.urlopen(u.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]}), timeout=2)' "$URL/api/v1/status" "$TOKEN"; }
+retry_until 20 http_up ||
+	{ fail "jobd's HTTP face answers" "$(tail -5 "$T/jobd.log")"; finish; exit 1; }
 
 SHOTS=$BUILD/dashboard-shots
 rm -rf "$SHOTS"
