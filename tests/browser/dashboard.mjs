@@ -42,7 +42,7 @@ page.on('pageerror', (e) => consoleErrors.push(String(e)));
 const shot = (name, p = page) => p.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 
 try {
-  await step('the dashboard loads from jobd and asks for the token once', async () => {
+  const loaded = await step('the dashboard loads from jobd and asks for the token once', async () => {
     await page.goto(base + '/');
     expect(await page.title() === 'jobd', 'title is ' + await page.title());
     // reads need the token too (jobd lets no one read without it here)
@@ -56,6 +56,8 @@ try {
     const stored = await page.evaluate(() => sessionStorage.getItem('jobd.token'));
     expect(stored === token, 'the token is kept in sessionStorage');
   });
+
+  if (!loaded) throw new Error('no dashboard: the rest cannot run');
 
   await step('a job is created through the form', async () => {
     await page.click('#new-job');
@@ -197,6 +199,8 @@ try {
     const bad = consoleErrors.filter((e) => !/401|Unauthorized|status of 4\d\d/.test(e));
     expect(bad.length === 0, 'console errors: ' + bad.join(' | '));
   });
+} catch (e) {
+  fail('dashboard.mjs runs to its end', e && e.message);
 } finally {
   await browser.close();
 }
