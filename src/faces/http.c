@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "engine/log.h"
 #include "faces/http_int.h"
@@ -151,6 +152,17 @@ static void done_json(struct hreq *r, json_t *data, int err, const char *msg)
 		return http_reply_json(r, r->ok_status, json_pack("{s:O}",
 		                       "result", data));
 	http_reply_json(r, r->ok_status, json_incref(data));
+}
+
+int http_charge(struct hreq *r, size_t n)
+{
+	struct http *h = r->h;
+
+	if (h->buffered + n > (size_t)engine_config(h->e)->max_buffered)
+		return -ENOBUFS;
+	h->buffered += n;
+	r->charged += n;
+	return 0;
 }
 
 void http_unref(struct hreq *r)
@@ -420,13 +432,16 @@ static void req_begin(struct hreq *r, const char *url)
 
 static void req_body(struct hreq *r, const char *data, size_t n)
 {
-	if (r->too_big || r->blen + n > HTTP_BODY_MAX) {
+	if (r->too_big || strcmp(r->method, "GET") == 0)
+		return;                 /* a GET's body means nothing */
+	if (r->blen + n > HTTP_BODY_MAX) {
 		r->too_big = 1;
 		return;
 	}
-	char *p = realloc(r->body, r->blen + n + 1);
+	char *p = http_charge(r, n) == 0 ? realloc(r->body, r->blen + n + 1)
+	                                 : NULL;
 	if (!p) {
-		r->too_big = 1;
+		r->too_big = 2;
 		return;
 	}
 	memcpy(p + r->blen, data, n);
@@ -441,6 +456,9 @@ static void req_route(struct hreq *r)
 	json_error_t je;
 
 	r->routed = 1;
+	if (r->too_big == 2)
+		return http_reply_error(r, 503, "busy: max_buffered is spent; "
+		                        "try again later");
 	if (r->too_big)
 		return http_reply_error(r, 413, "request body over %u bytes",
 		                        HTTP_BODY_MAX);
@@ -544,6 +562,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 		return;
 	*con_cls = NULL;
 	r->gone = 1;
+	r->h->buffered -= r->charged;
+	r->charged = 0;
 	if (r->pending) {
 		r->pending = 0;
 		call_abandon(&r->c);
@@ -602,11 +622,11 @@ static int http_listen(struct http *h, const char *spec, char *err,
 	if (sa.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 		MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errlen, "cannot listen on http_listen %s: %s", spec,
@@ -653,6 +673,12 @@ int http_start(struct http **out, struct engine *e, char *err,
 	h->handles += 2;
 	uv_timer_start(&h->keepalive, on_keepalive, KEEPALIVE_MS, KEEPALIVE_MS);
 	http_run(h);
+	const char *cpath = engine_config(e)->path;
+	struct stat st;
+	if (engine_config(e)->http_token && cpath && stat(cpath, &st) == 0 &&
+	    (st.st_mode & S_IROTH))
+		log_warn("%s holds http_token and every user may read it; "
+		         "chmod o-r %s", cpath, cpath);
 	log_info("HTTP API on %s%s", spec, engine_config(e)->http_token ?
 	         " (token)" : " (no token: loopback reads only)");
 	*out = h;

@@ -36,6 +36,8 @@ struct http {
 	struct link reqs;        /* struct hreq.rlink: every request */
 	struct link streams;     /* struct hreq.slink: live event streams */
 	int kicked;              /* a connection was resumed: run MHD soon */
+	size_t buffered;         /* bodies and event buffers, against
+	                            max_buffered */
 	struct http_fail fails[HTTP_FAIL_SLOTS];
 };
 
@@ -57,7 +59,8 @@ struct hreq {
 	const struct http_route *route;
 	char *body;
 	size_t blen;
-	int too_big;
+	int too_big;             /* 1: over HTTP_BODY_MAX; 2: max_buffered */
+	size_t charged;          /* its part of http.buffered */
 	json_t *json;            /* the body, parsed (NULL: none) */
 	int routed;              /* the route ran (its op is dispatched) */
 	int pending;             /* an op call is in flight */
@@ -109,6 +112,8 @@ const char *http_query(struct hreq *r, const char *key);
 /* r's connection may go on (after a suspend): it is run soon. */
 void http_wake(struct hreq *r);
 void http_unref(struct hreq *r);
+/* Counts n more bytes of r against max_buffered; -ENOBUFS when over. */
+int http_charge(struct hreq *r, size_t n);
 
 /* ---- http_api.c ---- */
 /* The route of method and r's segments; NULL with *allow set to the

@@ -39,7 +39,8 @@ static void sse_append(struct hreq *r, const char *text, size_t len)
 		size_t cap = r->scap ? r->scap : 4096;
 		while (cap < r->slen + len)
 			cap *= 2;
-		char *p = realloc(r->sbuf, cap);
+		char *p = http_charge(r, cap - r->scap) == 0 ?
+		          realloc(r->sbuf, cap) : NULL;
 		if (!p) {
 			r->sended = 1;
 			return;

@@ -177,7 +177,6 @@ static void test_planned_keys(void **state)
 		"master_reconnect_timeout = 1m\n",
 		"ninep_listen = 127.0.0.1:5640\n", "ninep_token = tok9\n",
 		"ninep_socket = /run/jobd.9p\n",
-		"http_listen = 127.0.0.1:8080\n", "http_token = tokh\n",
 	};
 	struct config c;
 
@@ -191,6 +190,43 @@ static void test_planned_keys(void **state)
 		assert_non_null(strstr(err, "not built yet"));
 	}
 	load_fails("role = boss\n", "1: invalid value for role: 'boss' (worker or master)");
+}
+
+/* The HTTP face's keys: a numeric HOST:PORT, a token off loopback, a
+ * token of at least 16 token characters, and no token without a
+ * listener. */
+static void test_http_keys(void **state)
+{
+	struct config c;
+	char host[64];
+	int port;
+
+	(void)state;
+	assert_int_equal(load("http_listen = 127.0.0.1:8080\n", &c), 0);
+	assert_string_equal(c.http_listen, "127.0.0.1:8080");
+	config_free(&c);
+	assert_int_equal(load("http_listen = [::]:8080\n"
+	                      "http_token = abcdefghijklmnop\n", &c), 0);
+	config_free(&c);
+	load_fails("http_listen = localhost:8080\n", " invalid value for "
+	           "http_listen: 'localhost:8080' (want a numeric HOST:PORT, "
+	           "e.g. 127.0.0.1:8080)");
+	load_fails("http_listen = 127.0.0.1:0\n", " invalid value for "
+	           "http_listen: '127.0.0.1:0' (want a numeric HOST:PORT, "
+	           "e.g. 127.0.0.1:8080)");
+	load_fails("http_listen = 0.0.0.0:8080\n", " http_listen on 0.0.0.0 "
+	           "without http_token: any host could reach the API; set "
+	           "http_token, or listen on 127.0.0.1");
+	load_fails("http_listen = 127.0.0.1:8080\nhttp_token = a b c d e f g h "
+	           "i\n", " invalid value for http_token: at least 16 "
+	           "characters of A-Z a-z 0-9 - . _ ~ + / =");
+	load_fails("http_token = abcdefghijklmnop\n", " http_token without "
+	           "http_listen does nothing; remove it or set http_listen");
+	assert_int_equal(config_hostport("[::1]:80", host, sizeof host, &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 80);
+	assert_int_equal(config_hostport("1.2.3.4:", host, sizeof host, &port),
+	                 -EINVAL);
 }
 
 static void test_every_key(void **state)
@@ -502,6 +538,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_line_and_continuation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_launcher_env_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_planned_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_keys, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
