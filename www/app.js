@@ -46,9 +46,9 @@ class ApiError extends Error {
   constructor(status, msg) { super(msg); this.status = status; }
 }
 
-/* One call.  A change asks for the token first; a 401 (no token or a
- * wrong one: reads need it too unless jobd lets loopback read) asks for it
- * and tries once more. */
+/* One call.  A change asks for the token first; a refusal for want of it
+ * (reads need it too, but for the overview from loopback when jobd allows)
+ * asks for it and tries once more. */
 async function api(method, path, body, retried) {
   const opt = { method, headers: { Accept: 'application/json' } };
   if (method !== 'GET' && !token()) {
@@ -65,7 +65,9 @@ async function api(method, path, body, retried) {
   try { data = await res.json(); } catch (e) { data = null; }
   if (!res.ok) {
     const msg = (data && data.error) || res.status + ' ' + res.statusText;
-    if (res.status === 401 && !retried) {
+    /* 401: no token or a wrong one; 403 without a token: loopback may
+     * read the overview only (docs/http.md) */
+    if ((res.status === 401 || (res.status === 403 && !token())) && !retried) {
       sessionStorage.removeItem(TOKEN_KEY);
       updateTokenButton();
       await askToken(msg);
@@ -120,7 +122,7 @@ async function readEvents(path, on, ctl) {
 async function act(what, fn) {
   try {
     const r = await fn();
-    flash(what + ': done', 'ok');
+    flash(what + ': ok', 'ok');
     route();
     return r;
   } catch (e) {
@@ -237,7 +239,12 @@ function sparkline(runs) {
   if (!pts.length) return svg;
   const max = Math.max(1, ...pts.map((r) => r.duration_ms));
   const step = pts.length > 1 ? (W - 2 * P) / (pts.length - 1) : 0;
-  const xy = pts.map((r, i) => [P + i * step, H - P - (r.duration_ms / max) * (H - 2 * P)]);
+  const x0 = pts.length > 1 ? P : W - P;     /* one run: at the newest end */
+  const xy = pts.map((r, i) => [x0 + i * step, H - P - (r.duration_ms / max) * (H - 2 * P)]);
+  const area = document.createElementNS(svgNS, 'polygon');
+  area.setAttribute('points', [[xy[0][0], H - P], ...xy, [xy[xy.length - 1][0], H - P]]
+    .map((p) => p.map((v) => v.toFixed(1)).join(',')).join(' '));
+  svg.append(area);
   const line = document.createElementNS(svgNS, 'polyline');
   line.setAttribute('points', xy.map((p) => p.map((v) => v.toFixed(1)).join(',')).join(' '));
   svg.append(line);
@@ -325,7 +332,8 @@ async function pageJobs() {
         h('td', {}, when(j.next_run)),
         h('td', {}, badge(j.last_result || 'never'), ' ',
           h('span', { class: 'muted hide-s' }, j.last_run ? inWords(j.last_run) : '')),
-        h('td', { class: 'hide-s' }, sparkline(recent)));
+        h('td', { class: 'hide-s' }, h('div', { class: 'spark-cell' }, sparkline(recent),
+          recent.length ? h('span', { class: 'muted', title: 'the last run' }, fmtDur(recent[0].duration_ms)) : null)));
     });
     body.querySelector('.table-wrap')?.remove();
     body.append(table([['Job'], ['State'], ['Schedule', 'hide-s'], ['Next run'],

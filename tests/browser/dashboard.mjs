@@ -111,7 +111,20 @@ try {
   });
 
   await step('the jobs table shows the last result and a sparkline', async () => {
+    // a few more runs of another job, for a line of several points
+    const jids = await page.evaluate(async (tok) => {
+      const hd = { 'Content-Type': 'application/json', Authorization: 'Bearer ' + tok };
+      await fetch('/api/v1/jobs', { method: 'POST', headers: hd,
+        body: JSON.stringify({ name: 'report', command: 'sleep 0.2', schedule: '*/15 * * * *' }) });
+      const out = [];
+      for (let i = 0; i < 4; i++)
+        out.push((await (await fetch('/api/v1/jobs/report/run', { method: 'POST', headers: hd,
+          body: JSON.stringify({ wait: true }) })).json()).run.jid);
+      return out;
+    }, token);
+    expect(jids.length === 4 && jids.every(Boolean), 'four runs of report: ' + jids);
     await page.click('#nav a[data-nav=jobs]');
+    await page.locator('tr[data-job=report] svg.spark circle.pt-ok').nth(3).waitFor();
     const row = page.locator('tr[data-job=hello]');
     await row.waitFor();
     await row.locator('.badge', { hasText: /^ok$/ }).waitFor();
