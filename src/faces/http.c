@@ -310,7 +310,7 @@ static int req_auth(struct hreq *r)
 	const char *hdr = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 	                                              MHD_HTTP_HEADER_AUTHORIZATION);
 	int is_get = strcmp(r->method, "GET") == 0;
-	struct in6_addr addr;
+	struct in6_addr addr = IN6ADDR_ANY_INIT;
 	char peer[INET6_ADDRSTRLEN];
 	int loopback = peer_of(r, &addr, peer, sizeof peer);
 

@@ -417,6 +417,10 @@ static void watch_or_reply(struct call *c, struct arun *a, struct run *r,
 	if (a) {
 		c->follow = follow;
 		if (follow && c->event) {
+			/* a stream that begins mid-run begins as any other */
+			if (a->r.status == RUN_RUNNING)
+				c->event(c, "start", json_pack("{s:s, s:i}", "jid",
+				         a->r.jid, "pid", a->r.pid));
 			if (a->out.len)
 				c->event(c, "stdout", text_json(a->out.buf, a->out.len));
 			if (a->err.len)

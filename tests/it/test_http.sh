@@ -67,7 +67,7 @@ r=$(h POST /api/v1/jobs -H "Authorization: Bearer wrong-token-0123456789" -H "$J
 expect_http "a wrong token refused" 401 "$r" 'invalid token'
 hdrs=$(curl -s -D - -o /dev/null -X POST "$URL/api/v1/jobs")
 expect_match "401 names the scheme" "$hdrs" 'WWW-Authenticate: Bearer'
-[[ "$hdrs" == *Access-Control* ]] && fail "no CORS header" "$hdrs" || pass "no Access-Control-* header"
+if [[ "$hdrs" == *Access-Control* ]]; then fail "no CORS header" "$hdrs"; else pass "no Access-Control-* header"; fi
 r=$(h GET /api/v1/status -H "Authorization: Basic dXNlcjpwYXNz")
 expect_http "Basic auth refused" 401 "$r" "Bearer TOKEN"
 r=$(ha POST /api/v1/jobs -d 'name=pwn&command=id')
@@ -139,7 +139,7 @@ expect_http "GET /runs/active" 200 "$r" '"runs"'
 out=$(timeout 10 curl -s -N -H "$AUTH" "$URL/api/v1/runs/$jid/output")
 expect_match "SSE of a finished run: its output, then ended" "$out" \
 	'event: stdout.data: "hi\\n".*event: ended.data: \{"jid":"'"$jid"
-[[ "$out" == *'"stdout":'* ]] && fail "ended carries no output" "$out" || pass "ended carries no output"
+if [[ "$out" == *'"stdout":'* ]]; then fail "ended carries no output" "$out"; else pass "ended carries no output"; fi
 r=$(ha GET /api/v1/runs/20990101000000000000/output)
 expect_http "SSE of an unknown jid: 404 JSON" 404 "$r" '"error"'
 ha POST /api/v1/targets/slow/pause >/dev/null
@@ -154,6 +154,20 @@ wait $sse
 out=$(tr '\n' '~' <"$T/sse.out")
 expect_match "SSE of a live run: started, stdout, stderr, stdout, ended" "$out" \
 	'event: started~data: \{"jid":"'"$ljid"'","pid":[0-9]+\}~~event: stdout~data: "one\\n"~~event: stderr~data: "two\\n"~~event: stdout~data: "three\\n"~~event: ended~data: \{[^~]*"result":"ok"'
+
+ha POST /api/v1/jobs -H "$JSON" -d '{"name":"long","command":"echo begun; exec sleep 60","shell":true}' >/dev/null
+r=$(ha POST /api/v1/jobs/long/run)
+ljid=$(body "$r" | jq -r .jid)
+retry_until 10 bash -c "curl -s -H '$AUTH' $URL/api/v1/runs/$ljid | grep -q 'begun'"
+timeout 20 curl -s -N -H "$AUTH" "$URL/api/v1/runs/$ljid/output" >"$T/sse2.out" 2>&1 &
+sse=$!
+retry_until 10 grep -q begun "$T/sse2.out"
+r=$(ha POST "/api/v1/runs/$ljid/signal" -H "$JSON" -d '{"signal":"TERM"}')
+expect_http "signalling a live run" 200 "$r" "Signal 15 sent to job $ljid"
+wait $sse
+out=$(tr '\n' '~' <"$T/sse2.out")
+expect_match "SSE joining a running run: started, the output so far, ended by the signal" "$out" \
+	'^event: started~data: \{"jid":"'"$ljid"'","pid":[0-9]+\}~~event: stdout~data: "begun\\n"~~event: ended~data: \{[^~]*"sig":"SIGTERM"'
 
 # ---- targets, workers, schedule ----
 r=$(ha GET /api/v1/targets)
@@ -224,7 +238,7 @@ expect_http "the daemon is up after all that" 200 "$r" '"version"'
 expect_eq "jobd still running" "$(kill -0 "$JOBD_PID" && echo yes)" yes
 
 # ---- wrong tokens are limited per address ----
-for i in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	curl -s -o /dev/null --interface 127.0.0.7 -H "Authorization: Bearer wrong-token-0123456789" "$URL/api/v1/status"
 done
 r=$(ha GET /api/v1/status --interface 127.0.0.7)
