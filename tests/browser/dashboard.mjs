@@ -133,10 +133,10 @@ try {
     await shot('jobs');
   });
 
-  await step('a confirm job asks before it runs', async () => {
+  await step('a confirm job asks before it runs; its output is text, not HTML', async () => {
     const r = await page.evaluate(async (tok) => (await fetch('/api/v1/jobs', {
       method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + tok },
-      body: JSON.stringify({ job: { name: 'careful', command: 'echo confirmed', confirm: true } }),
+      body: JSON.stringify({ job: { name: 'careful', command: "echo '<b>confirmed</b>'", confirm: true } }),
     })).status, token);
     expect(r >= 200 && r < 300, 'create careful: ' + r);
     await page.goto(base + '/#/jobs/careful');
@@ -150,7 +150,8 @@ try {
     await page.click('#run-job');
     await page.waitForURL(/#\/runs\/\d+$/);
     await page.locator('#run-state', { hasText: /^ok$/ }).waitFor();
-    await page.locator('#output', { hasText: 'confirmed' }).waitFor();
+    await page.locator('#output', { hasText: '<b>confirmed</b>' }).waitFor();
+    expect(await page.locator('#output b').count() === 0, 'output is shown as text, not HTML');
   });
 
   await step('a target is paused from the targets page', async () => {
