@@ -822,6 +822,12 @@ static int check_http(const struct config *c, const char *path, char *err,
 		         "on 127.0.0.1", path, host);
 		return -EINVAL;
 	}
+	if (!tok && !c->always_allow_localhost) {
+		snprintf(err, errlen, "%s: http_listen without http_token serves "
+		         "nothing (only always_allow_localhost lets loopback read "
+		         "without it); set http_token", path);
+		return -EINVAL;
+	}
 	return 0;
 }
 

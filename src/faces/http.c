@@ -680,7 +680,7 @@ int http_start(struct http **out, struct engine *e, char *err,
 		log_warn("%s holds http_token and every user may read it; "
 		         "chmod o-r %s", cpath, cpath);
 	log_info("HTTP API on %s%s", spec, engine_config(e)->http_token ?
-	         " (token)" : " (no token: loopback reads only)");
+	         " (token)" : " (no token: loopback may only read the overview)");
 	*out = h;
 	return 0;
 }

@@ -35,6 +35,11 @@ write_config "http_listen = 127.0.0.1"
 expect_code 2 "http_listen without a port refused" "$JOBD" -t -c "$T/jobd.conf"
 out=$("$JOBD" -t -c "$T/jobd.conf" 2>&1)
 expect_match "... naming the key and value" "$out" "http_listen: '127.0.0.1'"
+write_config "http_listen = 127.0.0.1:$PORT"
+out=$("$JOBD" -t -c "$T/jobd.conf" 2>&1)
+expect_match "no token and no always_allow_localhost: refused (it would serve nothing)" "$out" "serves nothing"
+write_config "$(lines "http_listen = 127.0.0.1:$PORT" "always_allow_localhost = true")"
+ok "no token, always_allow_localhost: accepted" "$JOBD" -t -c "$T/jobd.conf"
 write_config "http_listen = 0.0.0.0:$PORT"
 out=$("$JOBD" -t -c "$T/jobd.conf" 2>&1)
 expect_match "all addresses without a token refused" "$out" "without http_token"

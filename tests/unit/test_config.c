@@ -202,7 +202,8 @@ static void test_http_keys(void **state)
 	int port;
 
 	(void)state;
-	assert_int_equal(load("http_listen = 127.0.0.1:8080\n", &c), 0);
+	assert_int_equal(load("http_listen = 127.0.0.1:8080\n"
+	                      "always_allow_localhost = yes\n", &c), 0);
 	assert_string_equal(c.http_listen, "127.0.0.1:8080");
 	config_free(&c);
 	assert_int_equal(load("http_listen = [::]:8080\n"
@@ -220,6 +221,9 @@ static void test_http_keys(void **state)
 	load_fails("http_listen = 127.0.0.1:8080\nhttp_token = a b c d e f g h "
 	           "i\n", " invalid value for http_token: at least 16 "
 	           "characters of A-Z a-z 0-9 - . _ ~ + / =");
+	load_fails("http_listen = 127.0.0.1:8080\n", " http_listen without "
+	           "http_token serves nothing (only always_allow_localhost lets "
+	           "loopback read without it); set http_token");
 	load_fails("http_token = abcdefghijklmnop\n", " http_token without "
 	           "http_listen does nothing; remove it or set http_listen");
 	assert_int_equal(config_hostport("[::1]:80", host, sizeof host, &port), 0);
