@@ -22,6 +22,7 @@
 #include "faces/ops.h"
 #include "faces/http.h"
 #include "faces/http_metrics.h"
+#include "faces/http_assets.h"
 #include "faces/server.h"
 
 static struct engine *eng;
@@ -234,6 +235,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	http_set_metrics(http_metrics_serve);
+	http_set_static(http_assets_static);     /* the dashboard at / */
 	if (http_start(&http, eng, err, sizeof err) < 0) {
 		fprintf(stderr, "jobd: %s\n", err);
 		return 1;
