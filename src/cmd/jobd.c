@@ -20,7 +20,9 @@
 #include "engine/runas.h"
 #include "engine/statedir.h"
 #include "faces/ops.h"
+#include "faces/master.h"
 #include "faces/server.h"
+#include "faces/uplink.h"
 
 static struct engine *eng;
 static struct server srv;
@@ -50,6 +52,8 @@ static void on_done(struct engine *e)
 {
 	(void)e;
 	log_info("all runs ended; bye");
+	uplink_stop();
+	master_stop();
 	server_close(&srv);
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
@@ -225,6 +229,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (server_start(&srv, eng, err, sizeof err) < 0) {
+		fprintf(stderr, "jobd: %s\n", err);
+		return 1;
+	}
+	if ((strcmp(engine_config(eng)->role, "master") == 0 &&
+	     master_start(eng, err, sizeof err) < 0) ||
+	    uplink_start(eng, err, sizeof err) < 0) {
 		fprintf(stderr, "jobd: %s\n", err);
 		return 1;
 	}
