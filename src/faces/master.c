@@ -34,6 +34,7 @@ struct mworker {
 	json_t *labels;          /* [str] */
 	char peer[64];
 	int64_t since, last_seen;
+	json_t *status;          /* its last answer to status (each ping) */
 	struct link reqs;        /* struct mreq.link: sent, not answered */
 	int64_t next_no;
 };
@@ -56,6 +57,7 @@ struct mreq {
 	struct fan *fan;         /* NULL: nobody waits (poll) */
 	json_t *ids;             /* run-manual: the ids sent, for errors */
 	json_t *entry;           /* status: the worker's entry */
+	int keep_status;         /* the master's own status poll */
 };
 
 static struct master {
@@ -235,15 +237,16 @@ static int64_t worker_no(struct mworker *w)
 
 /* Sends request name (data borrowed) to w for fan f (NULL: nobody
  * waits); ids / entry are kept for the merge (stolen).  On failure the fan
- * hears the error at once. */
-static void worker_send(struct mworker *w, const char *name, json_t *data,
-                        struct fan *f, json_t *ids, json_t *entry)
+ * hears the error at once.  Returns the request in flight, or NULL. */
+static struct mreq *worker_send(struct mworker *w, const char *name,
+                                json_t *data, struct fan *f, json_t *ids,
+                                json_t *entry)
 {
 	struct mreq *r = calloc(1, sizeof *r);
 	if (!r) {
 		json_decref(ids);
 		json_decref(entry);
-		return;
+		return NULL;
 	}
 	r->w = w;
 	r->fan = f;
@@ -257,7 +260,19 @@ static void worker_send(struct mworker *w, const char *name, json_t *data,
 		if (f)
 			fan_take(r, NULL, "not connected");
 		mreq_free(r);
+		return NULL;
 	}
+	/* a worker that reads nothing is dropped by the send itself: then
+	 * master_lost has failed and freed r already */
+	return w->cn ? r : NULL;
+}
+
+/* Asks w for its status, kept for `workers` (running and waiting). */
+static void worker_poll_status(struct mworker *w)
+{
+	struct mreq *r = worker_send(w, "status", NULL, NULL, NULL, NULL);
+	if (r)
+		r->keep_status = 1;
 }
 
 void master_heard(struct conn *cn, const struct wire_msg *msg)
@@ -272,6 +287,10 @@ void master_heard(struct conn *cn, const struct wire_msg *msg)
 			continue;
 		if (r->fan)
 			fan_take(r, msg->data ? msg->data : json_null(), msg->error);
+		if (r->keep_status && !msg->error && json_is_object(msg->data)) {
+			json_decref(w->status);
+			w->status = json_incref(msg->data);
+		}
 		mreq_free(r);
 		return;
 	}
@@ -386,6 +405,22 @@ static void route_poke(struct call *c, json_t *data)
 
 /* ---- the master's requests ---- */
 
+/* running and waiting of a worker, summed over its targets' status. */
+static void counts_json(json_t *o, json_t *status)
+{
+	json_int_t running = 0, waiting = 0;
+	const char *k;
+	json_t *t;
+	if (!status)
+		return;
+	json_object_foreach(json_object_get(status, "targets"), k, t) {
+		running += json_integer_value(json_object_get(t, "running"));
+		waiting += json_integer_value(json_object_get(t, "length"));
+	}
+	json_object_set_new(o, "running", json_integer(running));
+	json_object_set_new(o, "waiting", json_integer(waiting));
+}
+
 static json_t *worker_json(const struct mworker *w, int full)
 {
 	const char *colon = strrchr(w->peer, ':');
@@ -401,6 +436,7 @@ static json_t *worker_json(const struct mworker *w, int full)
 		json_object_set_new(o, "registered", time_json(w->since));
 		json_object_set_new(o, "last_seen", time_json(w->last_seen));
 		json_object_set_new(o, "self", json_false());
+		counts_json(o, w->status);
 	}
 	return o;
 }
@@ -697,6 +733,7 @@ int master_register(struct call *c, struct conn *cn, json_t *data)
 	log_info("worker %s registered from %s with %zu targets", name,
 	         cn->peer, json_array_size(targets));
 	call_reply(c, NULL);
+	worker_poll_status(w);
 	if (json_object_size(m.poked))   /* remembered pokes it may serve */
 		poke_send();
 	return 0;
@@ -720,6 +757,7 @@ static void on_ping(uv_timer_t *t)
 			continue;
 		}
 		conn_ping(w->cn);
+		worker_poll_status(w);
 	}
 }
 
@@ -766,6 +804,7 @@ void master_stop(void)
 		}
 		json_decref(w->targets);
 		json_decref(w->labels);
+		json_decref(w->status);
 		free(w->name);
 		free(w);
 	}

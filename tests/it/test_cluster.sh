@@ -100,6 +100,16 @@ expect_eq "workers: targets" \
 expect_eq "workers: the master lists itself first" \
 	"$(python3 -c 'import json,sys; w=json.load(sys.stdin)["workers"][0]; print(w["name"], w["self"])' <<<"$out")" "m True"
 
+# the master asks each worker's status with its pings: running, waiting
+counts() { at m workers --json | python3 -c 'import json,sys
+ws={w["name"]: w for w in json.load(sys.stdin)["workers"]}; print(ws["w1"].get("running"), ws["w1"].get("waiting"))'; }
+retry_until 10 test "$(counts)" = "0 0"
+expect_eq "workers: running and waiting counts from the worker" "$(counts)" "0 0"
+
+out=$(at m workers)
+expect_match "jobctl workers: a table with state, labels, targets" "$out" \
+	"w1 +up +worker,web,db +default,q1,shared,slow +0 +0"
+
 # ---- status ----
 out=$(wire req status '{}')
 expect_eq "status: the workers in the original's shape" \
@@ -151,6 +161,9 @@ python3 "$HERE/wireclient.py" --port "$MP" --password "$PW" --timeout 60 \
 	req run-manual "{\"jobs\": [{\"id\": $is, \"target\": \"slow\"}]}" >"$T/slow.out" 2>&1 &
 SLOW=$!
 retry_until 20 is_status w1 "$is" running
+has_running() { test "$(counts)" = "1 0"; }
+retry_until 10 has_running
+expect_eq "workers: w1 shows its running run" "$(counts)" "1 0"
 out=$(wire req send-signal "{\"jobs\": [{\"id\": $is, \"signal\": \"SIGTERM\", \"target\": \"slow\"}, {\"id\": 88888, \"signal\": \"SIGTERM\", \"target\": \"slow\"}]}")
 expect_eq "send-signal: true for the running job, false for one not running" \
 	"$(field 'sorted(m[1]["data"].items())' <<<"$out")" "[('$is', True), ('88888', False)]"
