@@ -672,7 +672,7 @@ static json_t *names_arg(json_t *v)
 		     t = strtok_r(NULL, ", ", &save))
 			json_array_append_new(out, json_string(t));
 		free(s);
-	} else if (v) {
+	} else if (v && !json_is_null(v)) {
 		json_decref(out);
 		return NULL;
 	}

@@ -13,13 +13,7 @@
 # the store of the worker serving it); test_cluster_mysql.sh shares one
 # MariaDB table.
 . "$(dirname "$0")/lib.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-MP=$(free_port)
-PW=clu5ter
-
-wire() { python3 "$HERE/wireclient.py" --port "$MP" --password "$PW" "$@"; }
-field() { python3 -c 'import json,sys; m=json.loads(sys.stdin.readline()); print(eval(sys.argv[1]))' "$1"; }
+. "$(dirname "$0")/cluster_lib.sh"
 # db NODE SQL ARGS...: the SQLite store of a node (m, w1, w2)
 db() { python3 -c 'import sqlite3,sys
 c=sqlite3.connect(sys.argv[1], timeout=10); cur=c.execute(sys.argv[2], sys.argv[3:]); c.commit()
@@ -29,54 +23,7 @@ insert() { db "$1" "INSERT INTO runs (target, status, time_created) VALUES (?, ?
 status_of() { db "$1" "SELECT status FROM runs WHERE id = ?" "$2"; }
 is_status() { [ "$(status_of "$1" "$2")" = "$3" ]; }
 
-# The launcher of the workers: prints its row id and node; `sleep` rows
-# sleep (for signals).
-cat > "$T/launch.sh" <<'EOF'
-#!/bin/sh
-echo "ran $1 on $2"
-[ "$3" = slow ] && exec sleep 30
-exit 0
-EOF
-chmod +x "$T/launch.sh"
-
-PIDS=()
-# node NAME EXTRA-CONFIG: starts a jobd with state in $T/NAME
-node() {
-	local name=$1; shift
-	mkdir -p "$T/$name"
-	cat > "$T/$name.conf" <<EOF
-state_dir = $T/$name
-jobs_dir = $T/$name/jobs.d
-log_level = debug
-name = $name
-password = ${NODE_PW:-$PW}
-ping_interval = 1s
-master_reconnect_timeout = 2s
-$*
-EOF
-	mkdir -p "$T/$name/jobs.d"
-	"$JOBD" -c "$T/$name.conf" >>"$T/$name.log" 2>&1 &
-	eval "PID_$name=$!"
-	retry_until 10 env JOBD_SOCKET="$T/$name/jobd.sock" "$JOBCTL" status ||
-		{ echo "$name did not start"; tail -20 "$T/$name.log"; }
-}
-at() { local n=$1; shift; JOBD_SOCKET="$T/$n/jobd.sock" "$JOBCTL" "$@"; }
-stop_node() { local p; eval "p=\${PID_$1:-}"; [ -n "$p" ] && { kill -"${2:-TERM}" "$p" 2>/dev/null; wait "$p" 2>/dev/null; }; eval "PID_$1="; }
-trap 'for n in m w1 w2 w3; do stop_node $n KILL; done; cleanup' EXIT
-
-worker_conf() {
-	cat <<EOF
-master_host = 127.0.0.1
-master_port = $MP
-launcher = $T/launch.sh {id} $1 {target}
-$2
-[targets]
-$3
-EOF
-}
-
-node m "role = master
-port = $MP"
+node m "$(master_conf)"
 node w1 "$(worker_conf w1 'labels = web,db' 'q1 = 2
 shared = 1
 slow = 2')"
@@ -84,9 +31,6 @@ node w2 "$(worker_conf w2 'labels = web' 'q3 = 1
 shared = 1
 slow = 1')"
 
-registered() { at m workers --json | python3 -c 'import json,sys
-ws={w["name"]: w for w in json.load(sys.stdin)["workers"]}
-sys.exit(0 if all(ws.get(n,{}).get("state")=="up" for n in sys.argv[1:]) else 1)' "$@"; }
 retry_until 20 registered w1 w2
 ok "workers register with the master" registered w1 w2
 
@@ -193,27 +137,17 @@ stop_node w3
 
 # ---- a killed worker is marked lost ----
 stop_node w2 KILL
-lost() { at m workers --json | python3 -c 'import json,sys
-ws={w["name"]: w for w in json.load(sys.stdin)["workers"]}; sys.exit(0 if ws["w2"]["state"]=="lost" else 1)'; }
-retry_until 20 lost
-ok "a killed worker is marked lost" lost
+retry_until 20 test "$(worker_state w2)" = lost
+expect_eq "a killed worker is marked lost" "$(worker_state w2)" lost
 out=$(wire req status '{}')
 expect_eq "status lists only live workers" "$(field '[w["name"] for w in m[1]["data"]["workers"]]' <<<"$out")" "['w1']"
 
 # ---- the master restarts: the workers register again ----
 stop_node m KILL
-node m "role = master
-port = $MP"
+node m "$(master_conf)"
 retry_until 30 registered w1
 ok "after a master restart w1 registers again" registered w1
 grep -q "reconnecting" "$T/w1.log"
 expect_eq "w1 logged the lost link" "$?" "0"
 
-stop_node w1
-stop_node m
-for n in m w1 w2 w3; do
-	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T/$n.log" 2>/dev/null; then
-		fail "$n sanitizer-clean" "$(grep -A5 -E 'Sanitizer|runtime error' "$T/$n.log" | head -20)"
-	fi
-done
-finish
+cluster_finish
