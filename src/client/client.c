@@ -67,6 +67,7 @@ struct client {
 	struct framebuf fb;
 	client_connect_cb *on_connect;
 	client_lost_cb *on_lost;
+	client_request_cb *on_request;
 	void *arg;
 	struct link buckets[NBUCKET];
 	size_t ncalls;
@@ -333,8 +334,11 @@ static void take_message(struct client *cl, const char *text, size_t len)
 	case WIRE_PONG:
 		break;
 	case WIRE_REQUEST:
-		lost(cl, -EPROTO, "bad message from jobd: a request (type %d)",
-		     WIRE_REQUEST);
+		if (cl->on_request)
+			cl->on_request(cl, m.no, m.name, m.data, cl->arg);
+		else
+			lost(cl, -EPROTO, "bad message from jobd: a request "
+			     "(type %d)", WIRE_REQUEST);
 		break;
 	case WIRE_EVENT:
 		c = call_find(cl, m.no);
@@ -569,6 +573,7 @@ static struct client *client_new(uv_loop_t *loop, const char *address,
 	if (opts) {
 		cl->on_connect = opts->on_connect;
 		cl->on_lost = opts->on_lost;
+		cl->on_request = opts->on_request;
 		cl->arg = opts->arg;
 	}
 	cl->creq.data = cl;
@@ -651,6 +656,22 @@ int client_call(struct client *cl, const char *type, json_t *data,
 	link_insert_before(bucket(cl, no), &c->link);
 	cl->ncalls++;
 	return 0;
+}
+
+int client_respond(struct client *cl, int64_t no, json_t *data,
+                   const char *error, int code)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	if (cl->state == CL_LOST || cl->state == CL_CLOSING)
+		return -EPIPE;
+	rc = error ? wire_encode_error(no, error, code, &buf, &len)
+	           : wire_encode_response(no, data, &buf, &len);
+	if (rc < 0)
+		return rc;
+	return send_frame(cl, buf, len);
 }
 
 size_t client_outstanding(const struct client *cl)

@@ -37,6 +37,11 @@ typedef void client_lost_cb(struct client *cl, int status, const char *error,
                             void *arg);
 /* An event (type 4) of a call: kind ("start", "stdout", ...) and data. */
 typedef void client_event_cb(void *arg, const char *kind, json_t *data);
+/* A request from the server (the cluster master's, over the connection a
+ * worker opened): answer it with client_respond(cl, no, ...), now or
+ * later.  data is borrowed (incref to keep). */
+typedef void client_request_cb(struct client *cl, int64_t no,
+                               const char *name, json_t *data, void *arg);
 /* The end of a call: see the top of this file. */
 typedef void client_reply_cb(void *arg, int status, json_t *data,
                              const char *error, int code);
@@ -46,7 +51,10 @@ struct client_opts {
 	size_t max_frame;        /* largest message taken; 0: MSG_MAX */
 	client_connect_cb *on_connect;   /* optional */
 	client_lost_cb *on_lost;         /* optional */
-	void *arg;               /* for on_connect and on_lost */
+	/* optional: without it a request from the server is a protocol
+	 * error (the connection is lost with -EPROTO) */
+	client_request_cb *on_request;
+	void *arg;               /* for on_connect, on_lost and on_request */
 };
 
 /* Starts connecting to address: a Unix socket path when it holds a '/' or
@@ -67,6 +75,13 @@ int client_open(uv_loop_t *loop, const char *address,
 int client_call(struct client *cl, const char *type, json_t *data,
                 client_event_cb *on_event, client_reply_cb *on_reply,
                 void *arg);
+
+/* Answers the server's request no: data (borrowed; NULL sends "ok") when
+ * error is NULL, else the error text with its code (docs/protocol.md).
+ * Returns 0, -EPIPE when the connection is lost or closed (the answer is
+ * dropped), -EINVAL, -ENOMEM. */
+int client_respond(struct client *cl, int64_t no, json_t *data,
+                   const char *error, int code);
 
 /* Number of calls waiting for their reply. */
 size_t client_outstanding(const struct client *cl);

@@ -280,10 +280,44 @@ int cmd_metrics(struct ctl *c, struct args *a)
 	return call_show(c, "metrics", NULL, show_metrics, "text");
 }
 
+/* "a,b" of an array of names (or the string as it is). */
+static json_t *names_text(json_t *v)
+{
+	char buf[512];
+	size_t n = 0, i;
+	json_t *x;
+	if (!json_is_array(v))
+		return json_is_string(v) ? json_incref(v) : json_string("-");
+	buf[0] = 0;
+	json_array_foreach(v, i, x)
+		if (n < sizeof buf)
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s",
+			                      i ? "," : "", json_string_value(x));
+	return json_string(buf);
+}
+
+/* NAME STATE LABELS TARGETS RUNNING WAITING LAST_SEEN, one a worker (the
+ * daemon asked first, as "self"). */
 static void show_workers(json_t *reply)
 {
-	out_objects(json_is_array(reply) ? reply :
-		    json_object_get(reply, "workers"));
+	json_t *rows = json_array(), *w;
+	size_t i;
+	json_array_foreach(json_object_get(reply, "workers"), i, w) {
+		json_t *st = json_object_get(w, "state");
+		json_t *run = json_object_get(w, "running");
+		json_t *wait = json_object_get(w, "waiting");
+		json_array_append_new(rows, json_pack("{s:O, s:o, s:o, s:o, s:O, "
+			"s:O, s:O}", "name", json_object_get(w, "name"),
+			"state", json_is_true(json_object_get(w, "self")) ?
+			json_string("self") : st ? json_incref(st) : json_string("?"),
+			"labels", names_text(json_object_get(w, "labels")),
+			"targets", names_text(json_object_get(w, "targets")),
+			"running", run ? run : json_null(),
+			"waiting", wait ? wait : json_null(),
+			"last_seen", json_object_get(w, "last_seen")));
+	}
+	out_objects(rows);
+	json_decref(rows);
 }
 
 int cmd_workers(struct ctl *c, struct args *a)

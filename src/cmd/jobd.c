@@ -23,7 +23,9 @@
 #include "faces/http.h"
 #include "faces/http_metrics.h"
 #include "faces/http_assets.h"
+#include "faces/master.h"
 #include "faces/server.h"
+#include "faces/uplink.h"
 
 static struct engine *eng;
 static struct server srv;
@@ -54,6 +56,8 @@ static void on_done(struct engine *e)
 {
 	(void)e;
 	log_info("all runs ended; bye");
+	uplink_stop();
+	master_stop();
 	server_close(&srv);
 	http_close(http);
 	http = NULL;
@@ -237,6 +241,12 @@ int main(int argc, char **argv)
 	http_set_metrics(http_metrics_serve);
 	http_set_static(http_assets_static);     /* the dashboard at / */
 	if (http_start(&http, eng, err, sizeof err) < 0) {
+		fprintf(stderr, "jobd: %s\n", err);
+		return 1;
+	}
+	if ((strcmp(engine_config(eng)->role, "master") == 0 &&
+	     master_start(eng, err, sizeof err) < 0) ||
+	    uplink_start(eng, err, sizeof err) < 0) {
 		fprintf(stderr, "jobd: %s\n", err);
 		return 1;
 	}

@@ -836,11 +836,6 @@ static int check_http(const struct config *c, const char *path, char *err,
 static const struct planned {
 	const char *key, *face;
 } planned[] = {
-	{ "master_host", "the cluster master and workers" },
-	{ "master_port", "the cluster master and workers" },
-	{ "ping_interval", "the cluster master and workers" },
-	{ "poke_throttle_interval", "the cluster master and workers" },
-	{ "master_reconnect_timeout", "the cluster master and workers" },
 	{ "ninep_listen", "the 9P file server" },
 	{ "ninep_token", "the 9P file server" },
 	{ "ninep_socket", "the 9P file server" },
@@ -857,10 +852,6 @@ static int check_built(const struct cparse *p, const char *path, char *err,
 				key = planned[k].key;
 				face = planned[k].face;
 			}
-	if (!key && strcmp(p->c->role, "master") == 0) {
-		key = "role = master";
-		face = "the cluster master and workers";
-	}
 	if (!key)
 		return 0;
 	snprintf(err, errlen, "%s: %s: not built yet (planned: %s); remove it",

@@ -419,21 +419,40 @@ void queue_status_fields(struct engine *e, json_t *o, json_int_t rss)
 	                    "external", (json_int_t)mi.hblkhd));
 }
 
+/* The master's requests, asked of a jobd that is none (role = master
+ * takes them in faces/master.c, before these run). */
+void op_poke(struct call *c, json_t *data)
+{
+	(void)data;
+	call_fail(c, -EINVAL, "poke: this jobd is not a master (role = "
+	          "worker); a worker takes poll");
+}
+
+void op_register_worker(struct call *c, json_t *data)
+{
+	(void)data;
+	call_fail(c, -EINVAL, "register-worker: this jobd is not a master "
+	          "(role = worker)%s", c->role == ROLE_LOCAL ? ", and a worker "
+	          "registers over TCP" : "");
+}
+
 /* What a TCP peer may ask.  None of these makes jobd run a command that
  * the peer chose: poll and run-manual run the rows of the table with the
  * configured launcher (or the row's own stored run), as the original
  * worker did; a peer never creates, changes or starts a job
  * (docs/security.md). */
 static const char *const wire_rows_ops[] = {
-	"poll", "run-manual", "status", NULL,
+	"poke", "poll", "register-worker", "run-manual", "status", NULL,
 };
 static const char *const wire_queue_ops[] = {
-	"add-target", "continue", "pause", "poll", "remove-target",
+	"add-target", "continue", "pause", "poke", "poll", "register-worker",
+	"remove-target",
 	"run-manual", "send-signal", "set-target-concurrency", "status", NULL,
 };
 static const char *const wire_password_ops[] = {
-	/* the worker protocol */
-	"add-target", "continue", "pause", "poll", "remove-target",
+	/* the worker protocol, and the master's */
+	"add-target", "continue", "pause", "poke", "poll", "register-worker",
+	"remove-target",
 	"run-manual", "send-signal", "set-target-concurrency", "status",
 	/* jobd's reads, and control of runs that exist */
 	"active", "cancel", "list", "logs", "lookup", "metrics", "next", "runs",

@@ -15,6 +15,10 @@ void op_run_manual(struct call *c, json_t *data);
 /* send-signal {jobs: {"ID": signal}}: {"ID": bool}, false when the run is
  * not running here. */
 void op_send_signal(struct call *c, json_t *data);
+/* poke, register-worker: answered by the master (faces/master.c); here
+ * they say this jobd is not one. */
+void op_poke(struct call *c, json_t *data);
+void op_register_worker(struct call *c, json_t *data);
 /* The original worker's members of `status`, added to o: jobPromisesCount
  * (runs accepted or running here) and memoryUsage {rss, heapTotal,
  * heapUsed, external}. */

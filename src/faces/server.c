@@ -24,6 +24,7 @@
 
 #include "engine/log.h"
 #include "faces/ops.h"
+#include "faces/master.h"
 #include "faces/server_conn.h"
 
 /* ---- the password ---- */
@@ -125,6 +126,8 @@ void conn_close(struct conn *cn)
 	if (cn->closing)
 		return;
 	cn->closing = 1;
+	if (cn->worker)
+		master_lost(cn);
 	for (struct link *l; (l = link_pop(&cn->calls));) {
 		struct conn_call *cc = link_entry(l, struct conn_call, clink);
 		call_abandon(&cc->c);

@@ -12,6 +12,8 @@
 #include "faces/ops.h"
 #include "faces/server.h"
 
+struct mworker;
+
 #define PREAUTH_MSG_MAX (64u << 10)   /* a message before the password */
 
 struct conn {
@@ -44,6 +46,9 @@ struct conn {
 	size_t olen, ocap;
 	struct conn *cork_next;
 	int in_cork;
+	/* a cluster worker registered over this connection (master.c): its
+	 * responses go there, and so does its end */
+	struct mworker *worker;
 };
 
 struct conn_call {
@@ -61,6 +66,11 @@ void conn_close(struct conn *cn);
 int conn_authorise(struct conn *cn, const char *password, int64_t no);
 
 /* server_io.c */
+/* Sends request `name` (data borrowed) under no to the peer of cn: the
+ * master's requests to a worker that registered over cn.  0 or < 0. */
+int conn_request(struct conn *cn, const char *name, int64_t no, json_t *data);
+/* Sends a ping [2] to the peer. */
+void conn_ping(struct conn *cn);
 /* Starts reading cn; < 0 if libuv cannot. */
 int conn_read_start(struct conn *cn);
 /* Frees cn with what it still holds (its handle is closed). */

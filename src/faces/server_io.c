@@ -21,6 +21,7 @@
 #include "core/wire.h"
 #include "engine/log.h"
 #include "faces/ops.h"
+#include "faces/master.h"
 #include "faces/server_conn.h"
 
 #define WRITE_QUEUE_MAX (64u << 20)   /* a client this far behind is dropped */
@@ -370,6 +371,29 @@ static void call_event(struct call *c, const char *kind, json_t *data)
 	conn_send(cc->conn, frame, len);
 }
 
+int conn_request(struct conn *cn, const char *name, int64_t no, json_t *data)
+{
+	char *frame;
+	size_t len;
+	int rc = wire_encode_request(name, no, data, NULL, &frame, &len);
+	if (rc < 0)
+		return rc;
+	if (cn->closing) {
+		free(frame);
+		return -EPIPE;
+	}
+	conn_send(cn, frame, len);
+	return 0;
+}
+
+void conn_ping(struct conn *cn)
+{
+	char *frame;
+	size_t len;
+	if (wire_encode_bare(WIRE_PING, &frame, &len) == 0)
+		conn_send(cn, frame, len);
+}
+
 /* ---- reading ---- */
 
 static void handle_request(struct conn *cn, const struct wire_msg *m)
@@ -395,7 +419,9 @@ static void handle_request(struct conn *cn, const struct wire_msg *m)
 	link_insert_before(&cn->calls, &cc->clink);
 	srv->dispatching = cc;
 	srv->dispatch_writes = persist_writes(srv->e);
-	ops_dispatch(&cc->c, m->name, m->data);
+	if (!cn->is_tcp || strcmp(m->name, "register-worker") != 0 ||
+	    master_register(&cc->c, cn, m->data) == -ENOENT)
+		ops_dispatch(&cc->c, m->name, m->data);
 	srv->dispatching = NULL;
 }
 
@@ -448,6 +474,9 @@ static void handle_message(struct conn *cn, const char *text, size_t len)
 		conn_respond(cn, frame, flen, 0, 0, 0);
 	} else if (m.type == WIRE_REQUEST) {
 		handle_request(cn, &m);
+	} else if (cn->worker && (m.type == WIRE_RESPONSE ||
+	                          m.type == WIRE_PONG)) {
+		master_heard(cn, &m);    /* its answer to the master */
 	} else if (m.type != WIRE_PONG) {
 		conn_error(cn, 0, -EINVAL, m.type == WIRE_RESPONSE ? "unexpected "
 		           "message type 1 (a response)" : "unexpected message "
