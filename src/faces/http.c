@@ -107,8 +107,7 @@ void http_reply(struct hreq *r, int status, const char *ctype, char *body,
 	r->ctype = ctype;
 	r->out = body;
 	r->olen = body ? len : 0;
-	if (!r->holding)
-		r->ready = 1;
+	r->ready = 1;
 }
 
 void http_reply_json(struct hreq *r, int status, json_t *o)
@@ -177,51 +176,26 @@ void http_unref(struct hreq *r)
 	free(r);
 }
 
-/* persist_flush's: the answer acknowledged a write, now committed (or
- * not: then it is no success). */
-static void req_flushed(void *arg, int rc, const char *why)
-{
-	struct hreq *r = arg;
-
-	if (!r->gone) {
-		r->holding = 0;
-		if (rc < 0 && r->status < 300)
-			http_reply_error(r, 500, "not stored: %s", why);
-		r->ready = 1;
-		http_wake(r);
-	}
-	http_unref(r);
-}
-
-/* The call's respond: the route's done makes the answer; one that
- * acknowledges writes (made while dispatched, or answered later) waits
- * for their commit, as on the socket face. */
+/* The call's respond: the route's done makes the answer.  One that
+ * acknowledges writes comes only once they are committed (the call's
+ * commit_wait, set in req_new: ops.h). */
 static void req_respond(struct call *c, json_t *data, int err,
                         const char *msg)
 {
 	struct hreq *r = (struct hreq *)c;
-	int acks = !r->dispatching ||
-	           persist_writes(c->e) != r->writes_before;
 
 	call_abandon(c);
 	r->pending = 0;
-	r->holding = acks && !err && !c->event;   /* not a stream */
 	r->done(r, data, err, msg);
 	json_decref(data);
-	if (!r->holding)
-		return http_wake(r);
-	r->refs++;
-	persist_flush(c->e, req_flushed, r);
+	http_wake(r);
 }
 
 void http_op(struct hreq *r, const char *op, json_t *data, http_done_fn done)
 {
 	r->done = done ? done : done_json;
 	r->pending = 1;
-	r->dispatching = 1;
-	r->writes_before = persist_writes(r->h->e);
 	ops_dispatch(&r->c, op, data);
-	r->dispatching = 0;
 	json_decref(data);
 }
 
@@ -522,6 +496,7 @@ static struct hreq *req_new(struct http *h, struct MHD_Connection *conn,
 	r->c.e = h->e;
 	r->c.face = r;
 	r->c.respond = req_respond;
+	r->c.commit_wait = 1;    /* reply-after-commit (ops.h) */
 	link_init(&r->slink);
 	link_insert_before(&h->reqs, &r->rlink);
 	return r;

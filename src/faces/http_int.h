@@ -55,7 +55,6 @@ struct hreq {
 	const char *param[3];    /* the segments the route's '*'s matched */
 	int nparam;
 	struct link rlink;       /* http.reqs, until gone */
-	int holding;             /* the answer waits for a commit */
 	const struct http_route *route;
 	char *body;
 	size_t blen;
@@ -64,8 +63,6 @@ struct hreq {
 	json_t *json;            /* the body, parsed (NULL: none) */
 	int routed;              /* the route ran (its op is dispatched) */
 	int pending;             /* an op call is in flight */
-	int dispatching;         /* in ops_dispatch */
-	uint64_t writes_before;  /* persist_writes() before it */
 	int suspended;
 	int gone;                /* MHD is done with it */
 	int refs;                /* a commit waited for, a stream's response */
