@@ -1,6 +1,7 @@
 /* ninep_int.h — what the files of the 9P face share (private to it).
- * ninep.c: listeners, connections, who the peer is, reading and writing
- * messages, version/auth/attach/flush/walk/clunk; ninep_fs.c: the
+ * ninep.c: listeners, connections, who the peer is, fids, requests,
+ * reading and writing messages; ninep_msg.c: the messages (version,
+ * auth, attach, flush, walk, clunk, open, stat ...); ninep_fs.c: the
  * namespace (nodes, qids, stat, directory entries); ninep_file.c: open,
  * read, write and remove of the files, through the ops table. */
 #ifndef JOBD_NINEP_INT_H
@@ -70,6 +71,7 @@ struct nconn {
 	} h;
 	struct link link;        /* srv->conns */
 	char peer[80];
+	char addr[64];           /* TCP: the peer's address, no port */
 	int listener;            /* 0 TCP loopback, 1 TCP other, 2 Unix */
 	struct nident unix_id;   /* a Unix peer's credentials */
 	int dialect;
@@ -86,8 +88,17 @@ struct nconn {
 	int n_fids;
 };
 
+/* Wrong attach names of one TCP address (ninep.c). */
+struct nfail {
+	char addr[64];
+	uint64_t since;          /* its window's start (uv_now) */
+	int fails;               /* 0: a free slot */
+};
+#define NINEP_FAIL_SLOTS 64
+
 struct nsrv {
 	struct engine *e;
+	struct nfail fails[NINEP_FAIL_SLOTS];
 	uv_tcp_t tcp;
 	uv_pipe_t unix_l;
 	int tcp_on, unix_on;
@@ -133,6 +144,20 @@ uint8_t *nreq_buf(struct nreq *r, struct p9_buf *b, size_t cap);
 /* Dispatches op with data (taken) for r; r->done gets the answer. */
 void nreq_dispatch(struct nreq *r, const char *op, json_t *data);
 struct nfid *nfid_get(struct nconn *cn, uint32_t no);
+struct nfid *nfid_new(struct nconn *cn, uint32_t no);
+void nfid_free(struct nconn *cn, struct nfid *f);
+/* Drops r without an answer (flushed; its connection went). */
+void nreq_drop(struct nreq *r);
+/* Drops every request in flight but self, and every fid. */
+void ninep_drop_all(struct nconn *cn, struct nreq *self);
+void ninep_conn_close(struct nconn *cn);
+
+/* ---- ninep_msg.c ---- */
+/* One decoded message of cn. */
+void ninep_handle(struct nconn *cn, const struct p9_msg *m);
+/* One that could not be decoded: an error under its tag. */
+void ninep_bad_message(struct nconn *cn, const struct p9_msg *m, int rc,
+                       const char *err);
 
 /* ---- ninep_fs.c ---- */
 int nnode_isdir(const struct nnode *n);

@@ -363,5 +363,10 @@ if [ -n "$ip" ] && [[ $ip != 127.* ]]; then
 		"$(python3 "$T/np.py" "$ip:$PORT" attach 9P2000 '')" "error: attach refused"
 	expect_eq "from $ip with the token: attached" \
 		"$(python3 "$T/np.py" "$ip:$PORT" attach 9P2000 s3cret)" "ok"
+	for i in 1 2 3 4 5; do python3 "$T/np.py" "$ip:$PORT" attach 9P2000 guess$i >/dev/null; done
+	expect_match "after 5 wrong names from $ip even the token is not compared" \
+		"$(python3 "$T/np.py" "$ip:$PORT" attach 9P2000 s3cret)" "too many wrong attach names"
+	expect_eq "... while loopback still attaches" \
+		"$(python3 "$T/np.py" "127.0.0.1:$PORT" attach 9P2000 s3cret)" "ok"
 fi
 finish
