@@ -100,6 +100,10 @@ static void snap_set(struct nreq *r, struct text *t)
 		free(t->buf);
 		return nreq_fail(r, ENOMEM, "out of memory");
 	}
+	if (r->sized) {            /* a stat's: only the length */
+		free(t->buf);
+		return r->sized(r, t->len);
+	}
 	if (!f) {
 		free(t->buf);
 		return nreq_fail(r, EBADF, "fid clunked");
@@ -353,6 +357,11 @@ void ninep_read(struct nreq *r, struct nfid *f)
 	    (f->n.kind == NK_LOG && r->offset >= f->snap_len))
 		return snapshot(r, f);
 	serve(r, f);
+}
+
+void ninep_size(struct nreq *r, struct nfid *f)
+{
+	snapshot(r, f);
 }
 
 /* ---- the log's wait ---- */

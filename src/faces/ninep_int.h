@@ -125,6 +125,7 @@ struct nreq {
 	char *wdata;             /* Twrite: its data, NUL-terminated */
 	size_t wlen;
 	nreq_fn done;            /* the op answered */
+	void (*sized)(struct nreq *r, uint64_t len);   /* ninep_size's */
 	int writes;              /* its reply acknowledges a write */
 	int flushed;             /* Tflush came: no reply */
 	int committing;          /* in persist_flush */
@@ -186,6 +187,8 @@ void ninep_readdir(struct nreq *r, struct nfid *f);
 /* Whether a node may be opened for writing. */
 int nnode_writable(const struct nnode *n);
 void ninep_read(struct nreq *r, struct nfid *f);
+/* Makes f's text (as a read would) and calls r->sized with its length. */
+void ninep_size(struct nreq *r, struct nfid *f);
 void ninep_write(struct nreq *r, struct nfid *f);
 /* Removes node n (only /jobs/NAME can be) with r->id. */
 void ninep_remove(struct nreq *r, const struct nnode *n);

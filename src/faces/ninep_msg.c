@@ -320,12 +320,15 @@ static void do_open(struct nreq *r, const struct p9_msg *m, struct nfid *f)
 	reply_qid(r, m->type == P9_TLOPEN ? P9_RLOPEN : P9_ROPEN, &f->n, 1);
 }
 
-static void do_stat(struct nreq *r, struct nfid *f)
+static void stat_sized(struct nreq *r, uint64_t len)
 {
 	struct nconn *cn = r->cn;
 	struct p9_stat st;
 	struct p9_buf b;
-	nnode_stat(cn->srv->e, &f->n, &st);
+	if (!r->f)
+		return nreq_fail(r, EBADF, "fid clunked");
+	nnode_stat(cn->srv->e, &r->f->n, &st);
+	st.length = len;
 	size_t n = p9_stat_len(cn->dialect, &st);
 	uint8_t *msg = nreq_buf(r, &b, n + 16);
 	if (msg) {
@@ -336,12 +339,15 @@ static void do_stat(struct nreq *r, struct nfid *f)
 	nreq_reply(r, msg, msg ? p9_end(&b) : -ENOMEM);
 }
 
-static void do_getattr(struct nreq *r, struct nfid *f)
+static void getattr_sized(struct nreq *r, uint64_t len)
 {
 	struct p9_stat st;
 	struct p9_buf b;
-	nnode_stat(r->cn->srv->e, &f->n, &st);
-	int dir = nnode_isdir(&f->n);
+	if (!r->f)
+		return nreq_fail(r, EBADF, "fid clunked");
+	nnode_stat(r->cn->srv->e, &r->f->n, &st);
+	st.length = len;
+	int dir = nnode_isdir(&r->f->n);
 	uint8_t *msg = nreq_buf(r, &b, 200);
 	if (msg) {
 		p9_begin(&b, P9_RGETATTR, r->tag);
@@ -365,6 +371,16 @@ static void do_getattr(struct nreq *r, struct nfid *f)
 			p9_put64(&b, 0);
 	}
 	nreq_reply(r, msg, msg ? p9_end(&b) : -ENOMEM);
+}
+
+/* The log's size is its text's (tail -f polls the size); the other
+ * files', made when read, are 0. */
+static void do_stat(struct nreq *r, struct nfid *f, int linux)
+{
+	r->sized = linux ? getattr_sized : stat_sized;
+	if (f->n.kind == NK_LOG)
+		return ninep_size(r, f);
+	r->sized(r, 0);
 }
 
 static void do_statfs(struct nreq *r)
@@ -437,9 +453,9 @@ static void handle_fid(struct nreq *r, const struct p9_msg *m)
 		r->wlen = m->count;
 		return ninep_write(r, f);
 	case P9_TSTAT:
-		return do_stat(r, f);
+		return do_stat(r, f, 0);
 	case P9_TGETATTR:
-		return do_getattr(r, f);
+		return do_stat(r, f, 1);
 	case P9_TSTATFS:
 		return do_statfs(r);
 	case P9_TWSTAT:          /* truncation and the like: nothing to do */

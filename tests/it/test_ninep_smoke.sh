@@ -170,6 +170,16 @@ def main():
     elif what == 'attach':
         c = C(addr, args[0])
         print(attempt(lambda: c.attach(aname=args[1]) and None))
+    elif what == 'size':
+        # the size stat gives (Tgetattr in .L, Tstat otherwise)
+        c = C(addr, args[0]); c.attach(aname='')
+        c.walk(0, 5, args[1])
+        if c.d == '9P2000.L':
+            t, b = c.rpc(24, struct.pack('<IQ', 5, 0x7ff))
+            print(struct.unpack('<Q', b[49:57])[0])
+        else:
+            t, b = c.rpc(124, struct.pack('<I', 5))
+            print(struct.unpack('<Q', b[35:43])[0])
     elif what == 'rm':
         c = C(addr, args[0]); c.attach(aname=args[1])
         def rm():
@@ -295,6 +305,9 @@ jobctl run hello >/dev/null
 expect_match "log has the run" "$(np cat 9P2000.L '' jobs/hello/log)" ':started
 .*:hi
 .*:completed'
+len=$(np cat 9P2000.L '' jobs/hello/log | wc -c)
+expect_eq "the log's size is its length (getattr), for tail -f" "$(np size 9P2000.L jobs/hello/log)" "$len"
+expect_eq "... and in 9P2000's stat" "$(np size 9P2000 jobs/hello/log)" "$len"
 jid=$(diodls -s "127.0.0.1:$PORT" /jobs/hello/runs | tail -1)
 expect_match "runs lists the jid" "$jid" '^[0-9]{20}$'
 expect_eq "a run's stdout" "$(np cat 9P2000.L '' "jobs/hello/runs/$jid/stdout")" "hi"
