@@ -297,7 +297,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
 static int conn_backlogged(const struct nconn *cn)
 {
-	return cn->n_reqs >= NINEP_MAX_REQS ||
+	return cn->n_reqs - cn->n_waiting >= NINEP_MAX_REQS ||
 	       uv_stream_get_write_queue_size(&cn->h.stream) > OUT_HIGH;
 }
 

@@ -16,7 +16,9 @@
 #include "jobd.h"
 
 #define NINEP_MSIZE (128u * 1024u)   /* the largest msize we agree to */
-#define NINEP_MAX_REQS 64            /* requests in flight per connection */
+#define NINEP_MAX_REQS 64            /* requests in flight per connection,
+                                        not counting log reads that wait */
+#define NINEP_MAX_WAITING 256        /* log reads waiting per connection */
 #define NINEP_FID_BUCKETS 64
 
 enum nkind {
@@ -84,6 +86,7 @@ struct nconn {
 	int refs;                /* replies waiting for a commit */
 	struct link reqs;        /* struct nreq.link: in flight */
 	int n_reqs;
+	int n_waiting;           /* ... of them log reads that wait */
 	struct nfid *fids[NINEP_FID_BUCKETS];
 	int n_fids;
 };

@@ -211,6 +211,21 @@ def main():
         t, rtag, b = c.recv()
         print('flushed' if (t, rtag) == (109, ftag) else 'got %d/%d' % (t, rtag))
         print('after:', c.cat('jobs/%s/ctl' % args[1]).strip())
+    elif what == 'pipeline':
+        # 300 reads sent at once (more than the 64 in flight jobd takes
+        # before it stops reading): every tag is answered, once
+        c = C(addr, '9P2000.L'); c.attach(aname='')
+        c.walk(0, 5, args[0]); c.open(5, 0)
+        msgs = b''
+        for tag in range(1, 301):
+            body = struct.pack('<IQI', 5, 0, 100)
+            msgs += struct.pack('<IBH', 7 + len(body), 116, tag) + body
+        c.s.sendall(msgs)
+        seen = {}
+        for _ in range(300):
+            t, tag, b = c.recv()
+            seen[tag] = b[4:].decode()
+        print(len(seen), set(seen.values()) == {'started\n'})
     elif what == 'bad':
         c = C(addr, '9P2000.L'); c.attach(aname='')
         out = []
@@ -326,6 +341,9 @@ wait $fpid
 expect_eq "a read at the log's end waits for the next run's lines" "$(cat "$T/follow.out")" "new: started"
 expect_eq "Tflush ends a waiting read; the connection goes on" \
 	"$(np flush '' hello | tr '\n' ' ')" "flushed after: started "
+
+expect_eq "300 pipelined requests are all answered" "$(np pipeline jobs/hello/ctl)" "300 True"
+expect_eq "... and so are 300 that go through the ops (status)" "$(np pipeline jobs/hello/status | cut -d' ' -f1)" "300"
 
 # --- targets ------------------------------------------------------------------------
 expect_match "a target's ctl" "$(np cat 9P2000.L '' targets/default/ctl)" "state active"
