@@ -226,6 +226,29 @@ def main():
             t, tag, b = c.recv()
             seen[tag] = b[4:].decode()
         print(len(seen), set(seen.values()) == {'started\n'})
+    elif what == 'garbage':
+        # random bodies under every type, on fids that exist and do not,
+        # framed right: each is answered (or dropped with its connection
+        # for a size jobd cannot take); jobd stays up
+        import random
+        rnd = random.Random(int(args[0]))
+        answered = 0
+        for session in range(20):
+            c = C(addr, rnd.choice(['9P2000', '9P2000.u', '9P2000.L']))
+            c.attach(aname='')
+            c.walk(0, 1, 'jobs'); c.walk(0, 2, 'clone')
+            for i in range(50):
+                t = rnd.choice([rnd.randrange(256), 110, 116, 118, 120,
+                                122, 124, 12, 24, 40, 76, 108])
+                body = struct.pack('<I', rnd.choice([0, 1, 2, 3, 77]))
+                body += bytes(rnd.randrange(256) for _ in range(rnd.randrange(40)))
+                try:
+                    c.send(t, body, tag=i)
+                    c.recv()
+                    answered += 1
+                except (EOFError, ConnectionResetError, socket.timeout):
+                    break
+        print('answered', answered > 500)
     elif what == 'bad':
         c = C(addr, '9P2000.L'); c.attach(aname='')
         out = []
@@ -380,6 +403,7 @@ expect_match "a truncated message gets an error (EPROTO)" "$out" "truncated: 7 7
 expect_match "a read on a clunked fid gets an error (EBADF)" "$out" "clunked: 7 9"
 expect_match "... and the connection goes on" "$out" "still: started"
 expect_match "a size over msize closes the connection" "$out" "oversize: closed"
+expect_eq "random messages in every dialect are answered" "$(np garbage $RANDOM)" "answered True"
 expect_code 0 "jobd is still up" jobctl status
 
 # --- a client from another address needs the token ---------------------------------------
