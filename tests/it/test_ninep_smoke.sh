@@ -190,8 +190,11 @@ def main():
         # write a definition to clone, read the new name on the same fid
         c = C(addr, '9P2000.L'); c.attach(aname=args[0])
         c.walk(0, 5, 'clone'); c.open(5, 2)
-        c.write(5, args[1])
-        print(c.read(5).decode(), end='')
+        n = c.write(5, args[1])
+        # read at the offset the write left, as a shell's fd would
+        name = c.read(5, n).decode()
+        assert c.read(5, n + 20) == b''     # once: cat ends
+        print(name, end='')
     elif what == 'follow':
         # read the log to its end (EOF once), then a read waits until a
         # new line comes (jobctl run in the background makes one)
