@@ -353,6 +353,11 @@ jid=$(diodls -s "127.0.0.1:$PORT" /jobs/hello/runs | tail -1)
 expect_match "runs lists the jid" "$jid" '^[0-9]{20}$'
 expect_eq "a run's stdout" "$(np cat 9P2000.L '' "jobs/hello/runs/$jid/stdout")" "hi"
 expect_match "a run's status" "$(np cat 9P2000.L '' "jobs/hello/runs/$jid/status")" "result ok"
+jobctl create big -- sh -c 'seq 1 60000' >/dev/null
+jobctl run big >/dev/null
+bjid=$(diodls -s "127.0.0.1:$PORT" /jobs/big/runs | tail -1)
+expect_eq "a large stdout reads whole, over many reads (diodcat)" \
+	"$(diodcat -s "127.0.0.1:$PORT" "/jobs/big/runs/$bjid/stdout" | md5sum)" "$(seq 1 60000 | md5sum)"
 jobctl create failing -- sh -c 'echo oops >&2; exit 3' >/dev/null
 jobctl run failing >/dev/null 2>&1
 expect_match "a failure and its stderr are marked" "$(np cat 9P2000.L '' jobs/failing/log)" \
@@ -409,14 +414,19 @@ expect_match "a size over msize closes the connection" "$out" "oversize: closed"
 expect_eq "random messages in every dialect are answered" "$(np garbage $RANDOM)" "answered True"
 expect_code 0 "jobd is still up" jobctl status
 
-# --- a client from another address needs the token ---------------------------------------
+# --- the log survives a restart (it comes from the store) --------------------------------
+before=$(np cat 9P2000.L '' jobs/hello/log)
+jobd_stop
 ip=$(hostname -I 2>/dev/null | awk '{print $1}')
-if [ -n "$ip" ] && [[ $ip != 127.* ]]; then
-	jobd_stop
-	JOBD_KEEP_CONFIG=1
+[ -n "$ip" ] && [[ $ip != 127.* ]] &&
 	sed -i "s/^ninep_listen = .*/ninep_listen = 0.0.0.0:$PORT/" "$T/jobd.conf"
-	jobd_start
-	unset JOBD_KEEP_CONFIG
+JOBD_KEEP_CONFIG=1 jobd_start
+retry_until 10 np version 9P2000.L
+expect_eq "the log is the same after a restart" "$(np cat 9P2000.L '' jobs/hello/log)" "$before"
+expect_match "... and not empty" "$before" "completed"
+
+# --- a client from another address needs the token ---------------------------------------
+if [ -n "$ip" ] && [[ $ip != 127.* ]]; then
 	expect_match "from $ip without the token: refused" \
 		"$(python3 "$T/np.py" "$ip:$PORT" attach 9P2000 '')" "error: attach refused"
 	expect_eq "from $ip with the token: attached" \
