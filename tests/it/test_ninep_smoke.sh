@@ -416,7 +416,12 @@ expect_code 0 "jobd is still up" jobctl status
 
 # --- the log survives a restart (it comes from the store) --------------------------------
 before=$(np cat 9P2000.L '' jobs/hello/log)
+rm -f "$T/go2"
+np follow '' hello "$T/go2" >/dev/null 2>&1 &
+retry_until 10 test -e "$T/go2"
+sleep 0.5                      # its read waits in jobd now
 jobd_stop
+expect_eq "jobd stops cleanly with a log read waiting" "$?" 0
 ip=$(hostname -I 2>/dev/null | awk '{print $1}')
 [ -n "$ip" ] && [[ $ip != 127.* ]] &&
 	sed -i "s/^ninep_listen = .*/ninep_listen = 0.0.0.0:$PORT/" "$T/jobd.conf"
