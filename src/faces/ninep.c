@@ -116,7 +116,8 @@ static void write_done(uv_write_t *req, int status)
 		free(cn);
 		return;
 	}
-	if (status < 0)
+	if (status < 0 || (cn->close_after_write &&
+	                   uv_stream_get_write_queue_size(&cn->h.stream) == 0))
 		ninep_conn_close(cn);
 	else if (!cn->closing && !cn->reading && !cn->processing)
 		conn_process(cn);
@@ -310,6 +311,29 @@ static int conn_backlogged(const struct nconn *cn)
 	       uv_stream_get_write_queue_size(&cn->h.stream) > OUT_HIGH;
 }
 
+/* A size field jobd cannot take: the stream cannot be cut any more.  The
+ * error goes back under the message's tag, then the connection closes. */
+static void frame_error(struct nconn *cn, size_t off, const char *err)
+{
+	struct p9_buf b;
+	uint8_t *msg = cn->in_len - off >= P9_HDR ? malloc(600) : NULL;
+	log_warn("9P client %s: %s; closed", cn->peer, err);
+	if (!msg) {
+		ninep_conn_close(cn);
+		return;
+	}
+	p9_buf_init(&b, msg, 600);
+	long n = p9_error(&b, cn->dialect, (uint16_t)(cn->in[off + 5] |
+	                  cn->in[off + 6] << 8), EMSGSIZE, err);
+	if (n < 0) {
+		free(msg);
+		ninep_conn_close(cn);
+		return;
+	}
+	cn->close_after_write = 1;
+	conn_send(cn, msg, (size_t)n);
+}
+
 static void conn_process(struct nconn *cn)
 {
 	size_t off = 0;
@@ -317,13 +341,12 @@ static void conn_process(struct nconn *cn)
 	if (cn->processing)
 		return;
 	cn->processing = 1;
-	while (!cn->closing && !conn_backlogged(cn)) {
+	while (!cn->closing && !cn->close_after_write && !conn_backlogged(cn)) {
 		uint32_t limit = cn->versioned ? cn->msize : NINEP_MSIZE;
 		long len = p9_frame_len(cn->in + off, cn->in_len - off, limit, err,
 		                        sizeof err);
 		if (len < 0) {
-			log_warn("9P client %s: %s; closed", cn->peer, err);
-			ninep_conn_close(cn);
+			frame_error(cn, off, err);
 			break;
 		}
 		if (len == 0 || (size_t)len > cn->in_len - off)
@@ -344,7 +367,7 @@ static void conn_process(struct nconn *cn)
 	cn->processing = 0;
 	if (cn->closing)
 		return;
-	int stop = conn_backlogged(cn);
+	int stop = conn_backlogged(cn) || cn->close_after_write;
 	if (stop && cn->reading) {
 		uv_read_stop(&cn->h.stream);
 		cn->reading = 0;

@@ -83,6 +83,7 @@ struct nconn {
 	size_t in_len, in_cap;
 	int reading, closing, closed;
 	int processing;          /* in conn_process */
+	int close_after_write;   /* a frame error was answered: then close */
 	int refs;                /* replies waiting for a commit */
 	struct link reqs;        /* struct nreq.link: in flight */
 	int n_reqs;

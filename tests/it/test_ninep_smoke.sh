@@ -265,11 +265,14 @@ def main():
         c.walk(0, 3, 'jobs'); c.open(3, 0); c.clunk(3)
         out.append('clunked: ' + raw(116, struct.pack('<IQI', 3, 0, 100)))
         out.append('still: ' + c.cat('jobs/hello/ctl').strip())
-        # a size over msize: the stream cannot be cut any more; closed
-        c.s.sendall(struct.pack('<IBH', 0x7fffffff, 116, 1))
+        # a size over msize: the stream cannot be cut any more: answered
+        # under its tag, then closed
+        c.s.sendall(struct.pack('<IBH', 0x7fffffff, 116, 77))
+        t, tag, b = c.recv()
+        out.append('oversize: %d %d %d' % (t, tag, struct.unpack('<I', b)[0]))
         try:
             c.recv()
-            out.append('oversize: answered')
+            out.append('oversize: still open')
         except (EOFError, ConnectionResetError):
             out.append('oversize: closed')
         print('\n'.join(out))
@@ -410,7 +413,8 @@ expect_match "17 walk names get an error (EPROTO)" "$out" "walk17: 7 71"
 expect_match "a truncated message gets an error (EPROTO)" "$out" "truncated: 7 71"
 expect_match "a read on a clunked fid gets an error (EBADF)" "$out" "clunked: 7 9"
 expect_match "... and the connection goes on" "$out" "still: started"
-expect_match "a size over msize closes the connection" "$out" "oversize: closed"
+expect_match "a size over msize is answered (EMSGSIZE) under its tag" "$out" "oversize: 7 77 90"
+expect_match "... and closes the connection" "$out" "oversize: closed"
 expect_eq "random messages in every dialect are answered" "$(np garbage $RANDOM)" "answered True"
 expect_code 0 "jobd is still up" jobctl status
 
