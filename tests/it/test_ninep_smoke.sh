@@ -252,6 +252,19 @@ def main():
                 except (EOFError, ConnectionResetError, socket.timeout):
                     break
         print('answered', answered > 500)
+    elif what == 'many':
+        # 50 clients at once, their requests interleaved
+        cs = [C(addr, rnd) for rnd in ['9P2000', '9P2000.u', '9P2000.L'] * 17][:50]
+        for i, c in enumerate(cs):
+            c.attach(aname='')
+            c.walk(0, 1, args[0]); c.open(1, 0)
+        for c in cs:
+            c.send(116, struct.pack('<IQI', 1, 0, 100), tag=9)
+        got = set()
+        for c in cs:
+            t, tag, b = c.recv()
+            got.add(b[4:].decode())
+        print(len(cs), got)
     elif what == 'bad':
         c = C(addr, '9P2000.L'); c.attach(aname='')
         out = []
@@ -376,6 +389,7 @@ expect_eq "a read at the log's end waits for the next run's lines" "$(cat "$T/fo
 expect_eq "Tflush ends a waiting read; the connection goes on" \
 	"$(np flush '' hello | tr '\n' ' ')" "flushed after: started "
 
+expect_eq "50 clients at once" "$(np many jobs/hello/ctl)" "50 {'started\\n'}"
 expect_eq "300 pipelined requests are all answered" "$(np pipeline jobs/hello/ctl)" "300 True"
 expect_eq "... and so are 300 that go through the ops (status)" "$(np pipeline jobs/hello/status | cut -d' ' -f1)" "300"
 
