@@ -19,6 +19,7 @@
 #include "engine/proc.h"
 #include "engine/runas.h"
 #include "engine/statedir.h"
+#include "faces/ninep.h"
 #include "faces/ops.h"
 #include "faces/http.h"
 #include "faces/http_metrics.h"
@@ -30,6 +31,7 @@
 static struct engine *eng;
 static struct server srv;
 static struct http *http;
+static struct nsrv *ninep;
 static uv_signal_t sig_hup, sig_term, sig_int;
 static int lock_fd = -1;
 
@@ -61,6 +63,8 @@ static void on_done(struct engine *e)
 	server_close(&srv);
 	http_close(http);
 	http = NULL;
+	ninep_close(ninep);
+	ninep = NULL;
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&sig_int, NULL);
@@ -79,6 +83,7 @@ static void on_term(uv_signal_t *s, int signum)
 	log_info("%s: shutting down (no new runs)", strsignal(signum));
 	sd_notify(0, "STOPPING=1");
 	server_stop_listening(&srv);
+	ninep_stop_listening(ninep);
 	engine_shutdown(eng, on_done);
 }
 
@@ -247,6 +252,10 @@ int main(int argc, char **argv)
 	if ((strcmp(engine_config(eng)->role, "master") == 0 &&
 	     master_start(eng, err, sizeof err) < 0) ||
 	    uplink_start(eng, err, sizeof err) < 0) {
+		fprintf(stderr, "jobd: %s\n", err);
+		return 1;
+	}
+	if (ninep_start(&ninep, eng, err, sizeof err) < 0) {
 		fprintf(stderr, "jobd: %s\n", err);
 		return 1;
 	}

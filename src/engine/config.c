@@ -831,32 +831,22 @@ static int check_http(const struct config *c, const char *path, char *err,
 	return 0;
 }
 
-/* Keys of faces not built yet parse (their values are checked) but are
- * refused: a key that does nothing is an error, never silently kept. */
-static const struct planned {
-	const char *key, *face;
-} planned[] = {
-	{ "ninep_listen", "the 9P file server" },
-	{ "ninep_token", "the 9P file server" },
-	{ "ninep_socket", "the 9P file server" },
-};
-
-static int check_built(const struct cparse *p, const char *path, char *err,
+/* ninep_listen: HOST:PORT, as http_listen's (the host is checked when
+ * jobd listens). */
+static int check_ninep(const struct config *c, const char *path, char *err,
                        size_t errlen)
 {
-	const char *key = NULL, *face = NULL;
+	char host[256];
+	int port;
 
-	for (size_t i = 0; i < N_CKEYS && !key; i++)
-		for (size_t k = 0; k < sizeof planned / sizeof *planned; k++)
-			if (p->seen[i] && strcmp(ckeys[i].name, planned[k].key) == 0) {
-				key = planned[k].key;
-				face = planned[k].face;
-			}
-	if (!key)
+	if (!c->ninep_listen || !*c->ninep_listen)
 		return 0;
-	snprintf(err, errlen, "%s: %s: not built yet (planned: %s); remove it",
-	         path, key, face);
-	return -ENOTSUP;
+	if (config_hostport(c->ninep_listen, host, sizeof host, &port) < 0) {
+		snprintf(err, errlen, "%s: ninep_listen: want HOST:PORT (e.g. "
+		         "127.0.0.1:5640), not '%s'", path, c->ninep_listen);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int config_load(const char *path, struct config *out, char *err, size_t errlen)
@@ -889,7 +879,7 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 	if (rc == 0)
 		rc = check_http(&c, path, err, errlen);
 	if (rc == 0)
-		rc = check_built(&p, path, err, errlen);
+		rc = check_ninep(&c, path, err, errlen);
 	if (rc < 0)
 		goto error;
 	*out = c;

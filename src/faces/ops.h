@@ -22,6 +22,9 @@ enum call_role {
 	                            protocol, jobd's reads and run control */
 	ROLE_HTTP_READ,          /* HTTP GET from loopback without the token
 	                            (always_allow_localhost): the overview */
+	ROLE_NINEP_READ,         /* 9P from loopback without ninep_token:
+	                            reads, start/stop/run of existing jobs,
+	                            target pause/continue/concurrency */
 };
 
 /* One request in flight.  The face owns it; an op may keep it (wait,

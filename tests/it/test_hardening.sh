@@ -25,12 +25,6 @@ out=$(jobctl run usesq 2>&1); rc=$?
 expect_eq "a job of a kept target still runs" "$rc" 0
 
 # --- what is not built yet is refused, never silently kept ------------------
-for kv in "ninep_listen = 127.0.0.1:5640"; do
-	printf 'state_dir = %s\n%s\n' "$T/state2" "$kv" > "$T/planned.conf"
-	out=$("$JOBD" -t -c "$T/planned.conf" 2>&1); rc=$?
-	expect_eq "jobd refuses '$kv' (exit 2)" "$rc" 2
-	expect_match "... saying it is not built yet" "$out" "${kv%% *}.*not built yet"
-done
 out=$(jobctl create sel --selectors ssd -- true 2>&1); rc=$?
 expect_eq "create --selectors is refused" "$rc" 2
 expect_match "... naming selectors" "$out" "selectors: not built yet"
