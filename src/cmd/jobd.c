@@ -19,11 +19,13 @@
 #include "engine/proc.h"
 #include "engine/runas.h"
 #include "engine/statedir.h"
+#include "faces/ninep.h"
 #include "faces/ops.h"
 #include "faces/server.h"
 
 static struct engine *eng;
 static struct server srv;
+static struct nsrv *ninep;
 static uv_signal_t sig_hup, sig_term, sig_int;
 static int lock_fd = -1;
 
@@ -51,6 +53,8 @@ static void on_done(struct engine *e)
 	(void)e;
 	log_info("all runs ended; bye");
 	server_close(&srv);
+	ninep_close(ninep);
+	ninep = NULL;
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&sig_int, NULL);
@@ -69,6 +73,7 @@ static void on_term(uv_signal_t *s, int signum)
 	log_info("%s: shutting down (no new runs)", strsignal(signum));
 	sd_notify(0, "STOPPING=1");
 	server_stop_listening(&srv);
+	ninep_stop_listening(ninep);
 	engine_shutdown(eng, on_done);
 }
 
@@ -225,6 +230,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (server_start(&srv, eng, err, sizeof err) < 0) {
+		fprintf(stderr, "jobd: %s\n", err);
+		return 1;
+	}
+	if (ninep_start(&ninep, eng, err, sizeof err) < 0) {
 		fprintf(stderr, "jobd: %s\n", err);
 		return 1;
 	}

@@ -766,9 +766,6 @@ static const struct planned {
 	{ "ping_interval", "the cluster master and workers" },
 	{ "poke_throttle_interval", "the cluster master and workers" },
 	{ "master_reconnect_timeout", "the cluster master and workers" },
-	{ "ninep_listen", "the 9P file server" },
-	{ "ninep_token", "the 9P file server" },
-	{ "ninep_socket", "the 9P file server" },
 	{ "http_listen", "the HTTP face" },
 	{ "http_token", "the HTTP face" },
 };

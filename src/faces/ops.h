@@ -20,6 +20,9 @@ enum call_role {
 	                            daemon: the original worker protocol */
 	ROLE_WIRE_PASSWORD,      /* TCP with the password: the worker
 	                            protocol, jobd's reads and run control */
+	ROLE_NINEP_READ,         /* 9P from loopback without ninep_token:
+	                            reads, start/stop/run of existing jobs,
+	                            target pause/continue/concurrency */
 };
 
 /* One request in flight.  The face owns it; an op may keep it (wait,

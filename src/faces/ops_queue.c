@@ -440,6 +440,16 @@ static const char *const wire_password_ops[] = {
 	"signal", "targets", "wait", "workers", NULL,
 };
 
+/* 9P from loopback without the token: loopback proves only that the
+ * peer is some local user, so it never makes jobd run a command of its
+ * choosing (create, set-job, delete, submit): it reads, and starts, stops
+ * or runs the jobs that exist, as they are defined (docs/security.md). */
+static const char *const ninep_read_ops[] = {
+	"active", "continue", "disable", "enable", "list", "logs", "lookup",
+	"next", "pause", "run", "runs", "set-target-concurrency", "show",
+	"status", "targets", NULL,
+};
+
 static int listed(const char *const *ops, const char *op)
 {
 	for (; *ops; ops++)
@@ -466,6 +476,14 @@ int ops_role_allows(struct call *c, const char *op)
 		call_fail(c, -EPERM, "permission denied: '%s' needs the password "
 		          "(without it the TCP port serves the worker protocol "
 		          "only)", op);
+		return -EPERM;
+	case ROLE_NINEP_READ:
+		if (listed(ninep_read_ops, op))
+			return 0;
+		call_fail(c, -EPERM, "permission denied: '%s' needs ninep_token "
+		          "as the attach name (mount -o aname=TOKEN) or the 9P "
+		          "Unix socket (without them a loopback client may read, "
+		          "start, stop and run existing jobs)", op);
 		return -EPERM;
 	case ROLE_WIRE_PASSWORD:
 		if (listed(wire_password_ops, op))

@@ -297,11 +297,18 @@ static int list_push(void *ctx, struct run *r)
 	return 0;
 }
 
+static int list_push_output(void *ctx, struct run *r)
+{
+	json_array_append_new(ctx, run_to_json(r, 1));
+	return 0;
+}
+
 static int rd_runs_work(struct store *s, struct storeq_op *op, int replay)
 {
 	struct rd *d = (struct rd *)op;
 	(void)replay;
-	return store_run_list(s, &d->q, list_push, d->list);
+	return store_run_list(s, &d->q, d->q.with_output ? list_push_output :
+	                      list_push, d->list);
 }
 
 static void runs_fin(struct rd *d, int rc, const char *err)
@@ -332,6 +339,8 @@ void op_runs(struct call *c, json_t *data)
 		return;
 	q.by_uid = !c->admin;
 	q.uid = c->uid;
+	/* with their output: 9P's log file renders a job's history */
+	q.with_output = opt_bool(data, "output", 0);
 	if (!(d = rd_new(c, data, rd_runs_work, runs_fin)))
 		return;
 	d->q = q;                /* its strings are in d->data */
