@@ -277,8 +277,15 @@ class Client:
         names = [n for n in path.split("/") if n]
         fid, qids = self.walk(self.root, names)
         if len(qids) != len(names):
-            # a partial walk: the server made no fid
-            raise NinepError(f"walk stopped after {len(qids)} of {len(names)} names")
+            # a partial walk (the server made no fid): walk to where it
+            # stopped, then the missing name alone, for the server's error
+            k = len(qids)
+            mid, _ = self.walk(self.root, names[:k])
+            try:
+                self.walk(mid, [names[k]])
+            finally:
+                self.clunk(mid)
+            raise NinepError(f"walk stopped after {k} of {len(names)} names")
         return fid
 
     def open(self, fid, mode=OREAD):
