@@ -46,6 +46,7 @@ Tversion, Tauth, Tattach, Terror = 100, 102, 104, 106
 Rerror = 107
 Tflush, Twalk, Topen, Tcreate, Tread, Twrite = 108, 110, 112, 114, 116, 118
 Tclunk, Tremove, Tstat, Twstat = 120, 122, 124, 126
+Rread = Tread + 1
 
 OREAD, OWRITE, ORDWR, OEXEC, OTRUNC = 0, 1, 2, 3, 0x10
 DMDIR = 0x80000000
