@@ -6,7 +6,8 @@
 # kernel's e1000, netfs, fscache, 9pnet, 9pnet_fd and 9p modules).  The
 # guest mounts jobd's 9P over qemu's user network (the guest's 10.0.2.2 is
 # the host's loopback, so jobd sees a loopback peer):
-#   mount -t 9p -o trans=tcp,port=P,version=9p2000.L 10.0.2.2 /mnt
+#   mount -t 9p -o trans=tcp,port=P,version=9p2000.L,aname=TOKEN 10.0.2.2 /mnt
+# (the token: a loopback attach without it may not create jobs)
 # makes a job through /mnt/clone, starts it with `echo start > ctl`, waits
 # for its runs, stops it, reads its log (`timeout 3 cat log`: the read at
 # the end blocks), pauses a target, removes the job with rmdir, and prints
@@ -53,7 +54,9 @@ MODS=$KROOT/lib/modules/$KVER/kernel
 
 # ---- jobd ----
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-jobd_start "ninep_listen = 127.0.0.1:$PORT"
+TOKEN=tok$RANDOM$RANDOM
+jobd_start "ninep_listen = 127.0.0.1:$PORT
+ninep_token = $TOKEN"
 retry_until 10 python3 "$HERE/ninep.py" --addr "127.0.0.1:$PORT" ls / ||
 	{ fail "jobd's 9P port answers" "$(tail -5 "$T/jobd.log")"; finish; exit 1; }
 
@@ -74,9 +77,10 @@ for m in e1000 netfs fscache 9pnet 9pnet_fd 9p; do insmod /mods/$m.ko; done
 ip link set lo up; ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0; ip route add default via 10.0.2.2
 PORT=$(sed -n 's/.*ninep_port=\([0-9]*\).*/\1/p' /proc/cmdline)
+TOKEN=$(sed -n 's/.*ninep_token=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
 say() { echo "# $*"; sh -c "$*" 2>&1; }
 echo "==== session start"
-say "mount -t 9p -o trans=tcp,port=$PORT,version=9p2000.L 10.0.2.2 /mnt"
+say "mount -t 9p -o trans=tcp,port=$PORT,version=9p2000.L,aname=$TOKEN 10.0.2.2 /mnt"
 say "ls /mnt"
 say "echo 'kj:* * * * * *:echo hello from a run' > /mnt/clone"
 say "ls /mnt/jobs"
@@ -106,7 +110,7 @@ chmod +x "$R/init"
 # ---- boot ----
 timeout 600 qemu-system-x86_64 -accel tcg -m 256 -smp 1 -no-reboot -display none \
 	-kernel "$KROOT/boot/vmlinuz-$KVER" -initrd "$T/initramfs.gz" \
-	-append "console=ttyS0 quiet panic=-1 ninep_port=$PORT" \
+	-append "console=ttyS0 quiet panic=-1 ninep_port=$PORT ninep_token=$TOKEN" \
 	-nic user,model=e1000 -serial "file:$T/console.log" -monitor none \
 	>"$T/qemu.log" 2>&1
 rc=$?
@@ -118,7 +122,7 @@ echo "$session" | sed 's/^/  guest: /'
 
 # after ANCHOR_LINE, the guest's output up to the next "# " line
 after() { awk -v a="# $1" '$0 == a { on = 1; next } /^# / { on = 0 } on' <<<"$session"; }
-expect_eq "kernel: mount -t 9p trans=tcp version=9p2000.L" "$(after "mount -t 9p -o trans=tcp,port=$PORT,version=9p2000.L 10.0.2.2 /mnt")" ""
+expect_eq "kernel: mount -t 9p trans=tcp version=9p2000.L" "$(after "mount -t 9p -o trans=tcp,port=$PORT,version=9p2000.L,aname=$TOKEN 10.0.2.2 /mnt")" ""
 expect_eq "kernel: ls /mnt" "$(after "ls /mnt" | tr -s ' \n' ' ' | sed 's/ $//')" "clone jobs targets"
 expect_eq "kernel: echo > clone" "$(after "echo 'kj:* * * * * *:echo hello from a run' > /mnt/clone")" ""
 expect_match "kernel: the job is in ls /mnt/jobs" "$(after "ls /mnt/jobs")" "kj"
