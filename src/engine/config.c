@@ -756,6 +756,26 @@ static int check_wire(const struct config *c, const char *path, char *err,
 	return 0;
 }
 
+/* ninep_listen: HOST:PORT (a numeric port 1..65535; the host is checked
+ * when jobd listens). */
+static int check_ninep(const struct config *c, const char *path, char *err,
+                       size_t errlen)
+{
+	const char *l = c->ninep_listen, *colon = l ? strrchr(l, ':') : NULL;
+	char *end;
+	long port = colon ? strtol(colon + 1, &end, 10) : 0;
+
+	if (!l || !*l)
+		return 0;
+	if (!colon || colon == l || end == colon + 1 || *end || port < 1 ||
+	    port > 65535) {
+		snprintf(err, errlen, "%s: ninep_listen: want HOST:PORT (e.g. "
+		         "127.0.0.1:5640), not '%s'", path, l);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Keys of faces not built yet parse (their values are checked) but are
  * refused: a key that does nothing is an error, never silently kept. */
 static const struct planned {
@@ -819,6 +839,8 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		goto error;
 	}
 	rc = check_wire(&c, path, err, errlen);
+	if (rc == 0)
+		rc = check_ninep(&c, path, err, errlen);
 	if (rc == 0)
 		rc = check_built(&p, path, err, errlen);
 	if (rc < 0)

@@ -100,6 +100,10 @@ static void snap_set(struct nreq *r, struct text *t)
 		free(t->buf);
 		return nreq_fail(r, ENOMEM, "out of memory");
 	}
+	if (r->sized) {            /* a stat's: only the length */
+		free(t->buf);
+		return r->sized(r, t->len);
+	}
 	if (!f) {
 		free(t->buf);
 		return nreq_fail(r, EBADF, "fid clunked");
@@ -355,6 +359,11 @@ void ninep_read(struct nreq *r, struct nfid *f)
 	serve(r, f);
 }
 
+void ninep_size(struct nreq *r, struct nfid *f)
+{
+	snapshot(r, f);
+}
+
 /* ---- the log's wait ---- */
 
 static void timer_freed(uv_handle_t *h)
@@ -364,6 +373,10 @@ static void timer_freed(uv_handle_t *h)
 
 void ninep_unwait(struct nreq *r)
 {
+	if (r->waiting) {
+		r->waiting = 0;
+		r->cn->n_waiting--;
+	}
 	run_unwatch(&r->watch);
 	if (r->timer) {
 		uv_close((uv_handle_t *)r->timer, timer_freed);
@@ -376,7 +389,6 @@ void ninep_unwait(struct nreq *r)
 static void log_wake(struct nreq *r)
 {
 	ninep_unwait(r);
-	r->waiting = 0;
 	if (!r->f)
 		return nreq_fail(r, EBADF, "fid clunked");
 	r->f->eof_seen = 1;
@@ -416,10 +428,14 @@ static const struct run_watcher_cbs log_watch_cbs = {
 static void log_wait(struct nreq *r)
 {
 	struct engine *e = r->cn->srv->e;
-	r->waiting = 1;
+	if (r->cn->n_waiting >= NINEP_MAX_WAITING)
+		return nreq_fail(r, EAGAIN, "too many reads waiting on this "
+		                 "connection");
 	r->timer = malloc(sizeof *r->timer);
 	if (!r->timer)
 		return nreq_fail(r, ENOMEM, "out of memory");
+	r->waiting = 1;
+	r->cn->n_waiting++;
 	uv_timer_init(engine_loop(e), r->timer);
 	r->timer->data = r;
 	uv_timer_start(r->timer, on_tick, WAIT_MS, 0);

@@ -1,6 +1,7 @@
 /* ninep_int.h — what the files of the 9P face share (private to it).
- * ninep.c: listeners, connections, who the peer is, reading and writing
- * messages, version/auth/attach/flush/walk/clunk; ninep_fs.c: the
+ * ninep.c: listeners, connections, who the peer is, fids, requests,
+ * reading and writing messages; ninep_msg.c: the messages (version,
+ * auth, attach, flush, walk, clunk, open, stat ...); ninep_fs.c: the
  * namespace (nodes, qids, stat, directory entries); ninep_file.c: open,
  * read, write and remove of the files, through the ops table. */
 #ifndef JOBD_NINEP_INT_H
@@ -15,7 +16,9 @@
 #include "jobd.h"
 
 #define NINEP_MSIZE (128u * 1024u)   /* the largest msize we agree to */
-#define NINEP_MAX_REQS 64            /* requests in flight per connection */
+#define NINEP_MAX_REQS 64            /* requests in flight per connection,
+                                        not counting log reads that wait */
+#define NINEP_MAX_WAITING 256        /* log reads waiting per connection */
 #define NINEP_FID_BUCKETS 64
 
 enum nkind {
@@ -70,6 +73,7 @@ struct nconn {
 	} h;
 	struct link link;        /* srv->conns */
 	char peer[80];
+	char addr[64];           /* TCP: the peer's address, no port */
 	int listener;            /* 0 TCP loopback, 1 TCP other, 2 Unix */
 	struct nident unix_id;   /* a Unix peer's credentials */
 	int dialect;
@@ -82,12 +86,22 @@ struct nconn {
 	int refs;                /* replies waiting for a commit */
 	struct link reqs;        /* struct nreq.link: in flight */
 	int n_reqs;
+	int n_waiting;           /* ... of them log reads that wait */
 	struct nfid *fids[NINEP_FID_BUCKETS];
 	int n_fids;
 };
 
+/* Wrong attach names of one TCP address (ninep.c). */
+struct nfail {
+	char addr[64];
+	uint64_t since;          /* its window's start (uv_now) */
+	int fails;               /* 0: a free slot */
+};
+#define NINEP_FAIL_SLOTS 64
+
 struct nsrv {
 	struct engine *e;
+	struct nfail fails[NINEP_FAIL_SLOTS];
 	uv_tcp_t tcp;
 	uv_pipe_t unix_l;
 	int tcp_on, unix_on;
@@ -114,6 +128,7 @@ struct nreq {
 	char *wdata;             /* Twrite: its data, NUL-terminated */
 	size_t wlen;
 	nreq_fn done;            /* the op answered */
+	void (*sized)(struct nreq *r, uint64_t len);   /* ninep_size's */
 	int writes;              /* its reply acknowledges a write */
 	int flushed;             /* Tflush came: no reply */
 	int committing;          /* in persist_flush */
@@ -133,6 +148,20 @@ uint8_t *nreq_buf(struct nreq *r, struct p9_buf *b, size_t cap);
 /* Dispatches op with data (taken) for r; r->done gets the answer. */
 void nreq_dispatch(struct nreq *r, const char *op, json_t *data);
 struct nfid *nfid_get(struct nconn *cn, uint32_t no);
+struct nfid *nfid_new(struct nconn *cn, uint32_t no);
+void nfid_free(struct nconn *cn, struct nfid *f);
+/* Drops r without an answer (flushed; its connection went). */
+void nreq_drop(struct nreq *r);
+/* Drops every request in flight but self, and every fid. */
+void ninep_drop_all(struct nconn *cn, struct nreq *self);
+void ninep_conn_close(struct nconn *cn);
+
+/* ---- ninep_msg.c ---- */
+/* One decoded message of cn. */
+void ninep_handle(struct nconn *cn, const struct p9_msg *m);
+/* One that could not be decoded: an error under its tag. */
+void ninep_bad_message(struct nconn *cn, const struct p9_msg *m, int rc,
+                       const char *err);
 
 /* ---- ninep_fs.c ---- */
 int nnode_isdir(const struct nnode *n);
@@ -161,6 +190,8 @@ void ninep_readdir(struct nreq *r, struct nfid *f);
 /* Whether a node may be opened for writing. */
 int nnode_writable(const struct nnode *n);
 void ninep_read(struct nreq *r, struct nfid *f);
+/* Makes f's text (as a read would) and calls r->sized with its length. */
+void ninep_size(struct nreq *r, struct nfid *f);
 void ninep_write(struct nreq *r, struct nfid *f);
 /* Removes node n (only /jobs/NAME can be) with r->id. */
 void ninep_remove(struct nreq *r, const struct nnode *n);

@@ -25,7 +25,7 @@ out=$(jobctl run usesq 2>&1); rc=$?
 expect_eq "a job of a kept target still runs" "$rc" 0
 
 # --- what is not built yet is refused, never silently kept ------------------
-for kv in "http_listen = 127.0.0.1:8080" "ninep_listen = 127.0.0.1:5640" \
+for kv in "http_listen = 127.0.0.1:8080" \
 	"master_host = m" "role = master"; do
 	printf 'state_dir = %s\n%s\n' "$T/state2" "$kv" > "$T/planned.conf"
 	out=$("$JOBD" -t -c "$T/planned.conf" 2>&1); rc=$?

@@ -175,8 +175,6 @@ static void test_planned_keys(void **state)
 		"master_port = 7181\n", "ping_interval = 15\n",
 		"poke_throttle_interval = 250ms\n",
 		"master_reconnect_timeout = 1m\n",
-		"ninep_listen = 127.0.0.1:5640\n", "ninep_token = tok9\n",
-		"ninep_socket = /run/jobd.9p\n",
 		"http_listen = 127.0.0.1:8080\n", "http_token = tokh\n",
 	};
 	struct config c;
@@ -191,6 +189,25 @@ static void test_planned_keys(void **state)
 		assert_non_null(strstr(err, "not built yet"));
 	}
 	load_fails("role = boss\n", "1: invalid value for role: 'boss' (worker or master)");
+}
+
+/* The 9P keys are built: they load, and a bad address is named. */
+static void test_ninep_keys(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(load("ninep_listen = 127.0.0.1:5640\n"
+	                      "ninep_token = tok9\n"
+	                      "ninep_socket = /run/jobd.9p\n", &c), 0);
+	assert_string_equal(c.ninep_listen, "127.0.0.1:5640");
+	assert_string_equal(c.ninep_token, "tok9");
+	assert_string_equal(c.ninep_socket, "/run/jobd.9p");
+	config_free(&c);
+	assert_int_equal(load("ninep_listen = 5640\n", &c), -EINVAL);
+	assert_non_null(strstr(err, "ninep_listen: want HOST:PORT"));
+	assert_int_equal(load("ninep_listen = [::1]:99999\n", &c), -EINVAL);
+	assert_non_null(strstr(err, "ninep_listen: want HOST:PORT"));
 }
 
 static void test_every_key(void **state)
@@ -502,6 +519,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_line_and_continuation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_launcher_env_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_planned_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ninep_keys, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
