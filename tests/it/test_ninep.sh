@@ -16,6 +16,8 @@ TOKEN=tok$RANDOM$RANDOM
 # and starts/stops: test_ninep_access.sh)
 np() { python3 "$HERE/ninep.py" --addr "127.0.0.1:$PORT" --aname "$TOKEN" "$@"; }
 npl() { np --proto 9P2000.L "$@"; }
+# st PATH KEY: one field of Tstat
+st() { np stat "$1" | sed -n "s/^$2=//p"; }
 # py CODE: python with the client imported and c connected (9P2000)
 py() { python3 -c "import sys; sys.path.insert(0, '$HERE'); from ninep import *
 c = connect('127.0.0.1:$PORT', aname='$TOKEN')
@@ -116,6 +118,8 @@ expect_match "log: a run's stderr line <timestamp>:stderr:oops" "$log" "(^|"$'\n
 bad=$(grep -vE "^$TS:(started|tick|stderr:oops|completed)$" <<<"$log")
 expect_eq "log: no other lines" "$bad" ""
 
+expect_eq "stat log: its length is the log's (tail -f polls it)" "$(st /jobs/tick/log length)" \
+	"$(np cat /jobs/tick/log | wc -c)"
 jids=$(jobctl runs tick | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ')
 out=$(np ls /jobs/tick/runs | sort | tr '\n' ' ')
 expect_eq "runs/: one directory per run, named by jid" "$out" "$jids"
@@ -143,7 +147,6 @@ jobctl kill "$rjid" >/dev/null 2>&1
 
 # ---- stat: modes, sizes, mtimes ----
 now=$(date +%s)
-st() { np stat "$1" | sed -n "s/^$2=//p"; }
 expect_eq "stat /clone: mode 666" "$(st /clone mode)" "666"
 expect_match "stat /jobs: DMDIR, r-x for all" "$(st /jobs mode)" "^20000000[57]55$"
 expect_eq "stat /jobs: qid type QTDIR" "$(st /jobs qtype)" "128"
