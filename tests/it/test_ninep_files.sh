@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_ninep.sh — jobd's 9P file server (ninep_listen) through the
+# test_ninep_files.sh — jobd's 9P file server (ninep_listen) through the
 # project's 9P2000 client (tests/it/ninep.py), file by file:
 # /clone, /jobs/<name>/{ctl,cmd,log,schedule,status},
 # /jobs/<name>/runs/<jid>/{stdout,stderr,status}, /targets/<t>/ctl,
