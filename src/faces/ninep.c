@@ -53,6 +53,14 @@ struct nfid *nfid_new(struct nconn *cn, uint32_t no)
 	return f;
 }
 
+static void nfid_destroy(struct nconn *cn, struct nfid *f)
+{
+	cn->n_fids--;
+	nfid_drop_snap(f);
+	free(f->created);
+	free(f);
+}
+
 void nfid_free(struct nconn *cn, struct nfid *f)
 {
 	struct nfid **p = &cn->fids[f->no % NINEP_FID_BUCKETS];
@@ -60,10 +68,7 @@ void nfid_free(struct nconn *cn, struct nfid *f)
 		p = &(*p)->next;
 	if (*p)
 		*p = f->next;
-	cn->n_fids--;
-	nfid_drop_snap(f);
-	free(f->created);
-	free(f);
+	nfid_destroy(cn, f);
 }
 
 /* ---- requests ---- */
@@ -268,9 +273,13 @@ void ninep_drop_all(struct nconn *cn, struct nreq *self)
 		if (r != self && (!r->committing || !r->flushed))
 			nreq_drop(r);
 	}
-	for (int i = 0; i < NINEP_FID_BUCKETS; i++)
-		while (cn->fids[i])
-			nfid_free(cn, cn->fids[i]);
+	for (int i = 0; i < NINEP_FID_BUCKETS; i++) {
+		struct nfid *f;
+		while ((f = cn->fids[i])) {
+			cn->fids[i] = f->next;
+			nfid_destroy(cn, f);
+		}
+	}
 }
 
 /* ---- reading ---- */

@@ -321,6 +321,11 @@ static void snapshot(struct nreq *r, struct nfid *f)
 
 static void serve(struct nreq *r, struct nfid *f)
 {
+	/* clone: the name the last write made, once, at whatever offset the
+	 * write left (exec 3<>clone; echo DEF >&3; read NAME <&3) */
+	int clone = f->n.kind == NK_CLONE;
+	if (clone)
+		r->offset = f->eof_seen ? f->snap_len : 0;
 	if (r->offset < f->snap_len) {
 		size_t n = f->snap_len - (size_t)r->offset;
 		uint32_t max = r->cn->msize - P9_IOHDR;
@@ -335,7 +340,7 @@ static void serve(struct nreq *r, struct nfid *f)
 			p9_put32(&b, (uint32_t)n);
 			p9_putdata(&b, f->snap + r->offset, n);
 		}
-		f->eof_seen = 0;
+		f->eof_seen = clone;
 		return nreq_reply(r, msg, msg ? p9_end(&b) : -ENOMEM);
 	}
 	if (f->n.kind == NK_LOG && f->eof_seen && !r->waiting)
@@ -353,7 +358,7 @@ static void serve(struct nreq *r, struct nfid *f)
 void ninep_read(struct nreq *r, struct nfid *f)
 {
 	/* offset 0 reads anew; the log also at its end (it grows) */
-	if (r->offset == 0 || !f->have_snap ||
+	if (r->offset == 0 || !f->have_snap || f->n.kind == NK_CLONE ||
 	    (f->n.kind == NK_LOG && r->offset >= f->snap_len))
 		return snapshot(r, f);
 	serve(r, f);
@@ -462,6 +467,7 @@ static void written(struct nreq *r, json_t *data, int err, const char *msg)
 		free(r->f->created);
 		r->f->created = name ? strdup(name) : NULL;
 		nfid_drop_snap(r->f);
+		r->f->eof_seen = 0;
 	}
 	struct p9_buf b;
 	uint8_t *m = nreq_buf(r, &b, 16);

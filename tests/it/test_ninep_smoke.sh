@@ -190,8 +190,11 @@ def main():
         # write a definition to clone, read the new name on the same fid
         c = C(addr, '9P2000.L'); c.attach(aname=args[0])
         c.walk(0, 5, 'clone'); c.open(5, 2)
-        c.write(5, args[1])
-        print(c.read(5).decode(), end='')
+        n = c.write(5, args[1])
+        # read at the offset the write left, as a shell's fd would
+        name = c.read(5, n).decode()
+        assert c.read(5, n + 20) == b''     # once: cat ends
+        print(name, end='')
     elif what == 'follow':
         # read the log to its end (EOF once), then a read waits until a
         # new line comes (jobctl run in the background makes one)
@@ -226,6 +229,29 @@ def main():
             t, tag, b = c.recv()
             seen[tag] = b[4:].decode()
         print(len(seen), set(seen.values()) == {'started\n'})
+    elif what == 'garbage':
+        # random bodies under every type, on fids that exist and do not,
+        # framed right: each is answered (or dropped with its connection
+        # for a size jobd cannot take); jobd stays up
+        import random
+        rnd = random.Random(int(args[0]))
+        answered = 0
+        for session in range(20):
+            c = C(addr, rnd.choice(['9P2000', '9P2000.u', '9P2000.L']))
+            c.attach(aname='')
+            c.walk(0, 1, 'jobs'); c.walk(0, 2, 'clone')
+            for i in range(50):
+                t = rnd.choice([rnd.randrange(256), 110, 116, 118, 120,
+                                122, 124, 12, 24, 40, 76, 108])
+                body = struct.pack('<I', rnd.choice([0, 1, 2, 3, 77]))
+                body += bytes(rnd.randrange(256) for _ in range(rnd.randrange(40)))
+                try:
+                    c.send(t, body, tag=i)
+                    c.recv()
+                    answered += 1
+                except (EOFError, ConnectionResetError, socket.timeout):
+                    break
+        print('answered', answered > 500)
     elif what == 'bad':
         c = C(addr, '9P2000.L'); c.attach(aname='')
         out = []
@@ -327,6 +353,11 @@ jid=$(diodls -s "127.0.0.1:$PORT" /jobs/hello/runs | tail -1)
 expect_match "runs lists the jid" "$jid" '^[0-9]{20}$'
 expect_eq "a run's stdout" "$(np cat 9P2000.L '' "jobs/hello/runs/$jid/stdout")" "hi"
 expect_match "a run's status" "$(np cat 9P2000.L '' "jobs/hello/runs/$jid/status")" "result ok"
+jobctl create big -- sh -c 'seq 1 60000' >/dev/null
+jobctl run big >/dev/null
+bjid=$(diodls -s "127.0.0.1:$PORT" /jobs/big/runs | tail -1)
+expect_eq "a large stdout reads whole, over many reads (diodcat)" \
+	"$(diodcat -s "127.0.0.1:$PORT" "/jobs/big/runs/$bjid/stdout" | md5sum)" "$(seq 1 60000 | md5sum)"
 jobctl create failing -- sh -c 'echo oops >&2; exit 3' >/dev/null
 jobctl run failing >/dev/null 2>&1
 expect_match "a failure and its stderr are marked" "$(np cat 9P2000.L '' jobs/failing/log)" \
@@ -380,16 +411,22 @@ expect_match "a truncated message gets an error (EPROTO)" "$out" "truncated: 7 7
 expect_match "a read on a clunked fid gets an error (EBADF)" "$out" "clunked: 7 9"
 expect_match "... and the connection goes on" "$out" "still: started"
 expect_match "a size over msize closes the connection" "$out" "oversize: closed"
+expect_eq "random messages in every dialect are answered" "$(np garbage $RANDOM)" "answered True"
 expect_code 0 "jobd is still up" jobctl status
 
-# --- a client from another address needs the token ---------------------------------------
+# --- the log survives a restart (it comes from the store) --------------------------------
+before=$(np cat 9P2000.L '' jobs/hello/log)
+jobd_stop
 ip=$(hostname -I 2>/dev/null | awk '{print $1}')
-if [ -n "$ip" ] && [[ $ip != 127.* ]]; then
-	jobd_stop
-	JOBD_KEEP_CONFIG=1
+[ -n "$ip" ] && [[ $ip != 127.* ]] &&
 	sed -i "s/^ninep_listen = .*/ninep_listen = 0.0.0.0:$PORT/" "$T/jobd.conf"
-	jobd_start
-	unset JOBD_KEEP_CONFIG
+JOBD_KEEP_CONFIG=1 jobd_start
+retry_until 10 np version 9P2000.L
+expect_eq "the log is the same after a restart" "$(np cat 9P2000.L '' jobs/hello/log)" "$before"
+expect_match "... and not empty" "$before" "completed"
+
+# --- a client from another address needs the token ---------------------------------------
+if [ -n "$ip" ] && [[ $ip != 127.* ]]; then
 	expect_match "from $ip without the token: refused" \
 		"$(python3 "$T/np.py" "$ip:$PORT" attach 9P2000 '')" "error: attach refused"
 	expect_eq "from $ip with the token: attached" \
