@@ -53,6 +53,13 @@ out=$(np write /clone 'bad name:0 0 * * *:true' 2>&1)
 expect_match "clone: a name with a space: invalid name" "$out" "^Rerror: .*invalid (job )?name.*'bad name'"
 ok "clone: an empty name asks for a new one (job-N)" np write /clone ':0 0 * * *:true'
 expect_match "clone: the job named job-N is in jobctl list" "$(jobctl list)" $'\njob-1 +disabled'
+out=$(py 'fid = c.walk_path("/clone"); c.open(fid, ORDWR)
+n = c.write(fid, ":@daily:true")
+print(c.read(fid, n).decode().strip(), repr(c.read(fid, 0)))')
+expect_eq "clone: the made name is read back on the same fid, once" "$out" "job-2 b''"
+expect_match "clone: job-2 is in jobctl list" "$(jobctl list)" $'\njob-2 +disabled'
+ok "clone: a JSON object" np write /clone '{"name": "js", "schedule": "@daily", "command": "true", "timeout": "1h"}'
+expect_eq "clone: JSON: the timeout" "$(jobctl show js | sed -n 's/^timeout: *//p')" "1h"
 ok "clone: three lines (a calendar schedule holds ':')" np write /clone $'cal\n09:00 mon\necho cal'
 expect_eq "clone: three lines: the schedule" "$(jobctl show cal | sed -n 's/^schedule: *//p')" "09:00 mon"
 out=$(np write /clone 't3:x 0 * * *:true' 2>&1)
@@ -60,11 +67,11 @@ expect_match "clone: a bad expression: the parser's message" "$out" "^Rerror: .*
 out=$(np write /clone 't1:0 0 * * *:true' 2>&1)
 expect_match "clone: a duplicate name: exists" "$out" '^Rerror: .*exists'
 expect_eq "clone: no job was made by the bad writes" \
-	"$(jobctl list | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ')" "cal job-1 t1 t2 "
+	"$(jobctl list | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ')" "cal job-1 job-2 js t1 t2 "
 
 # ---- directory reads ----
 out=$(np ls /jobs | sort | tr '\n' ' ')
-expect_eq "ls /jobs: the jobs" "$out" "cal job-1 t1 t2 "
+expect_eq "ls /jobs: the jobs" "$out" "cal job-1 job-2 js t1 t2 "
 out=$(np ls /jobs/t1 | sort | tr '\n' ' ')
 expect_eq "ls /jobs/t1: its files" "$out" "cmd ctl log runs schedule status "
 out=$(np ls /targets | sort | tr '\n' ' ')
