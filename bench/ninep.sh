@@ -109,6 +109,7 @@ bench_row 40 "reads/s, 1 in flight (peer: diod)" "$j1" "$d1" "$(ratio "$j1" "$d1
 bench_row 40 "reads/s, $W in flight (peer: diod)" "$jw" "$dw" "$(ratio "$jw" "$dw")" "" ""
 printf '%-40s %9s %9s\n' "server CPU per read, 1 in flight" "$j1_cpu us" "$d1_cpu us"
 printf '%-40s %9s %9s\n' "server CPU per read, $W in flight" "$jw_cpu us" "$dw_cpu us"
+printf '%-40s %9s %9s\n' "client CPU per read, 1 in flight" "$j1_cl us" "$d1_cl us"
 printf '%-40s %9s %9s\n' "client CPU per read, $W in flight" "$jw_cl us" "$dw_cl us"
 echo "jobd: /jobs/b/cmd of job b; diod -f -n -e DIR: DIR/cmd with the same bytes."
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews both columns)"
