@@ -7,7 +7,7 @@
 # them, which is why the load average is recorded too.  Last, the key
 # figures beside the recorded ones of bench/baseline-2026-12-02.txt
 # (bench/compare.sh: WORSE marks what is over BENCH_MARGIN % worse).
-# Usage: scripts/bench.sh [BUILD_DIR] [NAME...]   (NAME: spawn, queue, ...)
+# Usage: scripts/bench.sh [BUILD_DIR] [NAME...]   (NAME: spawn, queue, ninep, ...)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}; shift || true

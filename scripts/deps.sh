@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages jobd needs, only those that are missing.
 set -e
-PKGS="libuv1-dev libsqlite3-dev libmariadb-dev libjansson-dev libinih-dev libcmocka-dev meson ninja-build pkg-config gcc jq procps python3 clang libclang-rt-14-dev faketime clang-tidy cppcheck mariadb-server mariadb-client libsystemd-dev scdoc libmicrohttpd-dev curl build-essential dpkg-dev debhelper fakeroot debootstrap man-db prometheus"
+PKGS="libuv1-dev libsqlite3-dev libmariadb-dev libjansson-dev libinih-dev libcmocka-dev meson ninja-build pkg-config gcc jq procps python3 clang libclang-rt-14-dev faketime clang-tidy cppcheck mariadb-server mariadb-client libsystemd-dev scdoc libmicrohttpd-dev curl build-essential dpkg-dev debhelper fakeroot debootstrap man-db prometheus diod"
 # the dashboard's browser test (tests/it/test_dashboard.sh)
 PKGS="$PKGS chromium nodejs"
 [ -n "$JOBD_EXTRA_PKGS" ] && PKGS="$PKGS $JOBD_EXTRA_PKGS"
