@@ -90,11 +90,7 @@ static void nreq_free(struct nreq *r)
 void nreq_drop(struct nreq *r)
 {
 	ninep_unwait(r);
-	call_abandon(&r->c);
-	if (r->committing) {       /* the commit's callback frees it */
-		r->flushed = 1;
-		return;
-	}
+	call_abandon(&r->c);       /* a reply waiting for a commit too */
 	nreq_free(r);
 }
 
@@ -153,48 +149,6 @@ uint8_t *nreq_buf(struct nreq *r, struct p9_buf *b, size_t cap)
 	return mem;
 }
 
-struct commit {
-	struct nreq *r;
-	uint8_t *msg;
-	long len;
-};
-
-static void committed(void *arg, int rc, const char *why)
-{
-	struct commit *k = arg;
-	struct nreq *r = k->r;
-	struct nconn *cn = r->cn;
-	r->committing = 0;
-	cn->refs--;
-	if (!cn->closed && !cn->closing && !r->flushed) {
-		if (rc < 0) {
-			char text[320];
-			struct p9_buf b;
-			free(k->msg);
-			snprintf(text, sizeof text, "not stored: %s", why);
-			k->msg = nreq_buf(r, &b, 512);
-			k->len = k->msg ? p9_error(&b, cn->dialect, r->tag, EIO, text)
-			                : -ENOMEM;
-		}
-		if (k->msg && k->len > 0) {
-			conn_send(cn, k->msg, (size_t)k->len);
-			k->msg = NULL;
-		}
-	}
-	free(k->msg);
-	free(k);
-	if (cn->closed) {            /* its close waited for this commit */
-		free(r->wdata);
-		free(r);
-		if (cn->refs == 0) {
-			free(cn->in);
-			free(cn);
-		}
-		return;
-	}
-	nreq_free(r);
-}
-
 void nreq_reply(struct nreq *r, uint8_t *msg, long len)
 {
 	struct nconn *cn = r->cn;
@@ -210,18 +164,6 @@ void nreq_reply(struct nreq *r, uint8_t *msg, long len)
 		free(msg);
 		nreq_free(r);
 		return;
-	}
-	if (r->writes) {
-		struct commit *k = malloc(sizeof *k);
-		if (k) {
-			k->r = r;
-			k->msg = msg;
-			k->len = len;
-			r->committing = 1;
-			cn->refs++;
-			persist_flush(cn->srv->e, committed, k);
-			return;
-		}
 	}
 	conn_send(cn, msg, (size_t)len);
 	nreq_free(r);
@@ -257,6 +199,7 @@ void nreq_dispatch(struct nreq *r, const char *op, json_t *data)
 	r->c.role = id->role;
 	r->c.face = r->cn;
 	r->c.respond = nreq_respond;
+	r->c.commit_wait = 1;        /* a write's reply after its commit */
 	if (!data) {
 		nreq_fail(r, ENOMEM, "out of memory");
 		return;
@@ -271,7 +214,7 @@ void ninep_drop_all(struct nconn *cn, struct nreq *self)
 	for (struct link *l = cn->reqs.next, *next; l != &cn->reqs; l = next) {
 		next = l->next;
 		struct nreq *r = link_entry(l, struct nreq, link);
-		if (r != self && (!r->committing || !r->flushed))
+		if (r != self)
 			nreq_drop(r);
 	}
 	for (int i = 0; i < NINEP_FID_BUCKETS; i++) {

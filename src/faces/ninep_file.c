@@ -115,6 +115,16 @@ static void snap_set(struct nreq *r, struct text *t)
 	serve(r, f);
 }
 
+/* A snapshot's op failed.  A stat only wants its length: a file the
+ * caller may not read (EPERM: loopback without the token) has size 0, as
+ * made-when-read files do, so `ls -l` lists it; its read says why. */
+static void snap_failed(struct nreq *r, int err, const char *msg)
+{
+	if (r->sized && (err == -EPERM || err == EPERM))
+		return r->sized(r, 0);
+	nreq_fail(r, err, msg);
+}
+
 static void text_job(struct nreq *r, struct job *j, struct text *t)
 {
 	char when[40];
@@ -143,7 +153,7 @@ static void status_shown(struct nreq *r, json_t *data, int err,
 	json_t *job = json_object_get(data, "job"), *last, *v;
 	size_t i;
 	if (err)
-		return nreq_fail(r, err, msg);
+		return snap_failed(r, err, msg);
 	last = json_object_get(data, "last_run");
 	tprintf(&t, "state %s\n", json_is_true(json_object_get(job, "enabled"))
 	        ? "started" : "stopped");
@@ -168,7 +178,7 @@ static void run_looked_up(struct nreq *r, json_t *data, int err,
 	struct text t = {0};
 	json_t *run = json_object_get(data, "run");
 	if (err)
-		return nreq_fail(r, err, msg);
+		return snap_failed(r, err, msg);
 	if (!r->f)
 		return nreq_fail(r, EBADF, "fid clunked");
 	const char *job = json_string_value(json_object_get(run, "job"));
@@ -265,7 +275,7 @@ static void log_listed(struct nreq *r, json_t *data, int err,
 	struct text t = {0};
 	json_t *runs = json_object_get(data, "runs");
 	if (err)
-		return nreq_fail(r, err, msg);
+		return snap_failed(r, err, msg);
 	tadd(&t, "", 0);
 	for (size_t i = json_array_size(runs); i-- > 0;)
 		log_run(&t, r->cn->srv->e, json_array_get(runs, i));
@@ -576,7 +586,6 @@ void ninep_write(struct nreq *r, struct nfid *f)
 	if (memchr(text, 0, r->wlen))
 		return nreq_fail(r, EINVAL, "a NUL byte in the text written");
 	r->done = written;
-	r->writes = 1;
 	switch (f->n.kind) {
 	case NK_CLONE:
 		return write_clone(r, text);
@@ -622,6 +631,5 @@ void ninep_remove(struct nreq *r, const struct nnode *n)
 		return nreq_fail(r, EPERM, "permission denied: only /jobs/NAME "
 		                 "can be removed (it deletes the job)");
 	r->done = removed;
-	r->writes = 1;
 	nreq_dispatch(r, "delete", json_pack("{s:s}", "name", n->job));
 }

@@ -84,7 +84,7 @@ struct nconn {
 	int reading, closing, closed;
 	int processing;          /* in conn_process */
 	int close_after_write;   /* a frame error was answered: then close */
-	int refs;                /* replies waiting for a commit */
+	int refs;                /* writes in flight */
 	struct link reqs;        /* struct nreq.link: in flight */
 	int n_reqs;
 	int n_waiting;           /* ... of them log reads that wait */
@@ -130,9 +130,7 @@ struct nreq {
 	size_t wlen;
 	nreq_fn done;            /* the op answered */
 	void (*sized)(struct nreq *r, uint64_t len);   /* ninep_size's */
-	int writes;              /* its reply acknowledges a write */
 	int flushed;             /* Tflush came: no reply */
-	int committing;          /* in persist_flush */
 	/* log: waiting for new lines */
 	uv_timer_t *timer;
 	struct run_watcher watch;

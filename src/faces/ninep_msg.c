@@ -250,11 +250,9 @@ static void fid_quiesce(struct nconn *cn, struct nfid *f, struct nreq *self)
 			continue;
 		f->busy--;
 		o->f = NULL;
-		if (!o->committing) {
-			ninep_unwait(o);
-			call_abandon(&o->c);
-			nreq_fail(o, EBADF, "fid clunked while in use");
-		}
+		ninep_unwait(o);
+		call_abandon(&o->c);
+		nreq_fail(o, EBADF, "fid clunked while in use");
 	}
 }
 

@@ -469,12 +469,13 @@ static const char *const http_read_ops[] = {
 
 /* 9P from loopback without the token: loopback proves only that the
  * peer is some local user, so it never makes jobd run a command of its
- * choosing (create, set-job, delete, submit): it reads, and starts, stops
- * or runs the jobs that exist, as they are defined (docs/security.md). */
+ * choosing (create, set-job, delete, submit), and it sees what HTTP's
+ * loopback reader sees: no commands, environments or output (those are
+ * the runs' users' own: docs/security.md).  It starts, stops or runs the
+ * jobs that exist, as they are defined, and pauses targets. */
 static const char *const ninep_read_ops[] = {
-	"active", "continue", "disable", "enable", "list", "logs", "lookup",
-	"next", "pause", "run", "runs", "set-target-concurrency", "show",
-	"status", "targets", NULL,
+	"continue", "disable", "enable", "list", "next", "pause", "run",
+	"set-target-concurrency", "status", "targets", "workers", NULL,
 };
 
 static int listed(const char *const *ops, const char *op)

@@ -19,8 +19,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 S=127.0.0.1:$PORT
 TOKEN=tok$RANDOM$RANDOM
 np() { python3 "$HERE/ninep.py" --addr "$S" --aname "$TOKEN" "$@"; }
-dls() { timeout 20 diodls -s "$S" -a jobd "$@"; }
-dcat() { timeout 20 diodcat -s "$S" -a jobd "$@"; }
+dls() { timeout 20 diodls -s "$S" -a "$TOKEN" "$@"; }
+dcat() { timeout 20 diodcat -s "$S" -a "$TOKEN" "$@"; }
 names() { grep -vxE '\.|\.\.' | sort | tr '\n' ' '; }
 
 jobd_start "ninep_listen = $S
@@ -51,20 +51,25 @@ want=$(printf '%s\ndone\n' "$(seq 1 20000)" | md5sum)
 expect_eq "diodls runs/: the run's jid" "$(dls /jobs/dj/runs 2>&1 | names)" "$jid "
 expect_eq "diodcat runs/<jid>/stdout: the whole output" "$(dcat "/jobs/dj/runs/$jid/stdout" | md5sum)" "$want"
 expect_eq "diodcat -m 4096 (small msize): the whole output" \
-	"$(timeout 20 diodcat -m 4096 -s "$S" -a jobd "/jobs/dj/runs/$jid/stdout" | md5sum)" "$want"
+	"$(timeout 20 diodcat -m 4096 -s "$S" -a "$TOKEN" "/jobs/dj/runs/$jid/stdout" | md5sum)" "$want"
 expect_match "diodcat runs/<jid>/status" "$(dcat "/jobs/dj/runs/$jid/status" 2>&1)" "ok"
 expect_eq "diodcat runs/<jid>/stderr: empty" "$(dcat "/jobs/dj/runs/$jid/stderr" 2>&1)" ""
 expect_match "diodcat status: the last result" "$(dcat /jobs/dj/status 2>&1)" "ok"
 
 # the log gives EOF once at its end (a second read there would wait): so
 # diodcat, which stops at the first EOF, prints the log and ends
-timeout 20 diodcat -s "$S" -a jobd /jobs/dj/log >"$T/log.out" 2>&1
+timeout 20 diodcat -s "$S" -a "$TOKEN" /jobs/dj/log >"$T/log.out" 2>&1
 expect_eq "diodcat log: ends at the log's end" "$?" "0"
 expect_match "diodcat log: the run's lines" "$(cat "$T/log.out")" ':started'$'\n''.*:done'$'\n''.*:completed'
 
 out=$(dcat /jobs/nope/cmd 2>&1); rc=$?
 [ $rc -ne 0 ] && pass "diodcat of a missing file fails" || fail "diodcat of a missing file fails" "rc 0: $out"
 expect_match "diodcat of a missing file: No such file" "$out" 'No such file'
+# without the token (loopback): no output, but `ls -l` still lists the log
+expect_match "diodls -l without the token lists the log (size 0)" \
+	"$(timeout 20 diodls -l -s "$S" -a jobd /jobs/dj 2>&1 | grep -E ' log$')" '^-r--r--r--.* 0 '
+expect_match "diodcat of the log without the token is refused" \
+	"$(timeout 20 diodcat -s "$S" -a jobd /jobs/dj/log 2>&1)" "Operation not permitted"
 ok "diodcat for another uid (-u 65534) reads too" timeout 20 diodcat -u 65534 -s "$S" -a jobd /jobs/dj/cmd
 
 # diod's own synthetic files: jobd has none; it must answer and stay up

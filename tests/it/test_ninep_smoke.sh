@@ -172,7 +172,7 @@ def main():
         print(attempt(lambda: c.attach(aname=args[1]) and None))
     elif what == 'size':
         # the size stat gives (Tgetattr in .L, Tstat otherwise)
-        c = C(addr, args[0]); c.attach(aname='')
+        c = C(addr, args[0]); c.attach(aname=args[2] if len(args) > 2 else '')
         c.walk(0, 5, args[1])
         if c.d == '9P2000.L':
             t, b = c.rpc(24, struct.pack('<IQ', 5, 0x7ff))
@@ -316,7 +316,7 @@ expect_eq "diodcat reads cmd" "$(diodcat -s "127.0.0.1:$PORT" /jobs/hello/cmd)" 
 expect_eq "diodcat reads ctl" "$(diodcat -s "127.0.0.1:$PORT" /jobs/hello/ctl)" "started"
 expect_match "diodcat reads schedule with its next time" \
 	"$(diodcat -s "127.0.0.1:$PORT" /jobs/hello/schedule)" '^0 0 1 1 \*:20[0-9][0-9]-01-01T00:00:00'
-expect_match "9P2000 reads too" "$(np cat 9P2000 '' jobs/hello/status)" "state started"
+expect_match "9P2000 reads too" "$(np cat 9P2000 s3cret jobs/hello/status)" "state started"
 
 # --- access: loopback without the token reads, and starts/stops -----------------
 expect_match "loopback without the token may not clone" \
@@ -359,35 +359,39 @@ expect_match "a job made by jobctl shows at once" "$(diodls -s "127.0.0.1:$PORT"
 
 # --- runs and the log -----------------------------------------------------------------
 jobctl run hello >/dev/null
-expect_match "log has the run" "$(np cat 9P2000.L '' jobs/hello/log)" ':started
+expect_match "log has the run" "$(np cat 9P2000.L s3cret jobs/hello/log)" ':started
 .*:hi
 .*:completed'
-len=$(np cat 9P2000.L '' jobs/hello/log | wc -c)
-expect_eq "the log's size is its length (getattr), for tail -f" "$(np size 9P2000.L jobs/hello/log)" "$len"
-expect_eq "... and in 9P2000's stat" "$(np size 9P2000 jobs/hello/log)" "$len"
-jid=$(diodls -s "127.0.0.1:$PORT" /jobs/hello/runs | tail -1)
+len=$(np cat 9P2000.L s3cret jobs/hello/log | wc -c)
+expect_eq "the log's size is its length (getattr), for tail -f" "$(np size 9P2000.L jobs/hello/log s3cret)" "$len"
+expect_eq "... and in 9P2000's stat" "$(np size 9P2000 jobs/hello/log s3cret)" "$len"
+# output is its runs' users': loopback without the token sees none of it
+expect_match "loopback without the token may not read the log" \
+	"$(np cat 9P2000 '' jobs/hello/log)" "needs ninep_token"
+expect_eq "... whose size it sees as 0 (ls -l still lists it)" "$(np size 9P2000.L jobs/hello/log)" "0"
+jid=$(diodls -a s3cret -s "127.0.0.1:$PORT" /jobs/hello/runs | tail -1)
 expect_match "runs lists the jid" "$jid" '^[0-9]{20}$'
-expect_eq "a run's stdout" "$(np cat 9P2000.L '' "jobs/hello/runs/$jid/stdout")" "hi"
-expect_match "a run's status" "$(np cat 9P2000.L '' "jobs/hello/runs/$jid/status")" "result ok"
+expect_eq "a run's stdout" "$(np cat 9P2000.L s3cret "jobs/hello/runs/$jid/stdout")" "hi"
+expect_match "a run's status" "$(np cat 9P2000.L s3cret "jobs/hello/runs/$jid/status")" "result ok"
 jobctl create big -- sh -c 'seq 1 60000' >/dev/null
 jobctl run big >/dev/null
-bjid=$(diodls -s "127.0.0.1:$PORT" /jobs/big/runs | tail -1)
+bjid=$(diodls -a s3cret -s "127.0.0.1:$PORT" /jobs/big/runs | tail -1)
 expect_eq "a large stdout reads whole, over many reads (diodcat)" \
-	"$(diodcat -s "127.0.0.1:$PORT" "/jobs/big/runs/$bjid/stdout" | md5sum)" "$(seq 1 60000 | md5sum)"
+	"$(diodcat -a s3cret -s "127.0.0.1:$PORT" "/jobs/big/runs/$bjid/stdout" | md5sum)" "$(seq 1 60000 | md5sum)"
 jobctl create failing -- sh -c 'echo oops >&2; exit 3' >/dev/null
 jobctl run failing >/dev/null 2>&1
-expect_match "a failure and its stderr are marked" "$(np cat 9P2000.L '' jobs/failing/log)" \
+expect_match "a failure and its stderr are marked" "$(np cat 9P2000.L s3cret jobs/failing/log)" \
 	':stderr:oops
 .*:failed:.*exit 3'
 rm -f "$T/go"
-np follow '' hello "$T/go" > "$T/follow.out" 2>&1 &
+np follow s3cret hello "$T/go" > "$T/follow.out" 2>&1 &
 fpid=$!
 retry_until 10 test -e "$T/go"
 jobctl run hello >/dev/null
 wait $fpid
 expect_eq "a read at the log's end waits for the next run's lines" "$(cat "$T/follow.out")" "new: started"
 expect_eq "Tflush ends a waiting read; the connection goes on" \
-	"$(np flush '' hello | tr '\n' ' ')" "flushed after: started "
+	"$(np flush s3cret hello | tr '\n' ' ')" "flushed after: started "
 
 expect_eq "50 clients at once" "$(np many jobs/hello/ctl)" "50 {'started\\n'}"
 expect_eq "300 pipelined requests are all answered" "$(np pipeline jobs/hello/ctl)" "300 True"
@@ -433,9 +437,9 @@ expect_eq "random messages in every dialect are answered" "$(np garbage $RANDOM)
 expect_code 0 "jobd is still up" jobctl status
 
 # --- the log survives a restart (it comes from the store) --------------------------------
-before=$(np cat 9P2000.L '' jobs/hello/log)
+before=$(np cat 9P2000.L s3cret jobs/hello/log)
 rm -f "$T/go2"
-np follow '' hello "$T/go2" >/dev/null 2>&1 &
+np follow s3cret hello "$T/go2" >/dev/null 2>&1 &
 retry_until 10 test -e "$T/go2"
 sleep 0.5                      # its read waits in jobd now
 jobd_stop
@@ -445,7 +449,7 @@ ip=$(hostname -I 2>/dev/null | awk '{print $1}')
 	sed -i "s/^ninep_listen = .*/ninep_listen = 0.0.0.0:$PORT/" "$T/jobd.conf"
 JOBD_KEEP_CONFIG=1 jobd_start
 retry_until 10 np version 9P2000.L
-expect_eq "the log is the same after a restart" "$(np cat 9P2000.L '' jobs/hello/log)" "$before"
+expect_eq "the log is the same after a restart" "$(np cat 9P2000.L s3cret jobs/hello/log)" "$before"
 expect_match "... and not empty" "$before" "completed"
 
 # --- a client from another address needs the token ---------------------------------------
