@@ -4,6 +4,8 @@ set -e
 PKGS="libuv1-dev libsqlite3-dev libmariadb-dev libjansson-dev libinih-dev libcmocka-dev meson ninja-build pkg-config gcc jq procps python3 clang libclang-rt-14-dev faketime clang-tidy cppcheck mariadb-server mariadb-client libsystemd-dev scdoc libmicrohttpd-dev curl build-essential dpkg-dev debhelper fakeroot debootstrap man-db prometheus diod"
 # the dashboard's browser test (tests/it/test_dashboard.sh)
 PKGS="$PKGS chromium nodejs"
+# the Linux kernel's 9P client under qemu (tests/it/test_ninep_kernel.sh)
+PKGS="$PKGS qemu-system-x86"
 [ -n "$JOBD_EXTRA_PKGS" ] && PKGS="$PKGS $JOBD_EXTRA_PKGS"
 missing=""
 for p in $PKGS; do

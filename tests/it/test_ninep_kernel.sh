@@ -21,6 +21,9 @@
 . "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 skip() { echo "note: $*; skipped"; finish; exit 0; }
+# the sanitizer pass: the same server code; the emulated boot is what costs
+[ "$(basename "${JOBD_BUILD:-build}")" != build-san ] ||
+	skip "sanitizer build (the normal pass mounts the kernel)"
 command -v qemu-system-x86_64 >/dev/null ||
 	skip "qemu-system-x86_64 missing (Debian package qemu-system-x86)"
 CACHE=${JOBD_KERNEL_CACHE:-/var/tmp/jobd-kernel}
