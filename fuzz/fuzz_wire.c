@@ -104,6 +104,27 @@ int ops_dispatch(struct call *c, const char *type, json_t *data)
 	return 0;
 }
 
+/* No master here: register-worker goes to ops_dispatch, as on a worker,
+ * and no connection has a worker registered on it. */
+int master_register(struct call *c, struct conn *cn, json_t *data)
+{
+	(void)c;
+	(void)cn;
+	(void)data;
+	return -ENOENT;
+}
+
+void master_heard(struct conn *cn, const struct wire_msg *m)
+{
+	(void)cn;
+	(void)m;
+}
+
+void master_lost(struct conn *cn)
+{
+	(void)cn;
+}
+
 /* ---- the model ---- */
 
 #define MAXEXP 8192
