@@ -332,7 +332,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	seed = data[1];
 	n_exp = n_pend = n_events_exp = 0;
 	out_len = 0;
-	memset(srv.pwfails, 0, sizeof srv.pwfails);   /* one wrong password per input */
+	memset(&srv.pwfails, 0, sizeof srv.pwfails);   /* one wrong password per input */
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();

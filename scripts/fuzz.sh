@@ -30,7 +30,7 @@ sources() {
 	               src/core/strpool.c \
 	               src/core/shlex.c src/core/schedule/schedule.c \
 	               src/core/schedule/cron.c src/core/schedule/calendar.c ;;
-	wire)     echo src/core/frame.c src/core/wire.c src/core/names.c src/engine/log.c \
+	wire)     echo src/core/frame.c src/core/wire.c src/core/names.c src/engine/log.c src/faces/peer.c \
 	               src/core/timefmt.c ;;   # includes src/faces/server.c
 	*)        echo "src/core/$1.c" ;;
 	esac

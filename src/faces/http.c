@@ -27,11 +27,10 @@
 
 #include "engine/log.h"
 #include "faces/http_int.h"
+#include "faces/peer.h"
 
 #define CONN_LIMIT 256           /* connections at once */
 #define CONN_TIMEOUT_S 60        /* an idle connection is closed */
-#define FAILS_MAX 5              /* wrong tokens per address ... */
-#define FAILS_WINDOW_MS 60000    /* ... within a minute */
 #define KEEPALIVE_MS 15000       /* a comment on each event stream */
 
 /* ---- MHD on the loop ---- */
@@ -206,66 +205,15 @@ const char *http_query(struct hreq *r, const char *key)
 
 /* ---- who is asking ---- */
 
+/* 1 when r's peer is loopback; its address in a, as text in peer. */
 static int peer_of(struct hreq *r, struct in6_addr *a, char *peer,
                    size_t len)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn,
 	                                     MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	uint8_t *b = a->s6_addr;
-
-	memset(a, 0, sizeof *a);
-	snprintf(peer, len, "?");
-	if (sa && sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-		b[10] = b[11] = 0xff;
-		memcpy(b + 12, &s4->sin_addr, 4);
-		inet_ntop(AF_INET, &s4->sin_addr, peer, (socklen_t)len);
-	} else if (sa && sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-		*a = s6->sin6_addr;
-		inet_ntop(AF_INET6, &s6->sin6_addr, peer, (socklen_t)len);
-	} else {
-		return 0;
-	}
-	return IN6_IS_ADDR_LOOPBACK(a) ||
-	       (IN6_IS_ADDR_V4MAPPED(a) && b[12] == 127);
-}
-
-/* The wrong tokens of an address within its window (bounded table; when
- * full, the address whose window began first is forgotten). */
-static struct http_fail *fail_slot(struct http *h, const struct in6_addr *a,
-                                   int create)
-{
-	uint64_t now = uv_now(engine_loop(h->e));
-	struct http_fail *victim = &h->fails[0];
-
-	for (int i = 0; i < HTTP_FAIL_SLOTS; i++) {
-		struct http_fail *f = &h->fails[i];
-		if (f->fails && now - f->since >= FAILS_WINDOW_MS)
-			f->fails = 0;
-		if (f->fails && memcmp(&f->addr, a, sizeof *a) == 0)
-			return f;
-		if (victim->fails && (!f->fails || f->since < victim->since))
-			victim = f;
-	}
-	if (!create)
-		return NULL;
-	victim->addr = *a;
-	victim->since = now;
-	victim->fails = 0;
-	return victim;
-}
-
-/* Time depends on the length of what was given only. */
-static int token_equal(const char *given, const char *tok)
-{
-	size_t gl = strlen(given), tl = strlen(tok);
-	unsigned char d = gl != tl;
-
-	for (size_t i = 0; i < gl; i++)
-		d |= (unsigned char)given[i] ^ (unsigned char)tok[i % tl];
-	return d == 0;
+	int port;
+	return peer_from_sockaddr(ci ? ci->client_addr : NULL, a, peer, len,
+	                          &port) == 1;
 }
 
 static int unauthorised(struct hreq *r, int status, const char *msg)
@@ -290,15 +238,15 @@ static int req_auth(struct hreq *r)
 	r->c.uid = engine_uid(r->h->e);
 	r->c.admin = 1;
 	if (hdr) {
-		struct http_fail *f = fail_slot(r->h, &addr, 0);
+		uint64_t now = uv_now(engine_loop(r->h->e));
 		if (strncasecmp(hdr, "Bearer ", 7) != 0)
 			return unauthorised(r, 401, "Authorization must be "
 			                    "'Bearer TOKEN'");
-		if (f && f->fails >= FAILS_MAX)
+		if (peer_fails_blocked(&r->h->fails, &addr, now))
 			return unauthorised(r, 429, "too many wrong tokens from this "
 			                    "address; try again later");
-		if (!tok || !token_equal(hdr + 7, tok)) {
-			fail_slot(r->h, &addr, 1)->fails++;
+		if (!tok || !peer_secret_equal(hdr + 7, strlen(hdr + 7), tok)) {
+			peer_fails_add(&r->h->fails, &addr, now);
 			log_warn("http client %s: wrong token", peer);
 			return unauthorised(r, 401, "invalid token");
 		}

@@ -12,18 +12,12 @@
 
 #include "core/list.h"
 #include "faces/http.h"
+#include "faces/peer.h"
 #include "faces/ops.h"
 
 #define HTTP_BODY_MAX (1u << 20)     /* a request body: 1 MiB */
 #define HTTP_SSE_MAX (4u << 20)      /* events a stream may owe its client */
-#define HTTP_FAIL_SLOTS 64           /* addresses with wrong tokens */
 #define HTTP_MAX_SEGS 8
-
-struct http_fail {
-	struct in6_addr addr;
-	uint64_t since;
-	int fails;               /* 0: a free slot */
-};
 
 struct http {
 	struct engine *e;
@@ -38,7 +32,7 @@ struct http {
 	int kicked;              /* a connection was resumed: run MHD soon */
 	size_t buffered;         /* bodies and event buffers, against
 	                            max_buffered */
-	struct http_fail fails[HTTP_FAIL_SLOTS];
+	struct peer_fails fails;          /* wrong tokens per address */
 };
 
 typedef void (*http_done_fn)(struct hreq *r, json_t *data, int err,

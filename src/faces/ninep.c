@@ -26,6 +26,7 @@
 
 #include "engine/log.h"
 #include "faces/ninep_int.h"
+#include "faces/peer.h"
 
 #define OUT_HIGH (1u << 20)      /* replies unwritten: stop reading */
 
@@ -361,30 +362,15 @@ static void identify(struct nconn *cn, int is_tcp)
 	struct engine *e = cn->srv->e;
 	if (is_tcp) {
 		struct sockaddr_storage ss;
-		int len = sizeof ss;
+		int len = sizeof ss, port = 0;
 		char ip[64] = "?";
-		int port = 0;
 		cn->listener = 1;
 		if (uv_tcp_getpeername(&cn->h.tcp, (struct sockaddr *)&ss,
-		                       &len) == 0) {
-			if (ss.ss_family == AF_INET) {
-				struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-				uv_ip4_name(a, ip, sizeof ip);
-				port = ntohs(a->sin_port);
-				if ((ntohl(a->sin_addr.s_addr) >> 24) == 127)
-					cn->listener = 0;
-			} else if (ss.ss_family == AF_INET6) {
-				struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-				uv_ip6_name(a, ip, sizeof ip);
-				port = ntohs(a->sin6_port);
-				const uint8_t *b = a->sin6_addr.s6_addr;
-				if (IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) ||
-				    (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && b[12] == 127))
-					cn->listener = 0;
-			}
-		}
+		                       &len) == 0 &&
+		    peer_from_sockaddr((struct sockaddr *)&ss, &cn->addr, ip,
+		                       sizeof ip, &port) == 1)
+			cn->listener = 0;
 		snprintf(cn->peer, sizeof cn->peer, "%s:%d", ip, port);
-		snprintf(cn->addr, sizeof cn->addr, "%s", ip);
 		return;
 	}
 	struct ucred cred;

@@ -13,6 +13,7 @@
 #include "core/list.h"
 #include "core/ninep.h"
 #include "faces/ops.h"
+#include "faces/peer.h"
 #include "jobd.h"
 
 #define NINEP_MSIZE (128u * 1024u)   /* the largest msize we agree to */
@@ -73,7 +74,7 @@ struct nconn {
 	} h;
 	struct link link;        /* srv->conns */
 	char peer[80];
-	char addr[64];           /* TCP: the peer's address, no port */
+	struct in6_addr addr;    /* TCP: the peer's address (IPv4 mapped) */
 	int listener;            /* 0 TCP loopback, 1 TCP other, 2 Unix */
 	struct nident unix_id;   /* a Unix peer's credentials */
 	int dialect;
@@ -92,17 +93,9 @@ struct nconn {
 	int n_fids;
 };
 
-/* Wrong attach names of one TCP address (ninep.c). */
-struct nfail {
-	char addr[64];
-	uint64_t since;          /* its window's start (uv_now) */
-	int fails;               /* 0: a free slot */
-};
-#define NINEP_FAIL_SLOTS 64
-
 struct nsrv {
 	struct engine *e;
-	struct nfail fails[NINEP_FAIL_SLOTS];
+	struct peer_fails fails;          /* wrong attach names per address */
 	uv_tcp_t tcp;
 	uv_pipe_t unix_l;
 	int tcp_on, unix_on;

@@ -10,6 +10,7 @@
 
 #include "engine/log.h"
 #include "faces/ninep_int.h"
+#include "faces/peer.h"
 
 /* ---- session messages ---- */
 
@@ -62,44 +63,6 @@ static void do_version(struct nreq *r, const struct p9_msg *m)
 	nreq_reply(r, msg, msg ? p9_end(&b) : -ENOMEM);
 }
 
-static int token_equal(const struct p9_str *given, const char *tok)
-{
-	size_t tl = strlen(tok);
-	unsigned char d = given->len != tl;
-	for (size_t i = 0; i < given->len; i++)
-		d |= (unsigned char)given->s[i] ^ (unsigned char)tok[i % tl];
-	return d == 0;
-}
-
-/* Wrong attach names are limited per address: FAILS_MAX in FAIL_WINDOW_MS,
- * then none is compared until the window ends.  The table is bounded:
- * when full, the slot whose window began first is reused. */
-#define FAILS_MAX 5
-#define FAIL_WINDOW_MS 60000
-
-static struct nfail *fail_slot(struct nconn *cn, int create)
-{
-	struct nsrv *s = cn->srv;
-	uint64_t now = uv_now(engine_loop(s->e));
-	struct nfail *victim = NULL;
-	for (int i = 0; i < NINEP_FAIL_SLOTS; i++) {
-		struct nfail *f = &s->fails[i];
-		if (f->fails && now - f->since >= FAIL_WINDOW_MS)
-			f->fails = 0;
-		if (f->fails && strcmp(f->addr, cn->addr) == 0)
-			return f;
-		if (!victim || (victim->fails && (!f->fails ||
-		                                  f->since < victim->since)))
-			victim = f;
-	}
-	if (!create)
-		return NULL;
-	snprintf(victim->addr, sizeof victim->addr, "%s", cn->addr);
-	victim->since = now;
-	victim->fails = 0;
-	return victim;
-}
-
 /* Who an attach acts as; 0, or -EACCES with why.  From loopback any
  * other name (diod's tools send "ctl" unless told) gets the read role. */
 static int attach_ident(struct nconn *cn, const struct p9_msg *m,
@@ -112,13 +75,14 @@ static int attach_ident(struct nconn *cn, const struct p9_msg *m,
 		*id = cn->unix_id;
 		return 0;
 	}
-	struct nfail *f = fail_slot(cn, 0);
-	if (tok && *tok && m->aname.len && f && f->fails >= FAILS_MAX) {
+	uint64_t now = uv_now(engine_loop(e));
+	if (tok && *tok && m->aname.len &&
+	    peer_fails_blocked(&cn->srv->fails, &cn->addr, now)) {
 		*why = "attach refused: too many wrong attach names from this "
 		       "address; try again later";
 		return -EACCES;
 	}
-	if (tok && *tok && token_equal(&m->aname, tok)) {
+	if (tok && *tok && peer_secret_equal(m->aname.s, m->aname.len, tok)) {
 		id->uid = engine_uid(e);
 		id->admin = 1;
 		id->role = ROLE_LOCAL;
@@ -127,7 +91,7 @@ static int attach_ident(struct nconn *cn, const struct p9_msg *m,
 	/* a name that is not the token: counted where it could be a guess
 	 * (diod's default "ctl" and "" from loopback are not) */
 	if (tok && *tok && cn->listener == 1 && m->aname.len)
-		fail_slot(cn, 1)->fails++;
+		peer_fails_add(&cn->srv->fails, &cn->addr, now);
 	if (cn->listener == 0) {
 		id->uid = engine_uid(e);
 		id->admin = 1;

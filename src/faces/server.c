@@ -25,51 +25,10 @@
 #include "engine/log.h"
 #include "faces/ops.h"
 #include "faces/master.h"
+#include "faces/peer.h"
 #include "faces/server_conn.h"
 
 /* ---- the password ---- */
-
-/* Wrong passwords are limited per address: PW_FAILS in PW_WINDOW_MS, then
- * none is even compared until the window ends.  The table is bounded: when
- * it is full the address whose window began first is forgotten. */
-#define PW_FAILS 5
-#define PW_WINDOW_MS 60000
-
-static struct pwfail *pw_slot(struct server *srv, const struct in6_addr *a,
-                              uint64_t now, int create)
-{
-	struct pwfail *victim = NULL;
-	for (int i = 0; i < SERVER_PW_SLOTS; i++) {
-		struct pwfail *f = &srv->pwfails[i];
-		if (f->fails && now - f->since >= PW_WINDOW_MS)
-			f->fails = 0;                      /* its window is over */
-		if (!f->fails) {
-			if (!victim || victim->fails)
-				victim = f;
-			continue;
-		}
-		if (memcmp(&f->addr, a, sizeof *a) == 0)
-			return f;
-		if (!victim || (victim->fails && f->since < victim->since))
-			victim = f;
-	}
-	if (!create)
-		return NULL;
-	victim->addr = *a;
-	victim->since = now;
-	victim->fails = 0;
-	return victim;
-}
-
-/* Compares in time that depends on the given password's length only. */
-static int pw_equal(const char *given, const char *pw)
-{
-	size_t gl = strlen(given), pl = strlen(pw);
-	unsigned char d = gl != pl;
-	for (size_t i = 0; i < gl; i++)
-		d |= (unsigned char)given[i] ^ (unsigned char)pw[i % pl];
-	return d == 0;
-}
 
 /* Refuses the request and closes the connection after the reply. */
 static int deny(struct conn *cn, int64_t no, const char *msg)
@@ -96,12 +55,11 @@ int conn_authorise(struct conn *cn, const char *given, int64_t no)
 		return deny(cn, no, pw && *pw ? "invalid password" :
 		            "clients from other hosts need the password, and "
 		            "none is configured");
-	struct pwfail *f = pw_slot(cn->srv, &cn->addr, now, 0);
-	if (f && f->fails >= PW_FAILS)
+	if (peer_fails_blocked(&cn->srv->pwfails, &cn->addr, now))
 		return deny(cn, no, "too many wrong passwords from this address; "
 		            "try again later");
-	if (!pw_equal(given, pw)) {
-		pw_slot(cn->srv, &cn->addr, now, 1)->fails++;
+	if (!peer_secret_equal(given, strlen(given), pw)) {
+		peer_fails_add(&cn->srv->pwfails, &cn->addr, now);
 		log_warn("client %s: wrong password", cn->peer);
 		return deny(cn, no, "invalid password");
 	}
@@ -180,31 +138,19 @@ static void unix_identify(struct conn *cn)
 static int tcp_peer(struct conn *cn)
 {
 	struct sockaddr_storage ss;
-	int len = sizeof ss;
-	char ip[INET6_ADDRSTRLEN] = "?";
-	uint8_t *b = cn->addr.s6_addr;
+	int len = sizeof ss, port, lo;
+	char ip[INET6_ADDRSTRLEN];
+
 	snprintf(cn->peer, sizeof cn->peer, "?");
 	if (uv_tcp_getpeername(&cn->h.tcp, (struct sockaddr *)&ss, &len) < 0)
 		return 0;
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		uv_ip4_name(a, ip, sizeof ip);
-		snprintf(cn->peer, sizeof cn->peer, "%s:%d", ip,
-		         ntohs(a->sin_port));
-		memset(b, 0, 10);
-		b[10] = b[11] = 0xff;
-		memcpy(b + 12, &a->sin_addr, 4);
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		uv_ip6_name(a, ip, sizeof ip);
-		snprintf(cn->peer, sizeof cn->peer, "[%s]:%d", ip,
-		         ntohs(a->sin6_port));
-		cn->addr = a->sin6_addr;
-	} else {
+	lo = peer_from_sockaddr((struct sockaddr *)&ss, &cn->addr, ip,
+	                        sizeof ip, &port);
+	if (lo < 0)
 		return 0;
-	}
-	return IN6_IS_ADDR_LOOPBACK(&cn->addr) ||
-	       (IN6_IS_ADDR_V4MAPPED(&cn->addr) && b[12] == 127);
+	snprintf(cn->peer, sizeof cn->peer, ss.ss_family == AF_INET6 ?
+	         "[%s]:%d" : "%s:%d", ip, port);
+	return lo;
 }
 
 /* A TCP peer acts as the daemon's user within its role: what it may ask

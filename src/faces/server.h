@@ -9,18 +9,11 @@
 #include <uv.h>
 
 #include "engine/engine_api.h"
+#include "faces/peer.h"
 
 struct conn;
 struct conn_call;
 struct held;
-
-/* Wrong passwords of one address (server.c: authorise). */
-struct pwfail {
-	struct in6_addr addr;
-	uint64_t since;          /* its window's start (uv_now) */
-	int fails;               /* 0: a free slot */
-};
-#define SERVER_PW_SLOTS 256
 
 struct server {
 	struct engine *e;
@@ -42,7 +35,7 @@ struct server {
 	struct conn_call *dispatching;   /* the request in ops_dispatch */
 	uint64_t dispatch_writes;        /* the store's writes before it */
 	/* wrong passwords per address, bounded (server.c) */
-	struct pwfail pwfails[SERVER_PW_SLOTS];
+	struct peer_fails pwfails;
 };
 
 int server_start(struct server *srv, struct engine *e, char *err,
