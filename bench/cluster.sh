@@ -12,10 +12,10 @@
 #     more workers add on this machine (with 2 cores the workers share
 #     them, so expect about 1x; on more cores, more).
 #  2. Poke -> start latency: 200 times, one row INSERTed and the master
-#     poked; the launcher (sh) writes its start instant; latency = that
+#     poked (`jobctl --connect MASTER poke lat`); the launcher (sh) writes its start instant; latency = that
 #     minus the poke's send (p50, p99); the master's poke_throttle_interval
 #     is 10ms here (the default 0.5 s would delay back-to-back pokes).  For scale, the same for a worker
-#     poked directly with `poll` (no master hop).
+#     poked directly with `jobctl poll lat` (no master hop).
 # Starts a throw-away MariaDB (scripts/mariadb.sh) unless JOBD_TEST_MYSQL
 # is set.  Env: BENCH_CLUSTER_ROWS (20000), BENCH_CLUSTER_POKES (200).
 set -euo pipefail
@@ -61,9 +61,10 @@ node() {
 }
 at() { local n=$1; shift; JOBD_SOCKET=$T/$n/jobd.sock "$BUILD/jobctl" "$@"; }
 wire() { python3 tests/it/wireclient.py --port "$MP" --password "$PW" "$@" >/dev/null; }
+# worker_conf LAUNCHER EXTRA [LAT]: LAT 1 also serves target `lat`
 worker_conf() {
-	printf 'store = %s\nmysql_fetch_limit = 100\nlauncher = %s\n%s\n[targets]\nwork = 16\nlat = 1\n' \
-		"$STORE" "$1" "${2:-}"
+	printf 'store = %s\nmysql_fetch_limit = 100\nlauncher = %s\n%s\n[targets]\nwork = 16\n%s' \
+		"$STORE" "$1" "${2:-}" "$([ "${3:-1}" = 1 ] && echo 'lat = 1')"
 }
 now() { date +%s.%N; }
 done_rows() { sql "SELECT COUNT(*) FROM cbench WHERE target = 'work' AND status = 'done'"; }
@@ -71,7 +72,7 @@ fill() { sql "DELETE FROM cbench WHERE target = 'work'; INSERT INTO cbench (targ
 # drain CMD...: runs CMD every 0.2 s until every row is done; prints seconds
 drain() {
 	local t0; t0=$(now)
-	until [ "$(done_rows)" = "$ROWS" ]; do "$@" || true; sleep 0.2; done
+	until [ "$(done_rows)" = "$ROWS" ]; do "$@" >/dev/null 2>&1 || true; sleep 0.2; done
 	awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'
 }
 
@@ -89,7 +90,7 @@ latency() {
 	for i in $(seq "$POKES"); do
 		sql "INSERT INTO cbench (target, status, time_created) VALUES ('lat', 'waiting', UNIX_TIMESTAMP())"
 		local t0; t0=$(now)
-		"$@"
+		"$@" >/dev/null
 		until [ "$(wc -l <"$T/started")" -ge "$i" ]; do sleep 0.001; done
 		awk -v a="$t0" -v b="$(tail -1 "$T/started")" 'BEGIN { printf "%.3f\n", (b - a) * 1000 }' >>"$out"
 	done
@@ -110,19 +111,18 @@ node m "role = master
 port = $MP
 poke_throttle_interval = 10ms"
 for w in w1 w2 w3; do node "$w" "$(worker_conf /bin/true "master_host = 127.0.0.1
-master_port = $MP")"; done
+master_port = $MP" "$([ $w = w1 ] && echo 1 || echo 0)")"; done
 for _ in $(seq 100); do [ "$(at m workers --json | python3 -c 'import json,sys; print(sum(w.get("state")=="up" for w in json.load(sys.stdin)["workers"]))')" = 3 ] && break; sleep 0.1; done
 fill
 cl_s=$(drain wire req poke '{"targets": ["work"]}')
 per=$(sql "SELECT GROUP_CONCAT(CONCAT(worker, '=', n) ORDER BY worker) FROM (SELECT worker, COUNT(*) n FROM cbench WHERE target = 'work' GROUP BY worker) x")
-# latency needs the launcher that writes its start: w1 alone serves `lat`
-for w in w2 w3; do at "$w" target rm lat >/dev/null; done
-sleep 1.5                       # their new target lists reach the master
+# latency needs the launcher that writes its start: w1 (which alone
+# serves `lat`) starts again with it
 kill -TERM "${PIDS[1]}"; wait "${PIDS[1]}" 2>/dev/null || true
 node w1 "$(worker_conf "$T/lat.sh {id}" "master_host = 127.0.0.1
 master_port = $MP")"
 for _ in $(seq 100); do at m workers --json | grep -q '"w1"' && [ "$(at m workers --json | python3 -c 'import json,sys; print([w.get("state") for w in json.load(sys.stdin)["workers"] if w["name"]=="w1"][0])')" = up ] && break; sleep 0.1; done
-latency master wire req poke '{"targets": ["lat"]}'
+latency master "$BUILD/jobctl" --connect "127.0.0.1:$MP" --password "$PW" poke lat
 
 rate() { awk -v n="$ROWS" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }

@@ -186,6 +186,9 @@ static const struct command commands[] = {
 	  "Start queued runs again (of targets T, or all).\n" },
 	{ "poll", cmd_queue, NULL, 0, -1, -1, "[T...]",
 	  "Look for runnable queued runs now.\n" },
+	{ "poke", cmd_queue, NULL, 1, -1, -1, "T...",
+	  "Ask a master to have the workers serving targets T poll now\n"
+	  "(docs/cluster.md).\n" },
 	{ "active", cmd_active, NULL, 0, 0, -1, "", "Running runs.\n" },
 	{ "runs", cmd_runs, runs_opts, 0, 1, -1,
 	  "[NAME] [--status S] [--since TIME] [--limit N]",

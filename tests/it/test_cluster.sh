@@ -75,6 +75,15 @@ expect_eq "poke: the worker serving q1 polled and ran the row" "$(status_of w1 "
 out=$(at w1 logs "$(db w1 "SELECT jid FROM runs WHERE id = ?" "$id")" 2>&1)
 expect_match "poke: ran by w1's launcher" "$out" "ran $id on w1"
 
+# jobctl poke over TCP, as an application's script would
+id=$(insert w1 q1 waiting)
+ok "jobctl --connect MASTER poke q1" "$JOBCTL" --connect "127.0.0.1:$MP" --password "$PW" poke q1
+retry_until 20 is_status w1 "$id" done
+expect_eq "... and w1 ran the row" "$(status_of w1 "$id")" "done"
+out=$(at w1 poke q1 2>&1); rc=$?
+expect_eq "poke asked of a worker: refused" "$rc" 2
+expect_match "... saying it is no master" "$out" "not a master"
+
 # a poke of a target nobody serves is remembered until a worker serves it
 id=$(insert w2 late waiting)
 out=$(wire req poke '{"targets": ["late"]}')
