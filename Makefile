@@ -13,7 +13,8 @@ all: build
 deps:
 	@scripts/deps.sh
 
-build: deps
+build:
+	@scripts/deps.sh build
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) $(MESONOPT) >/dev/null
 	@ninja -C $(BUILD) >/dev/null || ninja -C $(BUILD)
 
@@ -30,20 +31,20 @@ deb: deps
 run: build
 	@scripts/run.sh $(BUILD)
 
-test: build
+test: deps build
 	@scripts/test.sh $(BUILD)
 
 # the fault scenarios of tests/fault at full size (docs/reliability.md);
 # `make test` runs them in short mode
-fault: build
+fault: deps build
 	@scripts/fault.sh $(BUILD)
 
-bench: build
+bench: deps build
 	@scripts/bench.sh $(BUILD)
 
 # 1,000 clients for 60 s against one jobd (tests/load/load.sh;
 # LOAD_CLIENTS, LOAD_SECONDS)
-load: build
+load: deps build
 	@tests/load/load.sh $(BUILD)
 
 # libFuzzer targets of fuzz/ (clang), FUZZ_SECONDS each
@@ -52,7 +53,7 @@ fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 # clang-tidy (.clang-tidy) and cppcheck over src/
-lint: build
+lint: deps build
 	@scripts/lint.sh $(BUILD)
 
 clean:

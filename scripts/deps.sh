@@ -1,11 +1,17 @@
 #!/bin/sh
 # Installs the Debian packages jobd needs, only those that are missing.
+#   scripts/deps.sh build   what building and `make run` need
+#   scripts/deps.sh         that and what `make test` needs (servers,
+#                           peers, a browser, qemu, linters)
 set -e
-PKGS="libuv1-dev libsqlite3-dev libmariadb-dev libjansson-dev libinih-dev libcmocka-dev meson ninja-build pkg-config gcc jq procps python3 clang libclang-rt-14-dev faketime clang-tidy cppcheck mariadb-server mariadb-client libsystemd-dev scdoc libmicrohttpd-dev curl build-essential dpkg-dev debhelper fakeroot debootstrap man-db prometheus diod"
+PKGS="libuv1-dev libsqlite3-dev libmariadb-dev libjansson-dev libinih-dev libcmocka-dev meson ninja-build pkg-config gcc python3 libsystemd-dev scdoc libmicrohttpd-dev"
+if [ "${1:-}" != build ]; then
+PKGS="$PKGS jq procps clang libclang-rt-14-dev faketime clang-tidy cppcheck mariadb-server mariadb-client curl build-essential dpkg-dev debhelper fakeroot debootstrap man-db prometheus diod"
 # the dashboard's browser test (tests/it/test_dashboard.sh)
 PKGS="$PKGS chromium nodejs"
 # the Linux kernel's 9P client under qemu (tests/it/test_ninep_kernel.sh)
 PKGS="$PKGS qemu-system-x86"
+fi
 [ -n "$JOBD_EXTRA_PKGS" ] && PKGS="$PKGS $JOBD_EXTRA_PKGS"
 missing=""
 for p in $PKGS; do
