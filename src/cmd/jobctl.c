@@ -60,7 +60,8 @@ static const struct optdef create_opts[] = {
 	{ "requires", 0, O_ARG }, { "priority", 0, O_ARG }, { "shell", 0, 0 },
 	{ "action", 0, O_ARG },   { "disabled", 0, 0 },
 	{ "kill-leftovers", 0, 0 },   { "replace", 0, 0 },
-	{ "generate-name", 0, 0 },
+	{ "generate-name", 0, 0 }, { "after", 0, O_ARG },
+	{ "max-parallel-workers", 0, O_ARG },
 	{ NULL, 0, 0 },
 };
 static const struct optdef run_opts[] = {
@@ -121,6 +122,8 @@ static const struct command commands[] = {
 	  "      --catchup MODE     none or once (runs missed while down)\n"
 	  "      --jitter DUR       random delay up to DUR\n"
 	  "      --selectors s1,s2  workers that may run it\n"
+	  "      --after a,b        lifecycle actions: start after these jobs\n"
+	  "      --max-parallel-workers N  workers per batch of an action\n"
 	  "      --requires 'J(up),K(ok)'  states of other jobs a run needs\n"
 	  "      --priority N       higher runs first\n"
 	  "      --shell            COMMAND is one /bin/sh command line\n"

@@ -61,7 +61,7 @@ static int job_build(const struct ctl *c, const struct args *a, json_t *job)
 		"group", "timezone", "requires" };
 	static const char *const durs[] = { "timeout", "kill-grace", "backoff",
 		"jitter" };
-	static const char *const lists[] = { "tags", "selectors" };
+	static const char *const lists[] = { "tags", "selectors", "after" };
 	int rc = 0;
 
 	if (!opt_has(a, "generate-name"))
@@ -78,6 +78,8 @@ static int job_build(const struct ctl *c, const struct args *a, json_t *job)
 		rc = put_long(a, "priority", -1000000, 1000000, job);
 	if (!rc)
 		rc = put_long(a, "overlap-queue-max", 0, 1000, job);
+	if (!rc)
+		rc = put_long(a, "max-parallel-workers", 0, 1000, job);
 	if (!rc)
 		rc = job_enums(a, job);
 	if (!rc)

@@ -197,6 +197,16 @@ static int f_max_parallel(struct jctx *x, struct job *j, const char *key,
 	return rc;
 }
 
+static int f_max_workers(struct jctx *x, struct job *j, const char *key,
+                         json_t *v)
+{
+	long long n;
+	int rc = jf_get_int(x, key, v, 0, 1000, &n);
+
+	j->max_parallel_workers = (int16_t)n;
+	return rc;
+}
+
 static const char *const retcode_states[] = { "up", "down", "warn", "n/a",
                                               NULL };
 
@@ -241,6 +251,24 @@ int job_on_node(const struct job *j, const char *node)
 		if (node && strcmp(*n, node) == 0)
 			return 1;
 	return 0;
+}
+
+int job_on_labels(const struct job *j, const char *labels, int worker)
+{
+	for (char **s = j->selectors; s && *s; s++) {
+		size_t n = strlen(*s);
+		const char *p = labels;
+		int found = worker && strcmp(*s, "worker") == 0;
+		while (p && *p && !found) {
+			p += strspn(p, ", \t");
+			size_t len = strcspn(p, ", \t");
+			found = len == n && strncmp(p, *s, n) == 0;
+			p += len;
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
 }
 
 const char *job_retcode_status(const char *retcodes, int code)
@@ -309,6 +337,7 @@ static int f_list(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	char ***f = strcmp(key, "tags") == 0 ? &j->tags
 	          : strcmp(key, "selectors") == 0 ? &j->selectors
+	          : strcmp(key, "after") == 0 ? &j->after
 	          : strcmp(key, "nodes") == 0 ? &j->nodes : &j->requires;
 
 	return jf_get_list(x, key, v, f);
@@ -358,7 +387,8 @@ static const struct field {
 	{ "max_parallel", f_max_parallel }, { "retcodes", f_retcodes },
 	{ "catchup", f_catchup },   { "tags", f_list },
 	{ "selectors", f_list },    { "requires", f_list },
-	{ "nodes", f_list },
+	{ "nodes", f_list },         { "after", f_list },
+	{ "max_parallel_workers", f_max_workers },
 	{ "confirm", f_flag },      { "enabled", f_flag },
 	{ "kill_leftovers", f_flag }, { "log_output", f_flag },
 	{ "actions", f_actions },   { "health_checks", f_checks },
@@ -442,6 +472,7 @@ void job_free(struct job *j)
 	jf_strv_free(j->selectors);
 	jf_strv_free(j->requires);
 	jf_strv_free(j->nodes);
+	jf_strv_free(j->after);
 	for (int i = 0; i < j->n_actions; i++) {
 		free(j->actions[i].name);
 		free(j->actions[i].command);
@@ -485,8 +516,7 @@ const struct job_action *job_action_find(const struct job *j, const char *name)
 
 int job_check_built(const struct job *j, char *err, size_t errlen)
 {
-	const char *key = j->selectors && j->selectors[0] ? "selectors"
-	                : j->n_checks ? "health_checks" : NULL;
+	const char *key = j->n_checks ? "health_checks" : NULL;
 
 	if (!key)
 		return requires_validate(j->requires, j->name, err, errlen);
@@ -596,6 +626,9 @@ json_t *job_to_json(const struct job *j)
 	json_object_set_new(o, "requires", list_json(j->requires));
 	json_object_set_new(o, "selectors", list_json(j->selectors));
 	json_object_set_new(o, "nodes", list_json(j->nodes));
+	json_object_set_new(o, "after", list_json(j->after));
+	json_object_set_new(o, "max_parallel_workers",
+	                    json_integer(j->max_parallel_workers));
 	json_object_set_new(o, "enabled", json_boolean(j->enabled));
 	json_object_set_new(o, "actions", actions_json(j));
 	json_object_set_new(o, "health_checks", checks_json(j));

@@ -437,6 +437,7 @@ static int jf_repeatable(const char *key)
 {
 	return strcmp(key, "env") == 0 || strcmp(key, "tags") == 0 ||
 	       strcmp(key, "selectors") == 0 || strcmp(key, "requires") == 0 ||
+	       strcmp(key, "after") == 0 ||
 	       strcmp(key, "environment") == 0 || strcmp(key, "run_requires") == 0;
 }
 
@@ -455,7 +456,7 @@ static const char *const file_job_keys[] = {
 	"cwd", "timeout", "kill_grace", "jitter", "backoff", "retries",
 	"priority", "overlap", "overlap_queue_max", "catchup", "confirm",
 	"enabled", "kill_leftovers", "max_parallel", "retcodes", "log_output",
-	NULL,
+	"max_parallel_workers", NULL,
 };
 
 static int in_list(const char *const *l, const char *s)
@@ -489,7 +490,8 @@ static int jf_job_key(struct jfile *f, const char *key, const char *value,
 		return jf_env_push(f->job, value, err, errlen, key);
 	}
 	if (strcmp(key, "tags") == 0 || strcmp(key, "selectors") == 0 ||
-	    strcmp(key, "requires") == 0 || strcmp(key, "nodes") == 0)
+	    strcmp(key, "requires") == 0 || strcmp(key, "nodes") == 0 ||
+	    strcmp(key, "after") == 0)
 		return jf_append_list(f->job, key, value, cont);
 	if (in_list(file_job_keys, key))
 		return jf_set(f, f->job, key, value, cont, err, errlen);

@@ -39,6 +39,8 @@ struct job {
 	int64_t jitter;         /* us */
 	int64_t backoff;        /* us, default 10 s */
 	char **tags, **selectors, **requires;   /* NULL-terminated or NULL */
+	char **after;           /* lifecycle actions: these jobs first (start;
+	                         * stop goes in reverse) */
 	char **nodes;           /* runs only on the daemons of these names
 	                         * (config `name`); NULL = everywhere */
 	struct job_action *actions;
@@ -64,6 +66,9 @@ struct job {
 	/* overlap = allow: at most this many runs at once (0 = no bound; a
 	 * task's max_parallel) */
 	int16_t max_parallel;
+	/* lifecycle actions across workers: workers per batch (0 = 1 for
+	 * restart and reload, all for the others; core/fleet.h) */
+	int16_t max_parallel_workers;
 	/* "0:up 1:down": its last exit code gives a status (a task's check
 	 * / retcodes; jobctl status SERVICE); NULL = none */
 	char *retcodes;
@@ -121,6 +126,11 @@ const struct job_action *job_action_find(const struct job *j, const char *name);
 const char *job_retcode_status(const char *retcodes, int code);
 /* Whether j may run on the daemon named `node` (its nodes list). */
 int job_on_node(const struct job *j, const char *node);
+/* Whether j's schedule fires on a daemon with these labels (config
+ * `labels`, "a,b"; a worker also has `worker`): a job with selectors only
+ * where all of them are labels; a job without runs wherever it is
+ * defined. */
+int job_on_labels(const struct job *j, const char *labels, int worker);
 /* The catch-up policy in force: j->catchup, or the schedule's default. */
 int job_catchup(const struct job *j);
 /* Whether the time of the job's last run must outlive the daemon (the

@@ -117,10 +117,18 @@ void scheduler_close(struct engine *e)
 		uv_close((uv_handle_t *)&e->sched_poll, scheduler_closed);
 }
 
+/* nodes = ... names other daemons; selectors = ... other labels */
+static int runs_here(const struct engine *e, const struct job *j)
+{
+	int master = e->cfg.role && strcmp(e->cfg.role, "master") == 0;
+	return job_on_node(j, e->cfg.name) &&
+	       job_on_labels(j, e->cfg.labels, !master);
+}
+
 static int armable(const struct engine *e, const struct job *j)
 {
-	if (!job_on_node(j, e->cfg.name))
-		return 0;       /* nodes = ...: another daemon's */
+	if (!runs_here(e, j))
+		return 0;
 	/* a job that needs confirmation runs only when someone says yes:
 	 * the scheduler cannot ask (cron's tasks with confirmation = true) */
 	if (!j->sched || !j->enabled || j->confirm)
@@ -363,7 +371,7 @@ void scheduler_start(struct engine *e, int at_boot)
 		struct job *j = e->jobs[i];
 		arm(e, j, now);
 		if (at_boot && j->enabled && !j->confirm && j->sched &&
-		    job_on_node(j, e->cfg.name) &&
+		    runs_here(e, j) &&
 		    sched_kind(j->sched) == SCHED_REBOOT)
 			fire_store(e, j, fire(e, j, now, TRIG_SCHEDULE));
 	}

@@ -24,21 +24,27 @@ expect_code 4 "... and it is gone" jobctl target rm q2
 out=$(jobctl run usesq 2>&1); rc=$?
 expect_eq "a job of a kept target still runs" "$rc" 0
 
-# --- what is not built yet is refused, never silently kept ------------------
-out=$(jobctl create sel --selectors ssd -- true 2>&1); rc=$?
-expect_eq "create --selectors is refused" "$rc" 2
-expect_match "... naming selectors" "$out" "selectors: not built yet"
-expect_code 4 "... and no job was made" jobctl show sel
+# --- selectors: a schedule fires only where all of them are labels ---------
+# (this daemon has no labels = ...; a worker always has `worker`)
+jobctl create sel --selectors ssd --schedule '@every 1s' -- touch "$T/sel-ssd" >/dev/null
+jobctl create selw --selectors worker --schedule '@every 1s' -- touch "$T/sel-worker" >/dev/null
+retry_until 10 test -e "$T/sel-worker"
+expect_eq "a job selecting 'worker' fires on a worker" "$(ls "$T/sel-worker" 2>/dev/null)" "$T/sel-worker"
+expect_eq "a job selecting a label the daemon lacks never fires" "$(ls "$T/sel-ssd" 2>/dev/null)" ""
+expect_match "show lists the selectors" "$(jobctl show sel --json | tr -d " \n")" '"selectors":\["ssd"\]'
+jobctl delete sel >/dev/null; jobctl delete selw >/dev/null
 expect_code 2 "create --requires with an unknown state is refused" jobctl create req --requires 'x(sleepy)' -- true
 expect_code 2 "run --allocations is refused" jobctl run usesq --allocations w1
 expect_code 2 "run --health-check is refused" jobctl run usesq --health-check
 cat > "$T/jobs.d/sel.conf" <<'JOB'
 [job filesel]
 command = true
-selectors = ssd
+selectors = ssd, eu
+after = other
+max_parallel_workers = 2
 JOB
-out=$(jobctl reload 2>&1); rc=$?
-expect_match "a job file with selectors is refused, naming the key" "$out" "selectors: not built yet"
+expect_code 0 "a job file with selectors, after and max_parallel_workers loads" jobctl reload
+expect_match "... and show has them" "$(jobctl show filesel --json | tr -d ' \n')" '"selectors":\["ssd","eu"\],"nodes":\[\],"after":\["other"\],"max_parallel_workers":2'
 rm -f "$T/jobs.d/sel.conf"; jobctl reload >/dev/null 2>&1
 
 # a job that needs confirmation never runs from its schedule
