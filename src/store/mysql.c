@@ -115,6 +115,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_KV_GET] = "SELECT v FROM jobd_kv WHERE k = ?",
 	[ST_KV_PUT] = "INSERT INTO jobd_kv (k, v) VALUES (?, ?) "
 	              "ON DUPLICATE KEY UPDATE v = VALUES(v)",
+	/* every change of a definition counts (store.h STORE_UPDATE_SEQ);
+	 * one statement, so two daemons never give out the same number */
+	[ST_SEQ_BUMP] = "INSERT INTO jobd_kv (k, v) VALUES ('" STORE_UPDATE_SEQ "', '1') "
+	                "ON DUPLICATE KEY UPDATE v = CAST(v AS UNSIGNED) + 1",
 };
 
 
@@ -285,7 +289,9 @@ static int my_job_put(struct store *base, const char *name, const char *def)
 	p_str(&p, name);
 	p_str(&p, def);
 	p_int(&p, now_us());
-	return exec_write(m, ST_JOB_PUT, &p, NULL, NULL);
+	int ret = exec_write(m, ST_JOB_PUT, &p, NULL, NULL);
+	struct params none = {0};
+	return ret < 0 ? ret : exec_write(m, ST_SEQ_BUMP, &none, NULL, NULL);
 }
 
 static int delete_by_name(struct my *m, enum stmt_id id, const char *name,
@@ -306,7 +312,10 @@ static int delete_by_name(struct my *m, enum stmt_id id, const char *name,
 
 static int my_job_del(struct store *base, const char *name)
 {
-	return delete_by_name(my_of(base), ST_JOB_DEL, name, "job");
+	struct params none = {0};
+	int ret = delete_by_name(my_of(base), ST_JOB_DEL, name, "job");
+	return ret < 0 ? ret : exec_write(my_of(base), ST_SEQ_BUMP, &none, NULL,
+	                                  NULL);
 }
 
 /* Rows of name-keyed tables, copied out before any callback runs so a

@@ -83,6 +83,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_KV_GET] = "SELECT value FROM kv WHERE key = ?1",
 	[ST_KV_PUT] = "INSERT INTO kv (key, value) VALUES (?1, ?2) "
 	              "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	/* every change of a definition counts (store.h STORE_UPDATE_SEQ) */
+	[ST_SEQ_BUMP] = "INSERT INTO kv (key, value) VALUES ('" STORE_UPDATE_SEQ "', '1') "
+	                "ON CONFLICT (key) DO UPDATE SET value = "
+	                "CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
 };
 
 
@@ -319,7 +323,8 @@ static int sq_job_put(struct store *base, const char *name, const char *def)
 		stmt_done(st);
 		return sq_fail(s, rc);
 	}
-	return step_done(s, st);
+	rc = step_done(s, st);
+	return rc < 0 ? rc : step_done(s, s->st[ST_SEQ_BUMP]);
 }
 
 /* Runs a one-key DELETE; -ENOENT when no row matched. */
@@ -344,7 +349,8 @@ static int delete_by_name(struct sq *s, enum stmt_id id, const char *name,
 
 static int sq_job_del(struct store *base, const char *name)
 {
-	return delete_by_name(sq_of(base), ST_JOB_DEL, name, "job");
+	int rc = delete_by_name(sq_of(base), ST_JOB_DEL, name, "job");
+	return rc < 0 ? rc : step_done(sq_of(base), sq_of(base)->st[ST_SEQ_BUMP]);
 }
 
 static int sq_job_each(struct store *base, store_job_cb cb, void *ctx)

@@ -54,7 +54,10 @@ struct store_vt {
 	int (*commit)(struct store *s);
 	int (*rollback)(struct store *s);
 
-	/* Job definitions made through the API (file jobs live in files). */
+	/* Job definitions made through the API (file jobs live in files).
+	 * Each put and del also adds 1 to the kv STORE_UPDATE_SEQ, in the same
+	 * transaction: the version of the definitions that the daemons
+	 * sharing the store have applied (the cluster's sync check). */
 	int (*job_put)(struct store *s, const char *name, const char *def_json);
 	int (*job_del)(struct store *s, const char *name);
 	int (*job_each)(struct store *s, store_job_cb cb, void *ctx);
@@ -140,6 +143,8 @@ int store_run_check(const struct run *r, char *msg, size_t n);
 /* For the engines' open: returns ret, err set unless already (err[0]). */
 int store_open_fail(int ret, char *err, size_t errlen, const char *name,
                     const char *why);
+
+#define STORE_UPDATE_SEQ "update_seq"
 
 static inline void store_close(struct store *s) { if (s) s->vt->close(s); }
 static inline const char *store_error(struct store *s) { return s->vt->error(s); }

@@ -908,6 +908,11 @@ static void test_jobs(void **state)
 	memset(&j, 0, sizeof(j));
 	assert_int_equal(store_job_each(f->s, job_cb, &j), -EINTR);
 	assert_string_equal(j.buf, "stop:{};");
+	/* four puts and one delete; the failed delete does not count */
+	char *v = NULL;
+	assert_int_equal(store_kv_get(f->s, STORE_UPDATE_SEQ, &v), 0);
+	assert_string_equal(v, "5");
+	free(v);
 }
 
 /* ---- durability across kill -9 ---------------------------------------- */

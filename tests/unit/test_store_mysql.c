@@ -1037,6 +1037,10 @@ static void test_jobs(void **state)
 	long long t1, t2;
 
 	NEED_SERVER(f);
+	char *v = NULL;
+	long long seq0 = store_kv_get(f->s, STORE_UPDATE_SEQ, &v) == 0 ?
+	                 atoll(v) : 0;
+	free(v);
 	assert_int_equal(store_job_put(f->s, "web", "{\"v\":1}"), 0);
 	assert_int_equal(store_job_put(f->s, "db", "{}"), 0);
 	assert_int_equal(store_job_put(f->s, "Web", "{}"), 0);   /* not "web" */
@@ -1057,6 +1061,10 @@ static void test_jobs(void **state)
 	assert_string_equal(j.buf, "db:{};stop:{};");
 	assert_int_equal(store_job_del(f->s, "db"), 0);
 	assert_int_equal(store_job_del(f->s, "db"), -ENOENT);
+	/* five puts and two deletes; the failed delete does not count */
+	assert_int_equal(store_kv_get(f->s, STORE_UPDATE_SEQ, &v), 0);
+	assert_int_equal(atoll(v), seq0 + 7);
+	free(v);
 }
 
 /* ---- the original's table and its rows --------------------------------- */
