@@ -296,8 +296,8 @@ static json_t *names_text(json_t *v)
 	return json_string(buf);
 }
 
-/* NAME STATE LABELS TARGETS RUNNING WAITING LAST_SEEN, one a worker (the
- * daemon asked first, as "self"). */
+/* NAME STATE LABELS TARGETS UPDATE_SEQ RUNNING WAITING LAST_SEEN, one a
+ * worker (the daemon asked first, as "self"). */
 static void show_workers(json_t *reply)
 {
 	json_t *rows = json_array(), *w;
@@ -306,12 +306,14 @@ static void show_workers(json_t *reply)
 		json_t *st = json_object_get(w, "state");
 		json_t *run = json_object_get(w, "running");
 		json_t *wait = json_object_get(w, "waiting");
+		json_t *seq = json_object_get(w, "update_seq");
 		json_array_append_new(rows, json_pack("{s:O, s:o, s:o, s:o, s:O, "
-			"s:O, s:O}", "name", json_object_get(w, "name"),
+			"s:O, s:O, s:O}", "name", json_object_get(w, "name"),
 			"state", json_is_true(json_object_get(w, "self")) ?
 			json_string("self") : st ? json_incref(st) : json_string("?"),
 			"labels", names_text(json_object_get(w, "labels")),
 			"targets", names_text(json_object_get(w, "targets")),
+			"update_seq", seq ? seq : json_null(),
 			"running", run ? run : json_null(),
 			"waiting", wait ? wait : json_null(),
 			"last_seen", json_object_get(w, "last_seen")));

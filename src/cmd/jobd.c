@@ -87,18 +87,33 @@ static void on_term(uv_signal_t *s, int signum)
 	engine_shutdown(eng, on_done);
 }
 
+static void hup_refreshed(void *arg, int rc, const char *why)
+{
+	struct engine_stats st;
+	(void)arg;
+	engine_stats(eng, &st);
+	if (rc < 0)
+		log_error("reloaded the job files, but not the store's "
+		          "definitions: %s", why);
+	else
+		log_info("reloaded: %d jobs from the files and the store "
+		         "(update_seq %lld)", st.n_jobs,
+		         (long long)engine_update_seq(eng));
+}
+
 static void on_hup(uv_signal_t *s, int signum)
 {
 	char err[1024];
 	int n_jobs = 0, n_files = 0;
 	(void)s;
 	(void)signum;
+	(void)n_files;
 	sd_notify(0, "RELOADING=1");
 	if (ops_reload(eng, &n_jobs, &n_files, err, sizeof err) < 0)
 		log_error("reload failed, keeping the running configuration: %s",
 		          err);
 	else
-		log_info("reloaded: %d jobs from %d files", n_jobs, n_files);
+		engine_jobs_refresh(eng, hup_refreshed, NULL);
 	sd_notify(0, "READY=1");
 }
 

@@ -264,12 +264,13 @@ static void job_errors_free(char **v, int n)
 	free(v);
 }
 
-static int load_push(struct load_ctx *lc, json_t *def, char *err, size_t n)
+int engine_job_parse(const struct engine *e, json_t *def, struct job **out,
+                     char *err, size_t n)
 {
 	struct job *j = calloc(1, sizeof *j);
 	if (!j)
 		return -ENOMEM;
-	int rc = job_from_json(def, lc->e->cfg.timezone, j, err, n);
+	int rc = job_from_json(def, e->cfg.timezone, j, err, n);
 	if (rc == 0 && (rc = job_check_built(j, err, n)) < 0)
 		job_free(j);
 	if (rc < 0) {
@@ -278,13 +279,23 @@ static int load_push(struct load_ctx *lc, json_t *def, char *err, size_t n)
 	}
 	/* the definition and the default zone it is read in */
 	char *text = json_dumps(def, JSON_COMPACT | JSON_SORT_KEYS);
-	const char *parts[2] = {text, lc->e->cfg.timezone};
+	const char *parts[2] = {text, e->cfg.timezone};
 	j->def_hash = 1469598103934665603ULL;          /* FNV-1a */
 	for (int k = 0; k < 2; k++)
 		for (const char *p = parts[k]; p && *p; p++)
 			j->def_hash = (j->def_hash ^ (unsigned char)*p) *
 			              1099511628211ULL;
 	free(text);
+	*out = j;
+	return 0;
+}
+
+static int load_push(struct load_ctx *lc, json_t *def, char *err, size_t n)
+{
+	struct job *j;
+	int rc = engine_job_parse(lc->e, def, &j, err, n);
+	if (rc < 0)
+		return rc;
 	if (lc->n == lc->cap) {
 		int cap = lc->cap ? lc->cap * 2 : 64;
 		struct job **v = realloc(lc->v, (size_t)cap * sizeof *v);
@@ -645,6 +656,7 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 		jid_parse(jid, &e->last_jid);
 	store_target_each(e->store, load_store_target, e);
 	targets_apply_config(e);
+	defsync_load_seq(e);
 	if ((rc = jobs_load_store(e)) < 0) {
 		snprintf(err, errlen, "cannot load jobs from the store: %s",
 		         store_error(e->store));

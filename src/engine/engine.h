@@ -61,6 +61,10 @@ struct engine {
 	struct arun **resave;
 	int n_resave, cap_resave;
 	int64_t last_jid;
+	/* the store's update_seq of the definitions applied (defsync.c), and
+	 * a count of this daemon's own definition writes */
+	int64_t update_seq;
+	uint64_t defs_gen;
 
 	/* fire lateness samples in microseconds (ring) */
 	int64_t lateness[1024];
@@ -105,7 +109,13 @@ void persist_sweep(struct engine *e, int64_t before, int batch);
 void persist_close(struct engine *e);
 
 /* jobs (engine/engine.c) */
+/* A definition as the engine keeps it: validated (job_from_json, then
+ * job_check_built) in the daemon's zone, with its def_hash. */
+int engine_job_parse(const struct engine *e, json_t *def, struct job **out,
+                     char *err, size_t n);
 int engine_job_add(struct engine *e, struct job *j);       /* takes j */
+/* Start-up: the store's update_seq, read before its jobs (defsync.c). */
+void defsync_load_seq(struct engine *e);
 int engine_job_replace(struct engine *e, struct job *j);   /* takes j */
 int engine_job_remove(struct engine *e, const char *name);
 int engine_jobs_load(struct engine *e, int *n_files, char *err, size_t errlen);

@@ -99,6 +99,14 @@ void engine_close(struct engine *e);
 /* Re-reads job files (and the config's [targets]); keeps runs going. */
 int engine_reload(struct engine *e, struct config *cfg, int *n_jobs,
                   int *n_files, char *err, size_t errlen);
+/* The update_seq of the store's definitions that this daemon applied
+ * (store.h STORE_UPDATE_SEQ; defsync.c). */
+int64_t engine_update_seq(const struct engine *e);
+/* Reads the store's job definitions again and applies them (new, changed,
+ * deleted; file jobs win), then cb(arg, 0, "") or cb(arg, rc < 0, why). */
+void engine_jobs_refresh(struct engine *e,
+                         void (*cb)(void *arg, int rc, const char *err),
+                         void *arg);
 /* Graceful stop: nothing new starts, running runs get shutdown_grace, then
  * their groups get SIGTERM (SIGKILL after kill_grace).  done runs on a
  * later loop turn once no run is left.  Waiting runs stay in the store. */

@@ -372,6 +372,7 @@ void persist_target_del(struct engine *e, const char *name)
 
 void persist_job_put(struct engine *e, const char *name, const char *def)
 {
+	e->defs_gen++;          /* a refresh reading meanwhile reads again */
 	misc_write(e, def ? W_JOB_PUT : W_JOB_DEL, name, def, 0, 0);
 }
 

@@ -23,6 +23,8 @@
 #include "core/list.h"
 #include "core/timefmt.h"
 #include "engine/log.h"
+#include "faces/fleet.h"
+#include "faces/master_int.h"
 #include "faces/ops.h"
 #include "faces/server_conn.h"
 
@@ -35,6 +37,7 @@ struct mworker {
 	char peer[64];
 	int64_t since, last_seen;
 	json_t *status;          /* its last answer to status (each ping) */
+	int64_t update_seq;      /* of the definitions it applied */
 	struct link reqs;        /* struct mreq.link: sent, not answered */
 	int64_t next_no;
 };
@@ -58,6 +61,8 @@ struct mreq {
 	json_t *ids;             /* run-manual: the ids sent, for errors */
 	json_t *entry;           /* status: the worker's entry */
 	int keep_status;         /* the master's own status poll */
+	master_reply_fn cb;      /* master_ask's, or NULL */
+	void *cb_arg;
 };
 
 static struct master {
@@ -238,6 +243,26 @@ static int64_t worker_no(struct mworker *w)
 /* Sends request name (data borrowed) to w for fan f (NULL: nobody
  * waits); ids / entry are kept for the merge (stolen).  On failure the fan
  * hears the error at once.  Returns the request in flight, or NULL. */
+/* Sends r to w as request name: < 0 when it could not (r is not linked
+ * then).  A worker that reads nothing is dropped by the send itself: then
+ * master_lost has answered and freed r already (w->cn is NULL). */
+static int mreq_send(struct mworker *w, struct mreq *r, const char *name,
+                     json_t *data)
+{
+	r->w = w;
+	r->no = worker_no(w);
+	link_init(&r->link);
+	if (!w->cn)
+		return -ENOTCONN;
+	link_insert_before(&w->reqs, &r->link);
+	if (conn_request(w->cn, name, r->no, data) < 0) {
+		link_remove(&r->link);
+		link_init(&r->link);
+		return -ENOTCONN;
+	}
+	return 0;
+}
+
 static struct mreq *worker_send(struct mworker *w, const char *name,
                                 json_t *data, struct fan *f, json_t *ids,
                                 json_t *entry)
@@ -248,24 +273,72 @@ static struct mreq *worker_send(struct mworker *w, const char *name,
 		json_decref(entry);
 		return NULL;
 	}
-	r->w = w;
 	r->fan = f;
 	r->ids = ids;
 	r->entry = entry;
-	r->no = worker_no(w);
-	link_insert_before(&w->reqs, &r->link);
 	if (f)
 		f->left++;
-	if (!w->cn || conn_request(w->cn, name, r->no, data) < 0) {
+	if (mreq_send(w, r, name, data) < 0) {
 		if (f)
 			fan_take(r, NULL, "not connected");
 		mreq_free(r);
 		return NULL;
 	}
-	/* a worker that reads nothing is dropped by the send itself: then
-	 * master_lost has failed and freed r already */
 	return w->cn ? r : NULL;
 }
+
+/* The answer of r, to whoever waits for it. */
+static void mreq_answer(struct mreq *r, json_t *data, const char *error)
+{
+	if (r->fan)
+		fan_take(r, data, error);
+	if (r->cb)
+		r->cb(r->cb_arg, data, error);
+}
+
+void master_ask(struct mworker *w, const char *op, json_t *data,
+                master_reply_fn cb, void *arg, struct mreq **out)
+{
+	struct mreq *r = calloc(1, sizeof *r);
+	if (out)
+		*out = NULL;
+	if (!r) {
+		cb(arg, NULL, "out of memory");
+		return;
+	}
+	r->cb = cb;
+	r->cb_arg = arg;
+	if (mreq_send(w, r, op, data) < 0) {
+		mreq_free(r);
+		cb(arg, NULL, "not connected");
+		return;
+	}
+	if (out && w->cn)
+		*out = r;
+}
+
+void master_ask_drop(struct mreq *r)
+{
+	if (r)
+		r->cb = NULL;
+}
+
+struct mworker *master_worker_next(struct mworker *prev)
+{
+	struct link *l = prev ? prev->link.next : m.workers.next;
+	return m.on && l != &m.workers ? link_entry(l, struct mworker, link)
+	                               : NULL;
+}
+
+struct mworker *master_worker_find(const char *name)
+{
+	return m.on ? worker_named(name) : NULL;
+}
+
+const char *master_worker_name(const struct mworker *w) { return w->name; }
+json_t *master_worker_labels(const struct mworker *w) { return w->labels; }
+int master_worker_up(const struct mworker *w) { return w->cn != NULL; }
+int64_t master_worker_seq(const struct mworker *w) { return w->update_seq; }
 
 /* Asks w for its status, kept for `workers` (running and waiting). */
 static void worker_poll_status(struct mworker *w)
@@ -273,6 +346,13 @@ static void worker_poll_status(struct mworker *w)
 	struct mreq *r = worker_send(w, "status", NULL, NULL, NULL, NULL);
 	if (r)
 		r->keep_status = 1;
+}
+
+static void seq_take(struct mworker *w, json_t *data)
+{
+	json_t *v = json_object_get(data, "update_seq");
+	if (json_is_integer(v))
+		w->update_seq = json_integer_value(v);
 }
 
 void master_heard(struct conn *cn, const struct wire_msg *msg)
@@ -285,11 +365,14 @@ void master_heard(struct conn *cn, const struct wire_msg *msg)
 		struct mreq *r = link_entry(l, struct mreq, link);
 		if (r->no != msg->no)
 			continue;
-		if (r->fan)
-			fan_take(r, msg->data ? msg->data : json_null(), msg->error);
+		/* out of the list first: an answer may send new requests */
+		link_remove(&r->link);
+		link_init(&r->link);
+		mreq_answer(r, msg->data ? msg->data : json_null(), msg->error);
 		if (r->keep_status && !msg->error && json_is_object(msg->data)) {
 			json_decref(w->status);
 			w->status = json_incref(msg->data);
+			seq_take(w, msg->data);
 		}
 		mreq_free(r);
 		return;
@@ -309,8 +392,7 @@ void master_lost(struct conn *cn)
 	for (struct link *l; (l = link_pop(&w->reqs));) {
 		struct mreq *r = link_entry(l, struct mreq, link);
 		link_init(&r->link);
-		if (r->fan)
-			fan_take(r, NULL, why);
+		mreq_answer(r, NULL, why);
 		mreq_free(r);
 	}
 }
@@ -436,6 +518,8 @@ static json_t *worker_json(const struct mworker *w, int full)
 		json_object_set_new(o, "registered", time_json(w->since));
 		json_object_set_new(o, "last_seen", time_json(w->last_seen));
 		json_object_set_new(o, "self", json_false());
+		json_object_set_new(o, "update_seq",
+		                    json_integer((json_int_t)w->update_seq));
 		counts_json(o, w->status);
 	}
 	return o;
@@ -619,10 +703,11 @@ static void route_workers(struct call *c)
 {
 	const struct config *cfg = engine_config(m.e);
 	json_t *ws = json_array();
-	json_array_append_new(ws, json_pack("{s:s?, s:s, s:s?, s:b, s:o}",
+	json_array_append_new(ws, json_pack("{s:s?, s:s, s:s?, s:b, s:o, s:I}",
 	                      "name", cfg->name, "role", "master",
 	                      "labels", cfg->labels, "self", 1,
-	                      "last_seen", time_json(now_us())));
+	                      "last_seen", time_json(now_us()), "update_seq",
+	                      (json_int_t)engine_update_seq(m.e)));
 	for (struct link *l = m.workers.next; l != &m.workers; l = l->next)
 		json_array_append_new(ws, worker_json(link_entry(l, struct mworker,
 		                                                 link), 1));
@@ -645,6 +730,9 @@ static int route(void *arg, struct call *c, const char *op, json_t *data)
 		route_pause(c, op, data);
 	else if (strcmp(op, "workers") == 0)
 		route_workers(c);
+	else if (strcmp(op, "job-action") == 0 || (strcmp(op, "run") == 0 &&
+	         json_object_get(data, "action")))
+		fleet_act(m.e, c, data);
 	else
 		return 0;
 	return 1;
@@ -728,6 +816,7 @@ int master_register(struct call *c, struct conn *cn, json_t *data)
 	w->labels = labels;
 	w->cn = cn;
 	cn->worker = w;
+	seq_take(w, data);
 	snprintf(w->peer, sizeof w->peer, "%s", cn->peer);
 	w->since = w->last_seen = now_us();
 	log_info("worker %s registered from %s with %zu targets", name,
@@ -798,8 +887,7 @@ void master_stop(void)
 		for (struct link *r; (r = link_pop(&w->reqs));) {
 			struct mreq *q = link_entry(r, struct mreq, link);
 			link_init(&q->link);
-			if (q->fan)
-				fan_take(q, NULL, "jobd is shutting down");
+			mreq_answer(q, NULL, "jobd is shutting down");
 			mreq_free(q);
 		}
 		json_decref(w->targets);

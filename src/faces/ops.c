@@ -440,6 +440,7 @@ static const struct op {
 	{"signal", op_signal},
 	{"status", op_status},
 	{"submit", op_submit},
+	{"sync", op_sync},
 	{"targets", op_targets},
 	{"wait", op_wait},
 	{"workers", op_workers},

@@ -25,6 +25,9 @@ enum call_role {
 	ROLE_NINEP_READ,         /* 9P from loopback without ninep_token:
 	                            reads, start/stop/run of existing jobs,
 	                            target pause/continue/concurrency */
+	ROLE_MASTER_LINK,        /* a worker serving its master (uplink.c):
+	                            the worker protocol, and lifecycle
+	                            actions and health of existing jobs */
 };
 
 /* One request in flight.  The face owns it; an op may keep it (wait,

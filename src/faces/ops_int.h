@@ -71,6 +71,7 @@ void op_show(struct call *c, json_t *data);
 void op_enable(struct call *c, json_t *data);
 void op_disable(struct call *c, json_t *data);
 void op_reload(struct call *c, json_t *data);
+void op_sync(struct call *c, json_t *data);
 void op_status(struct call *c, json_t *data);
 void op_metrics(struct call *c, json_t *data);
 void op_next(struct call *c, json_t *data);

@@ -237,10 +237,91 @@ int ops_reload(struct engine *e, int *n_jobs, int *n_files, char *err,
 	return 0;
 }
 
+/* A reload waiting for the store's definitions (engine_jobs_refresh). */
+struct reloading {
+	struct call *c;          /* NULL once the caller went away */
+	int n_files;
+};
+
+static void reload_cancel(struct call *c)
+{
+	((struct reloading *)c->op_state)->c = NULL;
+}
+
+static void reload_refreshed(void *arg, int rc, const char *why)
+{
+	struct reloading *r = arg;
+	struct call *c = r->c;
+	struct engine_stats st;
+	int n_files = r->n_files;
+
+	free(r);
+	if (!c)
+		return;
+	c->cancel = NULL;
+	if (rc < 0)
+		return call_fail(c, -EIO, "reloaded the job files, but not the "
+		                 "store's definitions: %s", why);
+	engine_stats(c->e, &st);
+	log_info("reloaded: %d jobs from %d files and the store (update_seq "
+	         "%lld)", st.n_jobs, n_files,
+	         (long long)engine_update_seq(c->e));
+	if (st.n_job_errors > 0)      /* the good files are applied */
+		return call_fail(c, -EINVAL, "reloaded, but %d job file%s skipped: "
+		                 "%s%s", st.n_job_errors,
+		                 st.n_job_errors > 1 ? "s" : "",
+		                 st.job_errors[0], st.n_job_errors > 1 ?
+		                 " (jobctl status lists them all)" : "");
+	call_reply(c, json_pack("{s:i, s:i, s:I}", "jobs", st.n_jobs, "files",
+	                        n_files, "update_seq",
+	                        (json_int_t)engine_update_seq(c->e)));
+}
+
+/* sync {refresh?}: the update_seq of the definitions this daemon applied
+ * (docs/cluster.md, the sync check); with refresh, after reading the
+ * store's definitions again (a master's "deploy", or jobctl reload). */
+static void sync_refreshed(void *arg, int rc, const char *why)
+{
+	struct reloading *r = arg;
+	struct call *c = r->c;
+	free(r);
+	if (!c)
+		return;
+	c->cancel = NULL;
+	if (rc < 0)
+		return call_fail(c, -EIO, "cannot read the store's definitions: "
+		                 "%s", why);
+	call_reply(c, json_pack("{s:s?, s:I}", "name", engine_config(c->e)->name,
+	                        "update_seq",
+	                        (json_int_t)engine_update_seq(c->e)));
+}
+
+void op_sync(struct call *c, json_t *data)
+{
+	struct reloading *r;
+	json_t *refresh = json_object_get(data, "refresh");
+	if (refresh && !json_is_boolean(refresh))
+		return call_fail(c, -EINVAL, "refresh: must be true or false");
+	if (json_is_true(refresh) && !c->admin)
+		return call_fail(c, -EPERM, "permission denied: only root or "
+		                 "the daemon's user may refresh the definitions");
+	if (!(r = calloc(1, sizeof *r)))
+		return call_fail(c, -ENOMEM, "out of memory");
+	r->c = c;
+	if (!json_is_true(refresh))
+		return sync_refreshed(r, 0, "");
+	c->op_state = r;
+	c->cancel = reload_cancel;
+	engine_jobs_refresh(c->e, sync_refreshed, r);
+}
+
+/* The config and job files, then the definitions of the store (another
+ * daemon sharing it may have changed them: docs/cluster.md). */
 void op_reload(struct call *c, json_t *data)
 {
 	char err[1024];
 	int n_jobs = 0, n_files = 0;
+	struct reloading *r;
 	(void)data;
 	if (!c->admin)
 		return call_fail(c, -EPERM, "permission denied: only root or "
@@ -250,16 +331,13 @@ void op_reload(struct call *c, json_t *data)
 		          err);
 		return call_fail(c, -EINVAL, "reload failed: %s", err);
 	}
-	log_info("reloaded: %d jobs from %d files", n_jobs, n_files);
-	struct engine_stats st;
-	engine_stats(c->e, &st);
-	if (st.n_job_errors > 0)      /* the good files are applied */
-		return call_fail(c, -EINVAL, "reloaded, but %d job file%s skipped: "
-		                 "%s%s", st.n_job_errors,
-		                 st.n_job_errors > 1 ? "s" : "",
-		                 st.job_errors[0], st.n_job_errors > 1 ?
-		                 " (jobctl status lists them all)" : "");
-	call_reply(c, json_pack("{s:i, s:i}", "jobs", n_jobs, "files", n_files));
+	if (!(r = calloc(1, sizeof *r)))
+		return call_fail(c, -ENOMEM, "out of memory");
+	r->c = c;
+	r->n_files = n_files;
+	c->op_state = r;
+	c->cancel = reload_cancel;
+	engine_jobs_refresh(c->e, reload_refreshed, r);
 }
 
 /* ---- daemon ---- */
@@ -304,6 +382,8 @@ void op_status(struct call *c, json_t *data)
 		json_array_append_new(bad, json_string(st.job_errors[i]));
 	json_object_set_new(o, "job_file_errors", bad);
 	queue_status_fields(e, o, rss);
+	json_object_set_new(o, "update_seq",
+	                    json_integer((json_int_t)engine_update_seq(e)));
 	call_reply(c, o);
 }
 
@@ -382,8 +462,9 @@ void op_workers(struct call *c, json_t *data)
 {
 	const struct config *cfg = engine_config(c->e);
 	(void)data;
-	call_reply(c, json_pack("{s:[{s:s?, s:s?, s:s?, s:b, s:o}]}", "workers",
-	           "name", cfg->name, "address", cfg->socket,
+	call_reply(c, json_pack("{s:[{s:s?, s:s?, s:s?, s:b, s:o, s:I}]}",
+	           "workers", "name", cfg->name, "address", cfg->socket,
 	           "labels", cfg->labels, "self", 1,
-	           "last_seen", time_json(now_us())));
+	           "last_seen", time_json(now_us()), "update_seq",
+	           (json_int_t)engine_update_seq(c->e)));
 }

@@ -478,56 +478,52 @@ static const char *const ninep_read_ops[] = {
 	"set-target-concurrency", "status", "targets", "workers", NULL,
 };
 
-static int listed(const char *const *ops, const char *op)
-{
-	for (; *ops; ops++)
-		if (strcmp(*ops, op) == 0)
-			return 1;
-	return 0;
-}
+/* The master's requests to a worker (uplink.c): the worker protocol,
+ * and the lifecycle actions, health checks and definitions sync of the
+ * jobs the worker's own store defines: the master names a job and an
+ * action, never a command (docs/security.md "Cluster"). */
+static const char *const master_link_ops[] = {
+	"add-target", "continue", "health", "job-action", "pause", "poke",
+	"poll", "remove-target", "run-manual", "send-signal",
+	"set-target-concurrency", "status", "sync", NULL,
+};
+
+static const struct role_rule {
+	const char *const *ops;
+	const char *refusal;     /* after "permission denied: '%s' " */
+} role_rules[] = {
+	[ROLE_WIRE_ROWS] = {wire_rows_ops, "needs the password (without it a "
+		"loopback client of a root jobd may only poll, run-manual and "
+		"status)"},
+	[ROLE_WIRE_QUEUE] = {wire_queue_ops, "needs the password (without it "
+		"the TCP port serves the worker protocol only)"},
+	[ROLE_WIRE_PASSWORD] = {wire_password_ops, "is not served on the TCP "
+		"port (it would start or change commands); use jobctl on the "
+		"Unix socket"},
+	[ROLE_HTTP_READ] = {http_read_ops, "needs the token (without it a "
+		"loopback client may only read the overview: status, jobs, "
+		"targets, workers, schedules)"},
+	[ROLE_NINEP_READ] = {ninep_read_ops, "needs ninep_token as the attach "
+		"name (mount -o aname=TOKEN) or the 9P Unix socket (without them "
+		"a loopback client may list, start, stop and run existing "
+		"jobs)"},
+	[ROLE_MASTER_LINK] = {master_link_ops, "is not served to a master "
+		"(it asks for the worker protocol and lifecycle actions only)"},
+};
 
 int ops_role_allows(struct call *c, const char *op)
 {
-	switch (c->role) {
-	case ROLE_LOCAL:
+	const struct role_rule *r = c->role > ROLE_LOCAL &&
+		(size_t)c->role < sizeof role_rules / sizeof *role_rules ?
+		&role_rules[c->role] : NULL;
+	if (c->role == ROLE_LOCAL)
 		return 0;
-	case ROLE_WIRE_ROWS:
-		if (listed(wire_rows_ops, op))
+	for (const char *const *o = r && r->ops ? r->ops : NULL; o && *o; o++)
+		if (strcmp(*o, op) == 0)
 			return 0;
-		call_fail(c, -EPERM, "permission denied: '%s' needs the password "
-		          "(without it a loopback client of a root jobd may "
-		          "only poll, run-manual and status)", op);
-		return -EPERM;
-	case ROLE_WIRE_QUEUE:
-		if (listed(wire_queue_ops, op))
-			return 0;
-		call_fail(c, -EPERM, "permission denied: '%s' needs the password "
-		          "(without it the TCP port serves the worker protocol "
-		          "only)", op);
-		return -EPERM;
-	case ROLE_NINEP_READ:
-		if (listed(ninep_read_ops, op))
-			return 0;
-		call_fail(c, -EPERM, "permission denied: '%s' needs ninep_token "
-		          "as the attach name (mount -o aname=TOKEN) or the 9P "
-		          "Unix socket (without them a loopback client may read, "
-		          "start, stop and run existing jobs)", op);
-		return -EPERM;
-	case ROLE_WIRE_PASSWORD:
-		if (listed(wire_password_ops, op))
-			return 0;
-		call_fail(c, -EPERM, "permission denied: '%s' is not served on "
-		          "the TCP port (it would start or change commands); use "
-		          "jobctl on the Unix socket", op);
-		return -EPERM;
-	case ROLE_HTTP_READ:
-		if (listed(http_read_ops, op))
-			return 0;
-		call_fail(c, -EPERM, "permission denied: '%s' needs the token "
-		          "(without it a loopback client may only read the "
-		          "overview: status, jobs, targets, workers, schedules)", op);
-		return -EPERM;
-	}
-	call_fail(c, -EPERM, "permission denied");
+	if (r && r->refusal)
+		call_fail(c, -EPERM, "permission denied: '%s' %s", op, r->refusal);
+	else
+		call_fail(c, -EPERM, "permission denied");
 	return -EPERM;
 }

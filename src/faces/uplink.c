@@ -91,7 +91,7 @@ static void on_request(struct client *cl, int64_t no, const char *name,
 	uc->c.no = no;
 	uc->c.uid = engine_uid(u.e);
 	uc->c.admin = 1;
-	uc->c.role = ROLE_WIRE_QUEUE;
+	uc->c.role = ROLE_MASTER_LINK;
 	uc->c.face = &u;
 	uc->c.respond = ucall_respond;
 	uc->c.commit_wait = 1;
@@ -161,9 +161,10 @@ static void register_now(void)
 	json_t *targets = NULL;
 	free(u.sig);
 	u.sig = targets_sig(&targets);
-	json_t *d = json_pack("{s:s, s:o, s:s?}", "name", cfg->name,
+	json_t *d = json_pack("{s:s, s:o, s:s?, s:I}", "name", cfg->name,
 	                      "targets", targets ? targets : json_array(),
-	                      "labels", cfg->labels);
+	                      "labels", cfg->labels, "update_seq",
+	                      (json_int_t)engine_update_seq(u.e));
 	if (!d || client_call(u.cl, "register-worker", d, NULL, on_registered,
 	                      NULL) < 0)
 		log_error("cannot register with the master at %s", u.address);
