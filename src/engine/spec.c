@@ -252,6 +252,8 @@ static int env_build(json_t *spec, const struct run *r, const char *home,
 	if (r->job)
 		env_add(x, &n, "JOBD_JOB", r->job);
 	env_add(x, &n, "JOBD_TARGET", r->target);
+	if (r->worker)           /* the daemon running it (config `name`) */
+		env_add(x, &n, "JOBD_WORKER", r->worker);
 	snprintf(num, sizeof num, "%" PRId64, r->id);
 	env_add(x, &n, "JOBD_ID", num);
 	snprintf(num, sizeof num, "%d", r->attempt);

@@ -67,6 +67,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# mysql_db SUFFIX: a fresh database on the MariaDB of JOBD_TEST_MYSQL
+# (scripts/test.sh starts one): sets M_USER M_PASS M_HOST M_PORT M_DB and
+# `sql` (the mariadb client on it); the caller drops it on exit.  Without
+# JOBD_TEST_MYSQL or the client the test is skipped (RESULT 0 0).
+mysql_db() {
+	if [ -z "${JOBD_TEST_MYSQL:-}" ] || ! command -v mariadb >/dev/null; then
+		echo "note: JOBD_TEST_MYSQL unset or no mariadb client: MariaDB tests skipped"
+		echo "RESULT 0 0"
+		exit 0
+	fi
+	local re='^mysql://([^:]+):([^@]+)@([^:/]+):([0-9]+)/([^?]+)$'
+	[[ "$JOBD_TEST_MYSQL" =~ $re ]] || { echo "JOBD_TEST_MYSQL is not mysql://U:P@H:PORT/DB"; echo "RESULT 0 1"; exit 1; }
+	M_USER=${BASH_REMATCH[1]} M_PASS=${BASH_REMATCH[2]} M_HOST=${BASH_REMATCH[3]}
+	M_PORT=${BASH_REMATCH[4]} M_DB=${BASH_REMATCH[5]}_$1_$$
+	sql -e "CREATE DATABASE \`$M_DB\`" || { echo "cannot create database $M_DB"; echo "RESULT 0 1"; exit 1; }
+}
+sql() { mariadb --no-defaults -u"$M_USER" -p"$M_PASS" -h"$M_HOST" -P"$M_PORT" \
+	--protocol=tcp -N -B "$@"; }
+
 finish() {
 	if [ -n "$JOBD_PID" ]; then
 		jobd_stop || fail "jobd exits cleanly" "see $T/jobd.log"

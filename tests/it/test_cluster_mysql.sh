@@ -9,18 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 
-if [ -z "${JOBD_TEST_MYSQL:-}" ] || ! command -v mariadb >/dev/null; then
-	echo "note: JOBD_TEST_MYSQL unset or no mariadb client: skipped"
-	echo "RESULT 0 0"
-	exit 0
-fi
-re='^mysql://([^:]+):([^@]+)@([^:/]+):([0-9]+)/([^?]+)$'
-[[ "$JOBD_TEST_MYSQL" =~ $re ]] || { echo "JOBD_TEST_MYSQL is not mysql://U:P@H:PORT/DB"; echo "RESULT 0 1"; exit 1; }
-M_USER=${BASH_REMATCH[1]} M_PASS=${BASH_REMATCH[2]} M_HOST=${BASH_REMATCH[3]}
-M_PORT=${BASH_REMATCH[4]} M_DB=${BASH_REMATCH[5]}_cl_$$
-sql() { mariadb --no-defaults -u"$M_USER" -p"$M_PASS" -h"$M_HOST" -P"$M_PORT" \
-	--protocol=tcp -N -B "$@"; }
-sql -e "CREATE DATABASE \`$M_DB\`" || { echo "cannot create database $M_DB"; echo "RESULT 0 1"; exit 1; }
+mysql_db cl
 trap 'stop_nodes KILL; sql -e "DROP DATABASE IF EXISTS \`$M_DB\`" 2>/dev/null; cleanup' EXIT
 STORE="mysql://$M_USER:$M_PASS@$M_HOST:$M_PORT/$M_DB?table=queue"
 q() { sql "$M_DB" -e "$1"; }
