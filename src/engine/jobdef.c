@@ -177,33 +177,16 @@ static int f_retries(struct jctx *x, struct job *j, const char *key, json_t *v)
 	return rc;
 }
 
-static int f_queue_max(struct jctx *x, struct job *j, const char *key,
-                       json_t *v)
+/* The small counts, 0 to 1000. */
+static int f_count(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
+	int16_t *f = strcmp(key, "overlap_queue_max") == 0 ? &j->overlap_queue_max
+	           : strcmp(key, "max_parallel") == 0 ? &j->max_parallel
+	           : &j->max_parallel_workers;
 	long long n;
 	int rc = jf_get_int(x, key, v, 0, 1000, &n);
 
-	j->overlap_queue_max = (int16_t)n;
-	return rc;
-}
-
-static int f_max_parallel(struct jctx *x, struct job *j, const char *key,
-                          json_t *v)
-{
-	long long n;
-	int rc = jf_get_int(x, key, v, 0, 1000, &n);
-
-	j->max_parallel = (int16_t)n;
-	return rc;
-}
-
-static int f_max_workers(struct jctx *x, struct job *j, const char *key,
-                         json_t *v)
-{
-	long long n;
-	int rc = jf_get_int(x, key, v, 0, 1000, &n);
-
-	j->max_parallel_workers = (int16_t)n;
+	*f = (int16_t)n;
 	return rc;
 }
 
@@ -383,12 +366,12 @@ static const struct field {
 	{ "kill_grace", f_dur },    { "jitter", f_dur },
 	{ "backoff", f_dur },       { "retries", f_retries },
 	{ "priority", f_priority }, { "overlap", f_overlap },
-	{ "overlap_queue_max", f_queue_max },
-	{ "max_parallel", f_max_parallel }, { "retcodes", f_retcodes },
+	{ "overlap_queue_max", f_count },
+	{ "max_parallel", f_count }, { "retcodes", f_retcodes },
 	{ "catchup", f_catchup },   { "tags", f_list },
 	{ "selectors", f_list },    { "requires", f_list },
 	{ "nodes", f_list },         { "after", f_list },
-	{ "max_parallel_workers", f_max_workers },
+	{ "max_parallel_workers", f_count },
 	{ "confirm", f_flag },      { "enabled", f_flag },
 	{ "kill_leftovers", f_flag }, { "log_output", f_flag },
 	{ "actions", f_actions },   { "health_checks", f_checks },

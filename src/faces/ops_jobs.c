@@ -248,17 +248,26 @@ static void reload_cancel(struct call *c)
 	((struct reloading *)c->op_state)->c = NULL;
 }
 
+/* The call a refresh was for (NULL: gone); frees r. */
+static struct call *reloading_end(struct reloading *r, int *n_files)
+{
+	struct call *c = r->c;
+	if (n_files)
+		*n_files = r->n_files;
+	free(r);
+	if (c)
+		c->cancel = NULL;
+	return c;
+}
+
 static void reload_refreshed(void *arg, int rc, const char *why)
 {
-	struct reloading *r = arg;
-	struct call *c = r->c;
 	struct engine_stats st;
-	int n_files = r->n_files;
+	int n_files;
+	struct call *c = reloading_end(arg, &n_files);
 
-	free(r);
 	if (!c)
 		return;
-	c->cancel = NULL;
 	if (rc < 0)
 		return call_fail(c, -EIO, "reloaded the job files, but not the "
 		                 "store's definitions: %s", why);
@@ -282,12 +291,9 @@ static void reload_refreshed(void *arg, int rc, const char *why)
  * store's definitions again (a master's "deploy", or jobctl reload). */
 static void sync_refreshed(void *arg, int rc, const char *why)
 {
-	struct reloading *r = arg;
-	struct call *c = r->c;
-	free(r);
+	struct call *c = reloading_end(arg, NULL);
 	if (!c)
 		return;
-	c->cancel = NULL;
 	if (rc < 0)
 		return call_fail(c, -EIO, "cannot read the store's definitions: "
 		                 "%s", why);

@@ -368,7 +368,8 @@ static void test_to_json_keys(void **state)
 		"retries", "backoff",
 		"overlap", "overlap_queue_max", "max_parallel", "retcodes",
 		"catchup", "jitter", "tags", "confirm", "requires",
-		"selectors", "nodes", "enabled", "actions", "health_checks", "priority",
+		"selectors", "nodes", "after", "max_parallel_workers", "enabled",
+		"actions", "health_checks", "priority",
 		"source", "owner_uid",
 	};
 	struct job j;
