@@ -31,6 +31,7 @@
 #include "core/probeparse.h"
 #include "core/timefmt.h"
 #include "engine/engine.h"
+#include "engine/log.h"
 #include "engine/proc.h"
 #include "engine/spec.h"
 
@@ -232,6 +233,8 @@ static void attempt_end(struct probe *p, int ok, const char *fmt, ...)
 	va_end(ap);
 	uv_timer_stop(&p->timer);
 	probe_stop(p, 0);
+	log_debug("job %s: health check %s: attempt %d of %d: %s", h->job,
+	          p->name, p->tries, h->wait ? p->max : 1, p->msg);
 	if (!ok && h->wait && p->tries < p->max) {
 		uv_timer_start(&p->timer, on_interval, ms_of(p->interval), 0);
 		return;
