@@ -107,6 +107,12 @@ timeout = 1s
 tcp = 127.0.0.1:$FULL
 timeout = 1s
 
+[job slow]
+command = sleep 1
+[health_check hang]
+command = sh -c 'echo \$\$ > $T/out/slow.pid; exec sleep 986'
+timeout = 60s
+
 [job none]
 command = sleep 1
 
@@ -248,9 +254,20 @@ expect_code 4 "... and the bad job is not loaded" jobctl health badcheck
 rm -f "$T/jobs.d/bad.conf"; jobctl reload >/dev/null
 
 # ---- a run still probing when the client goes or the daemon stops ----
-jobctl health late >/dev/null 2>&1     # the late server is up: fine
-timeout 0.5 "$JOBCTL" health hangs >/dev/null 2>&1
+"$JOBCTL" health slow >/dev/null 2>&1 &
+cpid=$!
+ok "a client that leaves mid-check: its command check is running" \
+	retry_until 20 test -s "$T/out/slow.pid"
+kill "$cpid"; wait "$cpid" 2>/dev/null
+spid=$(cat "$T/out/slow.pid" 2>/dev/null)
+ok "... and is killed with the cancelled check (its timeout is 60s)" \
+	retry_until 20 eval "! kill -0 ${spid:-1} 2>/dev/null"
 ok "the daemon answers after a client left mid-check" jobctl health up
-"$JOBCTL" health hangs --wait >/dev/null 2>&1 &
-sleep 0.3
+rm -f "$T/out/slow.pid"
+"$JOBCTL" health slow --wait >/dev/null 2>&1 &
+ok "a check still running when jobd stops ..." retry_until 20 test -s "$T/out/slow.pid"
+spid=$(cat "$T/out/slow.pid" 2>/dev/null)
+jobd_stop; rc=$?
+expect_eq "... jobd exits cleanly (sanitizer-clean: finish)" "$rc" 0
+ok "... and its process is killed" retry_until 20 eval "! kill -0 ${spid:-1} 2>/dev/null"
 finish
