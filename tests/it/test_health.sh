@@ -67,8 +67,10 @@ serve http "$T/http.port"; HTTP=$(cat "$T/http.port")
 serve full "$T/full.port"; FULL=$(cat "$T/full.port")
 CLOSED=$(free_port)
 LATE=$(free_port)
+WP=$(free_port)
 
-write_config
+write_config "port = $WP
+password = hcpw"
 mkdir -p "$T/out"; chmod 777 "$T/out"; chmod 711 "$T"
 cat > "$T/jobs.d/svc.conf" <<CONF
 [job up]
@@ -194,6 +196,14 @@ serve late "$T/late.port"
 wait "$lpid"; rc=$?
 expect_eq "--wait: passes once the server listens" "$rc" 0
 expect_match "... after more than one attempt" "$(cat "$T/late.out")" "port +tcp +\S+ +ok +connected \(attempts ([3-9]|[1-9][0-9])\)"
+
+# ---- over TCP: a read, served with the password (as show is) ----
+WC="$(dirname "$0")/wireclient.py"
+out=$(python3 "$WC" --port "$WP" --password hcpw --timeout 20 req health '{"name": "up"}' 2>&1)
+expect_match "TCP with the password: health is served" "$out" '"job":"up","ok":true'
+out=$(python3 "$WC" --port "$WP" --timeout 20 req health '{"name": "up"}' 2>&1)
+expect_match "TCP without the password: health is refused" "$out" '"code":77\}'
+
 
 # ---- a command check runs as the job's user ----
 if [ "$(id -u)" -eq 0 ]; then
