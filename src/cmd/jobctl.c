@@ -85,6 +85,9 @@ static const struct optdef runs_opts[] = {
 	{ "status", 0, O_ARG }, { "since", 0, O_ARG }, { "limit", 0, O_ARG },
 	{ NULL, 0, 0 },
 };
+static const struct optdef health_opts[] = {
+	{ "wait", 'w', 0 }, { NULL, 0, 0 },
+};
 static const struct optdef logs_opts[] = {
 	{ "follow", 'f', 0 }, { NULL, 0, 0 },
 };
@@ -139,6 +142,12 @@ static const struct command commands[] = {
 	  "Jobs: name, state, schedule, next run, last run, last result.\n" },
 	{ "show", cmd_show, NULL, 1, 1, -1, "NAME",
 	  "Job NAME's definition, next runs, last run and running jids.\n" },
+	{ "health", cmd_health, health_opts, 1, 1, -1, "NAME [--wait]",
+	  "Run job NAME's health checks on this jobd, all at once; one line\n"
+	  "per check: NAME KIND TARGET ok|FAILED message (attempts N).\n"
+	  "Exit 0 when all pass, 3 when one fails.\n\n"
+	  "  -w, --wait             retry each failing check up to its attempts,\n"
+	  "                         its interval apart (else one attempt each)\n" },
 	{ "enable", cmd_name, NULL, 1, 1, -1, "NAME", "Arm NAME's schedule.\n" },
 	{ "disable", cmd_name, NULL, 1, 1, -1, "NAME",
 	  "Disarm NAME's schedule.\n" },

@@ -128,6 +128,7 @@ int cmd_name(struct ctl *c, struct args *a);
 int cmd_set(struct ctl *c, struct args *a);
 int cmd_list(struct ctl *c, struct args *a);
 int cmd_show(struct ctl *c, struct args *a);
+int cmd_health(struct ctl *c, struct args *a);   /* jobctl_cmd_health.c */
 int cmd_run(struct ctl *c, struct args *a);
 int cmd_action(struct ctl *c, struct args *a);
 int cmd_reload(struct ctl *c, struct args *a);

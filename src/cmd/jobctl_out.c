@@ -255,6 +255,31 @@ static int key_width(json_t *o)
 	return w;
 }
 
+/* A job's health checks, one line each:
+ * "  web: http http://h/ (expect 200; attempts 3, interval 10s, timeout 5s)" */
+static void print_checks(json_t *checks)
+{
+	size_t i;
+	json_t *h;
+
+	printf("health_checks:\n");
+	json_array_foreach(checks, i, h) {
+		const char *kind = json_is_string(json_object_get(h, "tcp")) ? "tcp"
+		                 : json_is_string(json_object_get(h, "http")) ? "http"
+		                 : "command";
+		json_t *expect = json_object_get(h, "expect_status");
+
+		printf("  %s: %s %s (", json_string_value(json_object_get(h, "name")),
+		       kind, json_string_value(json_object_get(h, kind)));
+		if (expect)
+			printf("expect %lld; ", (long long)json_integer_value(expect));
+		printf("attempts %lld, interval %s, timeout %s)\n",
+		       (long long)json_integer_value(json_object_get(h, "attempts")),
+		       json_string_value(json_object_get(h, "interval")),
+		       json_string_value(json_object_get(h, "timeout")));
+	}
+}
+
 /* "key: value" lines, values aligned; nested objects (env, actions) get
  * one "  k: v" line per member under their key.  stdout/stderr are left
  * to print_output. */
@@ -268,6 +293,10 @@ static void print_fields(json_t *o)
 	json_object_foreach(o, k, v) {
 		if (!strcmp(k, "stdout") || !strcmp(k, "stderr"))
 			continue;
+		if (!strcmp(k, "health_checks") && json_array_size(v)) {
+			print_checks(v);
+			continue;
+		}
 		if (!json_is_object(v) || json_object_size(v) == 0) {
 			out_value(buf, sizeof(buf), json_is_object(v) ? NULL : v);
 			printf("%s:%*s %s\n", k, w - (int)strlen(k), "", buf);

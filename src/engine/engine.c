@@ -18,6 +18,7 @@
 #include "core/jid.h"
 #include "core/schedule.h"
 #include "core/timefmt.h"
+#include "engine/health.h"
 #include "engine/log.h"
 #include "engine/metrics.h"
 #include "engine/storeq.h"
@@ -794,6 +795,7 @@ void engine_close(struct engine *e)
 	e->job_errors = NULL;
 	e->n_job_errors = 0;
 	proc_linger_stop();
+	health_close_all(e);
 	scheduler_stop(e);
 	scheduler_close(e);
 	uv_close((uv_handle_t *)&e->sweep_timer, NULL);

@@ -499,13 +499,7 @@ const struct job_action *job_action_find(const struct job *j, const char *name)
 
 int job_check_built(const struct job *j, char *err, size_t errlen)
 {
-	const char *key = j->n_checks ? "health_checks" : NULL;
-
-	if (!key)
-		return requires_validate(j->requires, j->name, err, errlen);
-	snprintf(err, errlen, "%s: not built yet (planned: %s); remove it",
-	         key, "the cluster master and workers");
-	return -ENOTSUP;
+	return requires_validate(j->requires, j->name, err, errlen);
 }
 
 /* ---- job_to_json ------------------------------------------------------- */
@@ -554,11 +548,17 @@ static json_t *checks_json(const struct job *j)
 	for (int i = 0; a && i < j->n_checks; i++) {
 		const struct health_check *h = &j->checks[i];
 
-		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:o, s:i, s:o, s:o}",
+		json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:i, s:o, s:o}",
 			"name", h->name, "tcp", str_or_null(h->tcp),
 			"http", str_or_null(h->http), "command", str_or_null(h->command),
 			"attempts", h->attempts, "interval", dur_json(h->interval),
-			"timeout", dur_json(h->timeout)));
+			"timeout", dur_json(h->timeout));
+
+		if (o && h->http)   /* only where it means something: it is an
+		                     * error on the other kinds */
+			json_object_set_new(o, "expect_status",
+			                    json_integer(h->expect_status));
+		json_array_append_new(a, o);
 	}
 	return a;
 }

@@ -594,7 +594,8 @@ static int jf_sub_key(struct jfile *f, const char *key, const char *value,
                       int cont, char *err, size_t errlen)
 {
 	static const char *const check_keys[] = {
-		"tcp", "http", "command", "attempts", "interval", "timeout", NULL,
+		"tcp", "http", "command", "expect_status", "attempts", "interval",
+		"timeout", NULL,
 	};
 	json_t *acts;
 

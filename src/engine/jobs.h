@@ -19,6 +19,7 @@ struct health_check {
 	char *name;
 	char *tcp, *http, *command;
 	int attempts;
+	int expect_status;      /* http: the status that is healthy (200) */
 	int64_t interval, timeout;
 };
 
@@ -104,7 +105,7 @@ int action_name_valid(const char *s);
  * DUR strings or integer seconds; env is an object or a ["K=V"] list;
  * tags/selectors/requires are lists or comma strings; actions an object
  * name -> command; health_checks a list of {name, tcp|http|command,
- * attempts, interval, timeout}.  Booleans and integers may also be strings
+ * expect_status, attempts, interval, timeout}.  Booleans and integers may also be strings
  * (as job files give them).  A name is name_valid() or, for the tasks of a
  * service file, "<valid>.task#<digits>" (64 characters at most).  The
  * schedule is parsed into out->sched with the job's timezone, else
@@ -113,8 +114,7 @@ int action_name_valid(const char *s);
 int job_from_json(json_t *def, const char *tz_default, struct job *out,
                   char *err, size_t errlen);
 /* -ENOTSUP with err naming the key when j uses what parses but does
- * nothing yet (selectors, requires, health_checks: the cluster and the
- * task tables): such a job is refused, never kept doing less than it
+ * nothing yet (selectors: the cluster): such a job is refused, never kept doing less than it
  * says. */
 int job_check_built(const struct job *j, char *err, size_t errlen);
 /* The definition as JSON (the same keys; durations as DUR strings). */

@@ -419,6 +419,7 @@ static const struct op {
 	{"delete", op_delete},
 	{"disable", op_disable},
 	{"enable", op_enable},
+	{"health", op_health},
 	{"list", op_list},
 	{"logs", op_logs},
 	{"lookup", op_lookup},

@@ -455,8 +455,8 @@ static const char *const wire_password_ops[] = {
 	"remove-target",
 	"run-manual", "send-signal", "set-target-concurrency", "status",
 	/* jobd's reads, and control of runs that exist */
-	"active", "cancel", "list", "logs", "lookup", "metrics", "next", "runs",
-	"show",
+	"active", "cancel", "health", "list", "logs", "lookup", "metrics",
+	"next", "runs", "show",
 	"signal", "targets", "wait", "workers", NULL,
 };
 

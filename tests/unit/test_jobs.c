@@ -153,6 +153,7 @@ static void test_every_field(void **state)
 	assert_int_equal(j.checks[0].interval, 3 * US_PER_S);
 	assert_int_equal(j.checks[0].timeout, 2 * US_PER_S);
 	assert_string_equal(j.checks[1].http, "http://localhost/health");
+	assert_int_equal(j.checks[1].expect_status, 200);
 	assert_null(j.checks[1].tcp);
 	assert_int_equal(j.checks[1].attempts, 3);
 	assert_int_equal(j.checks[1].interval, 10 * US_PER_S);
@@ -338,7 +339,21 @@ static void test_check_errors(void **state)
 	            "health_checks: c: give exactly one of tcp, http and command");
 	parse_fails("{\"name\": \"a\", \"command\": \"x\", \"health_checks\":"
 	            " [{\"name\": \"c\", \"tcp\": \"h:99999\"}]}",
-	            "health_checks: c: tcp must be host:port: 'h:99999'");
+	            "health_checks: c: tcp must be host:port: 'h:99999' (port "
+	            "must be a number from 1 to 65535)");
+	parse_fails("{\"name\": \"a\", \"command\": \"x\", \"health_checks\":"
+	            " [{\"name\": \"web\", \"http\": \"https://h/x\"}]}",
+	            "health_checks: web: https is not supported; use a command "
+	            "check, e.g. curl -fsS https://h/x");
+	parse_fails("{\"name\": \"a\", \"command\": \"x\", \"health_checks\":"
+	            " [{\"name\": \"c\", \"http\": \"http://h/\", \"expect_status\": 600}]}",
+	            "health_checks: c: expect_status: must be an integer from 100 to 599");
+	parse_fails("{\"name\": \"a\", \"command\": \"x\", \"health_checks\":"
+	            " [{\"name\": \"c\", \"tcp\": \"h:1\", \"expect_status\": 200}]}",
+	            "health_checks: c: expect_status needs an http check");
+	parse_fails("{\"name\": \"a\", \"command\": \"x\", \"health_checks\":"
+	            " [{\"name\": \"c\", \"tcp\": \"h:1\", \"timeout\": 0}]}",
+	            "health_checks: c: timeout: must be more than 0");
 	parse_fails("{\"name\": \"a\", \"command\": \"x\", \"health_checks\":"
 	            " [{\"name\": \"c\", \"http\": \"ftp://h\"}]}",
 	            "health_checks: c: http must be an http:// or https:// URL: 'ftp://h'");
