@@ -433,8 +433,9 @@ static void command_start(struct probe *p)
 {
 	static const struct proc_cbs cbs = { .on_exit = on_proc_exit };
 	struct health_run *h = p->h;
+	/* JOBD_WORKER too: one definition checks each worker's own */
 	struct run r = { .job = h->job, .target = h->target,
-	                 .attempt = p->tries };
+	                 .attempt = p->tries, .worker = h->e->cfg.name };
 	struct exec x;
 	char err[512];
 

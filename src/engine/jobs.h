@@ -113,9 +113,10 @@ int action_name_valid(const char *s);
  * "schedule: syntax error in minute field: '61'"; *out is then freed. */
 int job_from_json(json_t *def, const char *tz_default, struct job *out,
                   char *err, size_t errlen);
-/* -ENOTSUP with err naming the key when j uses what parses but does
- * nothing yet (selectors: the cluster): such a job is refused, never kept doing less than it
- * says. */
+/* What job_from_json does not check alone: the requires items (they name
+ * other jobs).  Also the place to refuse, with -ENOTSUP naming the key, a
+ * key that parses but does nothing yet: a job is never kept doing less
+ * than it says (none today). */
 int job_check_built(const struct job *j, char *err, size_t errlen);
 /* The definition as JSON (the same keys; durations as DUR strings). */
 json_t *job_to_json(const struct job *j);
