@@ -614,6 +614,7 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	e->started = now_us();
 	link_init(&e->runs);
 	link_init(&e->settling);
+	link_init(&e->services);
 	heap_init(&e->fires);
 	e->sched_fd = -1;
 	uv_timer_init(loop, &e->sweep_timer);
@@ -782,6 +783,7 @@ void engine_close(struct engine *e)
 	e->job_errors = NULL;
 	e->n_job_errors = 0;
 	proc_linger_stop();
+	service_close(e);
 	scheduler_stop(e);
 	scheduler_close(e);
 	uv_close((uv_handle_t *)&e->sweep_timer, NULL);

@@ -419,6 +419,7 @@ static const struct op {
 	{"delete", op_delete},
 	{"disable", op_disable},
 	{"enable", op_enable},
+	{"job-action", op_job_action},
 	{"list", op_list},
 	{"logs", op_logs},
 	{"lookup", op_lookup},
