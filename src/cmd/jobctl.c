@@ -70,7 +70,7 @@ static const struct optdef run_opts[] = {
 	{ "tags", 0, O_ARG }, { "rid", 0, O_ARG }, { NULL, 0, 0 },
 };
 static const struct optdef action_opts[] = {
-	{ "yes", 'y', 0 }, { "no-wait", 0, 0 }, { "allocations", 0, O_ARG },
+	{ "yes", 'y', 0 }, { "allocations", 0, O_ARG },
 	{ "health-check", 0, 0 }, { "confirm", 0, 0 }, { NULL, 0, 0 },
 };
 static const struct optdef submit_opts[] = {
@@ -99,9 +99,12 @@ static const struct optdef next_opts[] = {
 #define ACTION_HELP \
 	"  -y, --yes, --confirm   answer yes ahead for a job marked --confirm\n" \
 	"                         (else asked on the terminal; 30 s)\n" \
-	"      --no-wait          print the jid and return at once\n" \
-	"      --allocations W,W  only on these workers\n" \
-	"      --health-check     run the job's health checks afterwards\n"
+	"      --allocations W,W  only on these workers (cluster master)\n" \
+	"      --health-check     wait for the job's health checks afterwards\n"
+#define LIFECYCLE_HELP \
+	"\nThe job's own [action NAME] command wins over the built-in (it runs\n" \
+	"and is waited for).  One line per worker: WORKER JOB ACTION: ok|FAILED\n" \
+	"— MESSAGE; exit 1 if any failed.  docs/lifecycle.md.\n\n" ACTION_HELP
 
 static const struct command commands[] = {
 	{ "create", cmd_create, create_opts, 1, -1, 1,
@@ -153,25 +156,33 @@ static const struct command commands[] = {
 	  "Disarm NAME's schedule.\n" },
 	{ "reload", cmd_reload, action_opts, 0, 1, -1, "[NAME]",
 	  "Without NAME: re-read the config and job files.\n"
-	  "With NAME: run NAME's \"reload\" action.\n\n" ACTION_HELP },
+	  "With NAME: SIGHUP to the process groups of NAME's running runs\n"
+	  "(fails when none runs).\n" LIFECYCLE_HELP },
 	{ "run", cmd_run, run_opts, 0, 1, -1,
 	  "NAME [--action A] [OPTIONS] | --tags TAG[,TAG]",
 	  "Run job NAME now, stream its output and exit with its exit code\n"
 	  "(128+N when killed by signal N).\n\n"
 	  "  -a, --action A         run action A instead of the command\n"
+	  "      --no-wait          print the jid and return at once\n"
 	  ACTION_HELP
 	  "      --tags T,T         run every job carrying one of the tags\n"
 	  "      --rid task#N       one task of a service file\n" },
 	{ "start", cmd_action, action_opts, 1, 1, -1, "NAME [OPTIONS]",
-	  "Run NAME's \"start\" action.\n\n" ACTION_HELP },
+	  "Start NAME's command as a supervised service: jobd starts it again\n"
+	  "when it ends on its own (1 s backoff, doubling up to 60 s); returns\n"
+	  "once it runs.  Already running: ok.\n" LIFECYCLE_HELP },
 	{ "stop", cmd_action, action_opts, 1, 1, -1, "NAME [OPTIONS]",
-	  "Run NAME's \"stop\" action.\n\n" ACTION_HELP },
+	  "End NAME's supervision, SIGTERM the process group of each of its\n"
+	  "running runs (SIGKILL after its kill_grace); returns once they have\n"
+	  "ended.  Not running: ok.\n" LIFECYCLE_HELP },
 	{ "restart", cmd_action, action_opts, 1, 1, -1, "NAME [OPTIONS]",
-	  "Run NAME's \"restart\" action.\n\n" ACTION_HELP },
+	  "stop, then start (the new run's jid in the message).\n"
+	  LIFECYCLE_HELP },
 	{ "status", cmd_status, action_opts, 0, 1, -1, "[NAME [OPTIONS]]",
 	  "Without NAME: the daemon's version, uptime, store, counts, targets.\n"
-	  "With NAME: run NAME's \"status\" action; exit 3 if it fails.\n\n"
-	  ACTION_HELP },
+	  "With NAME: running or not (its [action status] command's exit code\n"
+	  "decides when it has one); exit 3 if not running, 1 if it failed.\n"
+	  "With a service file's NAME: its tasks' checks.\n\n" ACTION_HELP },
 	{ "submit", cmd_submit, submit_opts, 1, -1, 0,
 	  "[OPTIONS] -- COMMAND [ARG...]",
 	  "Queue an ad-hoc command; print its jid.\n\n"

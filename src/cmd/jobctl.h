@@ -130,7 +130,10 @@ int cmd_list(struct ctl *c, struct args *a);
 int cmd_show(struct ctl *c, struct args *a);
 int cmd_health(struct ctl *c, struct args *a);   /* jobctl_cmd_health.c */
 int cmd_run(struct ctl *c, struct args *a);
+/* start|stop|restart|reload|status NAME (jobctl_lifecycle.c) */
 int cmd_action(struct ctl *c, struct args *a);
+/* The reply of status SERVICE: each task's check; exit 0 or 3. */
+int show_task_status(struct ctl *c, json_t *reply);
 int cmd_reload(struct ctl *c, struct args *a);
 int cmd_submit(struct ctl *c, struct args *a);
 /* Waits for run `jid`, streaming its output; exits with its code. */

@@ -209,7 +209,7 @@ static int run_tags(struct ctl *c, json_t *req)
 
 /* status SERVICE: each task's status from its last exit code; exits 0
  * when up or warn, 3 (not running) when down or unknown. */
-static int show_task_status(struct ctl *c, json_t *reply)
+int show_task_status(struct ctl *c, json_t *reply)
 {
 	const char *all = json_string_value(json_object_get(reply, "status"));
 	json_t *t;
@@ -276,17 +276,6 @@ int cmd_run(struct ctl *c, struct args *a)
 	return run_job(c, a, opt_get(a, "action"));
 }
 
-/* start, stop, restart, status NAME; `status` exits 3 when the action
- * failed (an LSB-style "not running / unhealthy"). */
-int cmd_action(struct ctl *c, struct args *a)
-{
-	int rc = run_job(c, a, c->cmd->name);
-
-	if (!strcmp(c->cmd->name, "status") && c->ran && rc)
-		return EXIT_NOT_RUNNING;
-	return rc;
-}
-
 /* reload: the daemon's config and job files; reload NAME: the action. */
 int cmd_reload(struct ctl *c, struct args *a)
 {
@@ -294,7 +283,7 @@ int cmd_reload(struct ctl *c, struct args *a)
 	int rc;
 
 	if (a->npos)
-		return run_job(c, a, "reload");
+		return cmd_action(c, a);     /* the job's (jobctl_lifecycle.c) */
 	if ((rc = ctl_call(c, "reload", NULL, NULL, &reply)) != 0)
 		return rc;
 	if (c->json)

@@ -626,6 +626,7 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	e->started = now_us();
 	link_init(&e->runs);
 	link_init(&e->settling);
+	link_init(&e->services);
 	heap_init(&e->fires);
 	e->sched_fd = -1;
 	uv_timer_init(loop, &e->sweep_timer);
@@ -796,6 +797,7 @@ void engine_close(struct engine *e)
 	e->n_job_errors = 0;
 	proc_linger_stop();
 	health_close_all(e);
+	service_close(e);
 	scheduler_stop(e);
 	scheduler_close(e);
 	uv_close((uv_handle_t *)&e->sweep_timer, NULL);

@@ -83,9 +83,13 @@ struct engine {
 	char proc_dir[4096];
 	mode_t file_mode;        /* of proc files (engine/statedir.h) */
 	struct procfiles *procfiles;  /* procfile.c's state */
+	struct link services;    /* supervised jobs (service.c) */
 };
 
 void engine_idle_soon(struct engine *e);
+/* Supervised runs (service.c): run_finish of one; the end of all. */
+void service_ended(struct engine *e, struct arun *a);
+void service_close(struct engine *e);
 /* Stores j's definition (an API-made job; engine_job_put, enable). */
 int engine_job_save(struct engine *e, const struct job *j);
 

@@ -82,6 +82,8 @@ struct arun {
 	uint64_t row_op_batch;   /* ... in this batch */
 	int has_slot;            /* counts in its target's running (runs.c) */
 	int resaving;            /* in e->resave */
+	int supervised;          /* a service's run (service.c): outside its
+	                            target's slots, started again when it ends */
 };
 
 /* ---- lifecycle (engine.c, verbs.c) ---- */
@@ -210,6 +212,31 @@ struct arun *engine_run_next(const struct engine *e, const struct arun *a);
 struct arun *engine_run_prev(const struct engine *e, const struct arun *a);
 /* The next jid of this daemon (a row made elsewhere that has none). */
 void engine_jid_next(struct engine *e, char *jid);
+
+/* ---- services: lifecycle actions on one daemon (service.c,
+ * docs/lifecycle.md) ---- */
+
+/* Starts j's command as a supervised run, at once (not behind its
+ * target's queue): jobd starts it again when it ends on its own.  0 with
+ * *out the new run (watch it to see it start), 1 with *out the supervised
+ * run already going, or a negative errno with err (-ECANCELED: j needs
+ * confirmation; unmet requires; ...). */
+int engine_service_start(struct engine *e, struct job *j, uint32_t uid,
+                         int confirmed, struct arun **out, char *err,
+                         size_t errlen);
+/* Ends the supervision of job `job` (its run goes on): 1 if it had one. */
+int engine_service_end(struct engine *e, const char *job);
+/* 1 while job's supervised run has ended and waits for its restart. */
+int engine_service_restarting(struct engine *e, const char *job);
+/* SIGTERM to a's process group now, SIGKILL after its kill_grace if the
+ * group (the leader or what it left) is still there; marks it stopped on
+ * purpose (a service's run is not started again).  -ESRCH when a is not
+ * running. */
+int run_stop(struct engine *e, struct arun *a);
+/* The running runs of job `job`'s command (not of its actions), oldest
+ * first: a = NULL gives the first, NULL after the last. */
+struct arun *engine_job_run_next(const struct engine *e, const char *job,
+                                 const struct arun *a);
 
 /* Run events: the seam between the engine and the faces.  Whoever waits
  * on a run (a face's call: wait, follow, run-manual) embeds a run_watcher

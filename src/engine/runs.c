@@ -82,7 +82,8 @@ static void slot_take(struct engine *e, struct arun *a)
 {
 	struct job *j = a->r.job ? engine_job_find(e, a->r.job) : NULL;
 	a->has_slot = 1;
-	a->target->running++;
+	if (!a->supervised)      /* a service runs outside the slots */
+		a->target->running++;
 	e->n_running++;
 	if (j)
 		j->running++;
@@ -94,7 +95,8 @@ static void slot_give(struct engine *e, struct arun *a)
 	if (!a->has_slot)
 		return;
 	a->has_slot = 0;
-	a->target->running--;
+	if (!a->supervised)
+		a->target->running--;
 	e->n_running--;
 	if (j && j->running > 0)
 		j->running--;
@@ -218,6 +220,8 @@ static void run_finish(struct engine *e, struct arun *a, int ran)
 	         r->job ? r->job : "", run_status_name(r->status),
 	         r->result == RESULT_OK ? "ok" : "fail", r->return_code,
 	         r->sig[0] ? " sig=" : "", r->sig);
+	if (a->supervised)
+		service_ended(e, a);
 }
 
 static void on_exit_cb(struct proc *p, int code, int sig, void *ud)
@@ -234,7 +238,8 @@ static void on_exit_cb(struct proc *p, int code, int sig, void *ud)
 		snprintf(r->sig, sizeof r->sig, "%s", signal_name(sig));
 	procfile_remove(e, r->jid);
 	run_finish(e, a, 1);
-	if (r->result == RESULT_FAIL && !a->cancelled && !e->shutting_down)
+	if (r->result == RESULT_FAIL && !a->cancelled && !e->shutting_down &&
+	    !a->supervised)      /* a service restarts instead (service.c) */
 		retry_maybe(e, a);
 	struct target *t = a->target;
 	arun_release(e, a);
@@ -290,6 +295,10 @@ static void run_started(struct engine *e, struct arun *a, struct exec *x)
 		a->timeout->data = a;
 		uv_timer_start(a->timeout, on_timeout,
 		               (uint64_t)((x->timeout + 999) / 1000), 0);
+	}
+	if (a->stop_signal == SIGTERM) {   /* run_stop while it was starting */
+		a->kill_leftovers = 1;
+		proc_terminate(a->proc, a->kill_grace);
 	}
 	log_debug("run %s started: pid %d", r->jid, r->pid);
 	metrics_run_started(e, a);

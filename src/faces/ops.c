@@ -420,6 +420,7 @@ static const struct op {
 	{"disable", op_disable},
 	{"enable", op_enable},
 	{"health", op_health},
+	{"job-action", op_job_action},
 	{"list", op_list},
 	{"logs", op_logs},
 	{"lookup", op_lookup},

@@ -93,6 +93,7 @@ void op_pause(struct call *c, json_t *data);
 void op_continue(struct call *c, json_t *data);
 void op_poll(struct call *c, json_t *data);
 void op_health(struct call *c, json_t *data);   /* ops_health.c */
+void op_job_action(struct call *c, json_t *data);   /* ops_lifecycle.c */
 /* The targets as {name: {...}} or [{name, ...}] (status, targets). */
 json_t *targets_json(struct engine *e, int as_list);
 /* The next n fire times of j from `from` (show, next). */

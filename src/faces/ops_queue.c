@@ -474,7 +474,8 @@ static const char *const http_read_ops[] = {
  * the runs' users' own: docs/security.md).  It starts, stops or runs the
  * jobs that exist, as they are defined, and pauses targets. */
 static const char *const ninep_read_ops[] = {
-	"continue", "disable", "enable", "list", "next", "pause", "run",
+	"continue", "disable", "enable", "job-action", "list", "next",
+	"pause", "run",
 	"set-target-concurrency", "status", "targets", "workers", NULL,
 };
 

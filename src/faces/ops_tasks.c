@@ -469,3 +469,29 @@ int ops_tasks_run(struct call *c, json_t *data)
 	run_service(c, data, name);
 	return 1;
 }
+
+int ops_tasks_action(struct call *c, json_t *data, const char *name,
+                     const char *action)
+{
+	struct job *j = engine_job_find(c->e, name);
+	int status = strcmp(action, "status") == 0;
+
+	if (j && j->source && task_suffix(name)) {
+		if (status && j->retcodes && !job_action_find(j, action)) {
+			task_status(c, data, NULL, j);
+			return 1;
+		}
+		return !node_ok(c, j);
+	}
+	if (j)
+		return !node_ok(c, j);
+	if (!is_service(c, name))
+		return 0;
+	if (status)
+		task_status(c, data, name, NULL);
+	else
+		call_fail(c, -EINVAL, "'%s' is a service: its tasks have no "
+		          "lifecycle actions (jobctl run %s [--rid task#N]; "
+		          "jobctl status %s)", name, name, name);
+	return 1;
+}

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# test_lifecycle.sh — jobctl start|stop|restart|reload|status NAME on one
+# daemon (the job-action op, docs/lifecycle.md): start runs the command as
+# a supervised service and returns once it runs; stop ends the supervision
+# and TERMs (then KILLs) the process group; restart = stop + start; reload
+# = SIGHUP; status = running or not (exit 3); a job's [action NAME]
+# command wins and is waited for.
+. "$(dirname "$0")/lib.sh"
+
+write_config
+cat > "$T/jobs.d/life.conf" <<CONF
+[job svc]
+command = sh -c 'sleep 1000 & echo \$! > $T/bg.pid; sleep 1000'
+
+[job stubborn]
+command = sh -c 'trap "" TERM; echo up > $T/stubborn.up; sleep 1000'
+kill_grace = 1s
+
+[job hup]
+command = sh -c 'trap "echo hup >> $T/hup.log" HUP; echo ready > $T/hup.ready; while :; do sleep 0.1; done'
+
+[job db]
+command = sleep 1000 # $T
+[action migrate]
+command = sh -c 'echo migrating; echo "schema v7 is missing" >&2; exit 5'
+[action status]
+command = test -e $T/db-healthy
+
+[job once]
+command = true
+CONF
+jobd_start
+
+alive() { kill -0 "$1" 2>/dev/null; }
+# the pid of job NAME's running run (jobctl active)
+run_pid() { jobctl active --json | jq -r --arg j "$1" '[.runs[] | select(.job == $j)][0].pid // empty'; }
+run_jid() { jobctl active --json | jq -r --arg j "$1" '[.runs[] | select(.job == $j)][0].jid // empty'; }
+group_gone() { ! pgrep -g "$1" >/dev/null; }
+
+# ---- start: returns at once, the run goes on --------------------------------
+out=$(timeout 20 "$JOBCTL" start svc 2>&1); rc=$?
+expect_eq "start of a long-running job returns (exit 0)" "$rc" 0
+worker=$(jobctl status --json | jq -r '.name // .worker // empty')
+expect_match "start: one line WORKER JOB ACTION: ok — started (jid, pid)" "$out" "^[^ ]+ svc start: ok — started \(jid [0-9]{20}, pid [0-9]+\)$"
+jid1=$(run_jid svc)
+expect_match "jobctl active shows the started run" "$jid1" "^[0-9]{20}$"
+expect_match "... the jid printed is the active run's" "$out" "jid $jid1,"
+out=$(jobctl start svc 2>&1); rc=$?
+expect_eq "start again: exit 0" "$rc" 0
+expect_match "start again: already running (same jid)" "$out" "svc start: ok — already running \(jid $jid1\)"
+expect_eq "start again starts nothing new" "$(jobctl active --json | jq '[.runs[] | select(.job == "svc")] | length')" 1
+
+# ---- status ------------------------------------------------------------------
+out=$(jobctl status svc 2>&1); rc=$?
+expect_eq "status of a running job: exit 0" "$rc" 0
+expect_match "status: WORKER JOB: running — running (jid ...)" "$out" "^[^ ]+ svc: running — running \(jid $jid1"
+
+# ---- stop: the whole process group, then not running --------------------------
+pid=$(run_pid svc); bg=$(cat "$T/bg.pid")
+ok "the job's background child runs" alive "$bg"
+out=$(timeout 30 "$JOBCTL" stop svc 2>&1); rc=$?
+expect_eq "stop: exit 0" "$rc" 0
+expect_match "stop: stopped (jid: TERM)" "$out" "svc stop: ok — stopped \(jid $jid1: TERM\)"
+retry_until 10 group_gone "$pid"
+ok "stop: nothing is left in the run's process group" group_gone "$pid"
+retry_until 10 sh -c "! kill -0 $bg"
+ok "stop: the shell's background sleep is gone too" sh -c "! kill -0 $bg"
+out=$(jobctl status svc 2>&1); rc=$?
+expect_eq "status after stop: exit 3" "$rc" 3
+expect_match "status after stop: not running" "$out" "svc: not running — not running"
+sleep 1.5
+expect_eq "stop ends supervision: not started again" "$(run_jid svc)" ""
+out=$(jobctl stop svc 2>&1); rc=$?
+expect_eq "stop of a stopped job: exit 0 (as systemd)" "$rc:$out" "0:$(echo "$out" | grep -E '^[^ ]+ svc stop: ok — not running$')"
+
+# ---- KILL after kill_grace for a job that ignores TERM -------------------------
+rm -f "$T/stubborn.up"
+ok "start stubborn" jobctl start stubborn
+retry_until 10 test -e "$T/stubborn.up"
+spid=$(run_pid stubborn)
+out=$(timeout 30 "$JOBCTL" stop stubborn 2>&1); rc=$?
+expect_eq "stop of a TERM-ignoring job: exit 0" "$rc" 0
+expect_match "... it got SIGKILL after kill_grace" "$out" "stubborn stop: ok — stopped \(jid [0-9]{20}: KILL\)"
+retry_until 10 group_gone "$spid"
+ok "... and its group is gone" group_gone "$spid"
+
+# ---- supervised: killed from outside, it comes back -----------------------------
+ok "start svc again" jobctl start svc
+jid2=$(run_jid svc); pid2=$(run_pid svc)
+kill -9 "$pid2"
+newjid() { local j; j=$(run_jid svc); [ -n "$j" ] && [ "$j" != "$jid2" ]; }
+retry_until 20 newjid
+ok "kill -9 of its pid: started again with a new jid" newjid
+expect_match "... the log says why" "$(cat "$T/jobd.log")" "job svc: its supervised run $jid2 ended \(signal SIGKILL\); starting it again in 1s"
+
+# ---- restart: a new jid ----------------------------------------------------------
+jid3=$(run_jid svc)
+out=$(timeout 30 "$JOBCTL" restart svc 2>&1); rc=$?
+expect_eq "restart: exit 0" "$rc" 0
+jid4=$(run_jid svc)
+expect_match "restart: a new run is active" "$jid4" "^[0-9]{20}$"
+[ "$jid4" != "$jid3" ] && pass "restart: the new jid differs" || fail "restart: the new jid differs" "$jid3 $jid4"
+expect_match "restart: the message names the new jid and the stop" "$out" "svc restart: ok — restarted \(jid $jid4, pid [0-9]+; jid $jid3: TERM\)"
+ok "stop svc" jobctl stop svc
+
+# ---- reload: SIGHUP ---------------------------------------------------------------
+out=$(jobctl reload hup 2>&1); rc=$?
+expect_eq "reload of a job not running: exit 1" "$rc" 1
+expect_match "... FAILED — not running" "$out" "hup reload: FAILED — not running"
+ok "start hup" jobctl start hup
+retry_until 10 test -e "$T/hup.ready"
+out=$(jobctl reload hup 2>&1); rc=$?
+expect_eq "reload: exit 0" "$rc" 0
+expect_match "reload: reloaded (jid: HUP)" "$out" "hup reload: ok — reloaded \(jid [0-9]{20}: HUP\)"
+retry_until 10 grep -q hup "$T/hup.log"
+ok "reload: the job's HUP trap ran" grep -q hup "$T/hup.log"
+ok "reload keeps the run" test -n "$(run_jid hup)"
+ok "stop hup" jobctl stop hup
+expect_code 0 "jobctl reload without NAME is still the daemon's reload" jobctl reload
+
+# ---- custom action: runs, waited for, its code shows ------------------------------
+out=$(jobctl start db 2>&1)
+expect_match "start db (no [action start]): the command" "$out" "db start: ok — started"
+out=$(jobctl migrate db 2>&1); rc=$?
+expect_eq "no 'migrate' command in jobctl: usage" "$rc" 2
+out=$(jobctl run db --action migrate 2>&1); rc=$?
+expect_eq "run --action migrate keeps the run op: its exit code" "$rc" 5
+expect_match "... and streams its output" "$out" "migrating"
+js=$(jobctl --json status db)
+expect_eq "[action status] decides: failing → not running" "$(echo "$js" | jq -c '.results[0] | [.ok, .code, .running, .action]')" '[false,1,false,"status"]'
+out=$(jobctl status db 2>&1); rc=$?
+expect_eq "[action status] exit 1: not running, jobctl exits 3" "$rc" 3
+expect_match "... the line names its exit code" "$out" "db: not running — exit 1$"
+touch "$T/db-healthy"
+out=$(jobctl status db 2>&1); rc=$?
+expect_eq "[action status] exit 0: running, exit 0" "$rc" 0
+expect_match "... running — running (jid, exit 0)" "$out" "db: running — running \(jid [0-9]{20}, exit 0\)"
+ok "stop db" jobctl stop db
+
+# ---- custom [action migrate] through job-action (what the master sends) ------------
+cat >"$T/client.py" <<'PY'
+import json, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(os.environ["JOBD_SOCKET"])
+s.settimeout(30)
+s.sendall(json.dumps([0, {"type": "job-action", "no": 1,
+                          "data": json.loads(sys.argv[1])}]).encode() + b"\x04")
+buf = b""
+while b"\x04" not in buf:
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+print(json.dumps(json.loads(buf.split(b"\x04")[0])[1]))
+PY
+act() { python3 "$T/client.py" "$1"; }
+r=$(act '{"name": "db", "action": "migrate"}')
+expect_eq "job-action migrate: waited for, ok false, code 5" \
+	"$(echo "$r" | jq -c '.data | [.ok, .results[0].ok, .results[0].code, .results[0].action]')" '[false,false,5,"migrate"]'
+expect_match "... the message names the code and the last stderr line" \
+	"$(echo "$r" | jq -r '.data.results[0].message')" "^exit 5: schema v7 is missing$"
+expect_eq "... it was a run of the job's action" \
+	"$(jobctl runs db --json | jq -r '[.runs[] | select(.action == "migrate")] | length')" 2
+r=$(act '{"name": "db", "action": "MiGrAtE"}')
+expect_match "custom names are case-sensitive: MiGrAtE is not migrate (exit 2)" "$(echo "$r" | jq -c '[.error, .code]')" "has no action 'MiGrAtE'.*,2"
+r=$(act '{"name": "db", "action": "STATUS"}')
+expect_eq "built-in names ignore case: STATUS is status" "$(echo "$r" | jq -r '.data.results[0].action')" status
+r=$(act '{"name": "db", "action": "-bad;rm"}')
+expect_match "a bad action name: error, exit 2" "$(echo "$r" | jq -c '[.error, .code]')" "action: invalid name.*,2"
+r=$(act '{"name": "db", "action": "status", "colour": "red"}')
+expect_match "an unknown field: error naming it" "$(echo "$r" | jq -r '.error')" "unknown field 'colour'"
+r=$(act '{"name": "db", "action": "status", "health_check": true}')
+expect_match "health_check on a worker: not built yet" "$(echo "$r" | jq -r '.error')" "^health_check: not built yet"
+r=$(act '{"name": "db", "action": "status", "allocations": ["w1"]}')
+expect_match "allocations on a worker: not built yet" "$(echo "$r" | jq -r '.error')" "^allocations: not built yet"
+out=$(jobctl --json status nosuch 2>&1); rc=$?
+expect_eq "unknown job: exit 4" "$rc" 4
+expect_match "... says so" "$out" "job 'nosuch' not found"
+expect_code 4 "start of an unknown job: exit 4" jobctl start nosuch
+expect_code 4 "stop of an unknown job: exit 4" jobctl stop nosuch
+
+# ---- --json shape -----------------------------------------------------------------
+js=$(jobctl --json start once)
+expect_eq "--json: ok, results[WORKER, JOB, ACTION, ok, code, message, jid]" \
+	"$(echo "$js" | jq -c '[.ok, (.results | length), (.results[0] | keys)]')" \
+	'[true,1,["action","code","jid","job","message","ok","worker"]]'
+expect_eq "--json: the worker is this daemon's name" "$(echo "$js" | jq -r '.results[0].worker')" "$(jobctl status --json | jq -r '.name')"
+jobctl stop once >/dev/null
+js=$(jobctl --json status once); rc=$?
+expect_eq "--json status of a job not running: code 3, running false, exit 3" "$(echo "$js" | jq -c '.results[0] | [.ok, .code, .running]'):$rc" '[false,3,false]:3'
+
+finish
