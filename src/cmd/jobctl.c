@@ -103,8 +103,11 @@ static const struct optdef next_opts[] = {
 	"      --health-check     wait for the job's health checks afterwards\n"
 #define LIFECYCLE_HELP \
 	"\nThe job's own [action NAME] command wins over the built-in (it runs\n" \
-	"and is waited for).  One line per worker: WORKER JOB ACTION: ok|FAILED\n" \
-	"— MESSAGE; exit 1 if any failed.  docs/lifecycle.md.\n\n" ACTION_HELP
+	"and is waited for).  On a cluster master: on every worker the job is\n" \
+	"allocated to (or --allocations), several NAMEs in `after` order, after\n" \
+	"the sync check (docs/cluster.md).  One line per worker: WORKER JOB\n" \
+	"ACTION: ok|FAILED — MESSAGE; exit 1 if any failed.  docs/lifecycle.md.\n\n" \
+	ACTION_HELP
 
 static const struct command commands[] = {
 	{ "create", cmd_create, create_opts, 1, -1, 1,
@@ -154,7 +157,7 @@ static const struct command commands[] = {
 	{ "enable", cmd_name, NULL, 1, 1, -1, "NAME", "Arm NAME's schedule.\n" },
 	{ "disable", cmd_name, NULL, 1, 1, -1, "NAME",
 	  "Disarm NAME's schedule.\n" },
-	{ "reload", cmd_reload, action_opts, 0, 1, -1, "[NAME]",
+	{ "reload", cmd_reload, action_opts, 0, -1, -1, "[NAME...]",
 	  "Without NAME: re-read the config and job files.\n"
 	  "With NAME: SIGHUP to the process groups of NAME's running runs\n"
 	  "(fails when none runs).\n" LIFECYCLE_HELP },
@@ -167,18 +170,18 @@ static const struct command commands[] = {
 	  ACTION_HELP
 	  "      --tags T,T         run every job carrying one of the tags\n"
 	  "      --rid task#N       one task of a service file\n" },
-	{ "start", cmd_action, action_opts, 1, 1, -1, "NAME [OPTIONS]",
+	{ "start", cmd_action, action_opts, 1, -1, -1, "NAME... [OPTIONS]",
 	  "Start NAME's command as a supervised service: jobd starts it again\n"
 	  "when it ends on its own (1 s backoff, doubling up to 60 s); returns\n"
 	  "once it runs.  Already running: ok.\n" LIFECYCLE_HELP },
-	{ "stop", cmd_action, action_opts, 1, 1, -1, "NAME [OPTIONS]",
+	{ "stop", cmd_action, action_opts, 1, -1, -1, "NAME... [OPTIONS]",
 	  "End NAME's supervision, SIGTERM the process group of each of its\n"
 	  "running runs (SIGKILL after its kill_grace); returns once they have\n"
 	  "ended.  Not running: ok.\n" LIFECYCLE_HELP },
-	{ "restart", cmd_action, action_opts, 1, 1, -1, "NAME [OPTIONS]",
+	{ "restart", cmd_action, action_opts, 1, -1, -1, "NAME... [OPTIONS]",
 	  "stop, then start (the new run's jid in the message).\n"
 	  LIFECYCLE_HELP },
-	{ "status", cmd_status, action_opts, 0, 1, -1, "[NAME [OPTIONS]]",
+	{ "status", cmd_status, action_opts, 0, -1, -1, "[NAME... [OPTIONS]]",
 	  "Without NAME: the daemon's version, uptime, store, counts, targets.\n"
 	  "With NAME: running or not (its [action status] command's exit code\n"
 	  "decides when it has one); exit 3 if not running, 1 if it failed.\n"

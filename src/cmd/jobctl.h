@@ -132,6 +132,14 @@ int cmd_health(struct ctl *c, struct args *a);   /* jobctl_cmd_health.c */
 int cmd_run(struct ctl *c, struct args *a);
 /* start|stop|restart|reload|status NAME (jobctl_lifecycle.c) */
 int cmd_action(struct ctl *c, struct args *a);
+int cmd_run_action(struct ctl *c, struct args *a);
+/* A job-action reply's results (and a master's live `begin` / `result`
+ * events, handed to lifecycle_event as a call's event callback) printed
+ * once each: lifecycle_begin before the call, lifecycle_end after it
+ * (reply NULL: nothing to print) gives the exit code. */
+void lifecycle_begin(struct ctl *c);
+void lifecycle_event(void *arg, const char *ev, json_t *data);
+int lifecycle_end(json_t *reply, const char *action);
 /* The reply of status SERVICE: each task's check; exit 0 or 3. */
 int show_task_status(struct ctl *c, json_t *reply);
 int cmd_reload(struct ctl *c, struct args *a);

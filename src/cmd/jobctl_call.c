@@ -214,6 +214,8 @@ void on_output(void *arg, const char *ev, json_t *data)
 	int err = ev && !strcmp(ev, "stderr");
 	FILE *f = err ? stderr : stdout;
 
+	if (ev && (!strcmp(ev, "begin") || !strcmp(ev, "result")))
+		return lifecycle_event(c, ev, data);     /* a master's */
 	if (c->json || !ev || !json_is_string(data) ||
 	    (!err && strcmp(ev, "stdout")))
 		return;

@@ -261,9 +261,16 @@ static int run_job(struct ctl *c, struct args *a, const char *action)
 	}
 	json_object_set_new(req, "follow", json_boolean(wait));
 	json_object_set_new(req, "wait", json_boolean(wait));
-	if ((rc = ctl_call(c, "run", req, on_output, &reply)) != 0)
+	/* on a master, run NAME --action A is the action on its workers:
+	 * their results come as for start|stop|... */
+	lifecycle_begin(c);
+	if ((rc = ctl_call(c, "run", req, on_output, &reply)) != 0) {
+		lifecycle_end(NULL, action);
 		return rc;
-	if (json_object_get(reply, "tasks"))
+	}
+	if (json_object_get(reply, "results"))
+		rc = lifecycle_end(reply, action);
+	else if (lifecycle_end(NULL, action), json_object_get(reply, "tasks"))
 		rc = show_task_status(c, reply);
 	else
 		rc = finish_run(c, reply, 1);
@@ -273,6 +280,8 @@ static int run_job(struct ctl *c, struct args *a, const char *action)
 
 int cmd_run(struct ctl *c, struct args *a)
 {
+	if (opt_has(a, "allocations") || opt_has(a, "health-check"))
+		return cmd_run_action(c, a);
 	return run_job(c, a, opt_get(a, "action"));
 }
 

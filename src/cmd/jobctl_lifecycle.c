@@ -59,10 +59,8 @@ static void show_result(struct shown *s, json_t *r)
 
 /* Live events of a master: `begin` when a worker starts the action,
  * `result` when it has finished it. */
-static void on_event(void *arg, const char *ev, json_t *data)
+static void on_event(struct shown *s, const char *ev, json_t *data)
 {
-	struct shown *s = arg;
-
 	if (!ev || !json_is_object(data))
 		return;
 	if (!strcmp(ev, "result")) {
@@ -74,64 +72,98 @@ static void on_event(void *arg, const char *ev, json_t *data)
 	}
 }
 
-/* The call's events reach on_event with the ctl as their arg: the state
- * is found through it. */
-static struct shown *current;
+/* One lifecycle call at a time: its events reach it through here. */
+static struct shown current;
 
-static void on_event_ctl(void *arg, const char *ev, json_t *data)
+void lifecycle_begin(struct ctl *c)
+{
+	json_decref(current.keys);
+	current = (struct shown){.c = c, .keys = json_object()};
+}
+
+void lifecycle_event(void *arg, const char *ev, json_t *data)
 {
 	(void)arg;
-	on_event(current, ev, data);
+	if (current.c)
+		on_event(&current, ev, data);
+}
+
+int lifecycle_end(json_t *reply, const char *action)
+{
+	struct ctl *c = current.c;
+	json_t *r;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(reply ? json_object_get(reply, "results") : NULL,
+	                   i, r)
+		show_result(&current, r);
+	if (reply && c->json)
+		out_json(reply);
+	if (reply)
+		rc = json_is_true(json_object_get(reply, "ok")) ? 0 :
+		     !strcmp(action, "status") && current.not_running ?
+		     EXIT_NOT_RUNNING : EXIT_FAILED;
+	json_decref(current.keys);
+	current = (struct shown){0};
+	return rc;
 }
 
 static int lifecycle(struct ctl *c, struct args *a, const char *action)
 {
-	struct shown s = {.c = c, .keys = json_object()};
-	json_t *req = json_pack("{s:s, s:s}", "name", a->pos[0], "action",
-	                        action), *reply, *r;
-	int rc = check_name("job", a->pos[0]);
-	size_t i;
+	json_t *req = json_pack("{s:s}", "action", action), *names = json_array();
+	json_t *reply;
+	int rc = 0;
 
+	for (int i = 0; i < a->npos && !rc; i++) {
+		rc = check_name("job", a->pos[i]);
+		json_array_append_new(names, json_string(a->pos[i]));
+	}
+	if (a->npos == 1)
+		json_object_set(req, "name", json_array_get(names, 0));
+	else
+		json_object_set(req, "names", names);
+	json_decref(names);
 	if (!rc)
 		rc = put_list(a, "allocations", req);
 	if (opt_has(a, "yes") || opt_has(a, "confirm"))
 		json_object_set_new(req, "yes", json_true());
 	if (opt_has(a, "health-check"))
 		json_object_set_new(req, "health_check", json_true());
-	if (!rc && strcmp(action, "status") != 0)
-		rc = run_confirm(c, a->pos[0], req);
+	for (int i = 0; !rc && strcmp(action, "status") != 0 && i < a->npos; i++)
+		rc = run_confirm(c, a->pos[i], req);
 	if (rc) {
 		json_decref(req);
-		json_decref(s.keys);
 		return rc;
 	}
-	current = &s;
-	rc = ctl_call(c, "job-action", req, on_event_ctl, &reply);
-	current = NULL;
-	if (rc) {
-		json_decref(s.keys);
+	lifecycle_begin(c);
+	if ((rc = ctl_call(c, "job-action", req, lifecycle_event, &reply))) {
+		lifecycle_end(NULL, action);
 		return rc;
 	}
 	if (json_object_get(reply, "tasks")) {   /* status SERVICE */
+		lifecycle_end(NULL, action);
 		rc = show_task_status(c, reply);
-		json_decref(reply);
-		json_decref(s.keys);
-		return rc;
+	} else {
+		rc = lifecycle_end(reply, action);
 	}
-	json_array_foreach(json_object_get(reply, "results"), i, r)
-		show_result(&s, r);
-	if (c->json)
-		out_json(reply);
-	rc = json_is_true(json_object_get(reply, "ok")) ? 0 :
-	     !strcmp(action, "status") && s.not_running ? EXIT_NOT_RUNNING :
-	     EXIT_FAILED;
 	json_decref(reply);
-	json_decref(s.keys);
 	return rc;
 }
 
-/* start, stop, restart, status NAME (reload NAME: cmd_reload). */
+/* start, stop, restart, status NAME... (reload NAME: cmd_reload). */
 int cmd_action(struct ctl *c, struct args *a)
 {
 	return lifecycle(c, a, c->cmd->name);
+}
+
+/* run NAME --action A with --allocations or --health-check: the action
+ * on workers (a master's), as start|stop|... are. */
+int cmd_run_action(struct ctl *c, struct args *a)
+{
+	const char *action = opt_get(a, "action");
+	if (!action || !a->npos)
+		return bad("run: --allocations and --health-check go with NAME "
+		           "--action A");
+	return lifecycle(c, a, action);
 }

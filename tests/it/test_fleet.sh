@@ -43,11 +43,11 @@ done
 node m "$(master_conf)
 store = $STORE"
 node w1 "$(worker_conf w1 "store = $STORE
-labels = web, eu")"
+labels = web, eu" "")"
 node w2 "$(worker_conf w2 "store = $STORE
-labels = web")"
+labels = web" "")"
 node w3 "$(worker_conf w3 "store = $STORE
-labels = db")"
+labels = db" "")"
 retry_until 20 registered w1 w2 w3
 ok "a master and three workers on one MariaDB store" registered w1 w2 w3
 
