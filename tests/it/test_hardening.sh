@@ -34,8 +34,8 @@ expect_eq "a job selecting a label the daemon lacks never fires" "$(ls "$T/sel-s
 expect_match "show lists the selectors" "$(jobctl show sel --json | tr -d " \n")" '"selectors":\["ssd"\]'
 jobctl delete sel >/dev/null; jobctl delete selw >/dev/null
 expect_code 2 "create --requires with an unknown state is refused" jobctl create req --requires 'x(sleepy)' -- true
-expect_code 2 "run --allocations is refused" jobctl run usesq --allocations w1
-expect_code 2 "run --health-check is refused" jobctl run usesq --health-check
+expect_match "run --allocations without --action: exit 2, naming the rule" "$(jobctl run usesq --allocations w1 2>&1; echo "rc=$?")" "go with NAME --action A.*rc=2"
+expect_match "run --action A --allocations on a jobd that is no master: exit 2" "$(jobctl run usesq --action x --allocations w1 2>&1; echo "rc=$?")" "allocations: .*rc=2"
 cat > "$T/jobs.d/sel.conf" <<'JOB'
 [job filesel]
 command = true
