@@ -55,21 +55,51 @@ if [ $# -eq 0 ]; then
 fi
 
 echo "== black-box tests"
+# Most of a black-box test's time is waiting (for runs, timers, retries),
+# so JOBD_TEST_JOBS of them (default 2) run at once; a test that changes
+# the machine (users, packages) or needs it to itself (a VM, a browser)
+# runs alone afterwards.  Results are printed in the tests' order, each
+# with the seconds it took.
 its=("$@"); [ ${#its[@]} -gt 0 ] || its=(tests/it/test_*.sh)
+njobs=${JOBD_TEST_JOBS:-2}
+logdir=$(mktemp -d)
+alone() { grep -qE 'useradd|groupadd|dpkg|apt-get|qemu|chromium' "$1"; }
+run_it() {   # run_it TEST LOG: the test's output in LOG, "rc secs" in LOG.rc
+	local start=$SECONDS
+	timeout 600 bash "$1" >"$2" 2>&1
+	echo "$? $((SECONDS - start))" >"$2.rc"
+}
+paths=()
 for t in "${its[@]}"; do
 	[ -f "$t" ] || t=tests/it/$t.sh
-	log=$(mktemp)
-	timeout 600 bash "$t" >"$log" 2>&1; rc=$?
+	paths+=("$t")
+done
+for pass in shared alone; do
+	for i in "${!paths[@]}"; do
+		t=${paths[$i]}
+		if alone "$t"; then [ $pass = alone ] || continue; else [ $pass = shared ] || continue; fi
+		if [ $pass = shared ] && [ "$njobs" -gt 1 ]; then
+			while [ "$(jobs -rp | wc -l)" -ge "$njobs" ]; do wait -n; done
+			run_it "$t" "$logdir/$i" &
+		else
+			run_it "$t" "$logdir/$i"
+		fi
+	done
+	wait
+done
+for i in "${!paths[@]}"; do
+	t=${paths[$i]} log=$logdir/$i
+	read -r rc secs <"$log.rc" || { rc=1; secs=0; }
 	line=$(grep -E '^RESULT [0-9]+ [0-9]+$' "$log" | tail -1)
 	p=$(cut -d' ' -f2 <<<"${line:-RESULT 0 1}"); f=$(cut -d' ' -f3 <<<"${line:-RESULT 0 1}")
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-	printf '%-28s %3d passed, %d failed%s\n' "$(basename "$t" .sh)" "$p" "$f" \
-		"$(skipnote "$p" "$f" "$(cat "$log")")"
+	printf '%-28s %3d passed, %d failed%s (%ss)\n' "$(basename "$t" .sh)" "$p" "$f" \
+		"$(skipnote "$p" "$f" "$(cat "$log")")" "$secs"
 	[ "$f" -eq 0 ] || grep -E '^(FAIL|  )' "$log" | head -40
 	[ "$f" -eq 0 ] || [ -z "${CI:-}" ] || tail -30 "$log"
 	count "$(basename "$t")" "$p" "$f"
-	rm -f "$log"
 done
+rm -rf "$logdir"
 
 # a short load test (tests/load/load.sh; `make load` is the full one),
 # normal build only: the sanitizers' memory would hide jobd's.  20 s: the
