@@ -61,6 +61,7 @@ static const struct optdef create_opts[] = {
 	{ "action", 0, O_ARG },   { "disabled", 0, 0 },
 	{ "kill-leftovers", 0, 0 },   { "replace", 0, 0 },
 	{ "generate-name", 0, 0 },
+	{ "placement", 0, O_ARG }, { "lease-timeout", 0, O_ARG },
 	{ NULL, 0, 0 },
 };
 static const struct optdef run_opts[] = {
@@ -121,6 +122,8 @@ static const struct command commands[] = {
 	  "      --catchup MODE     none or once (runs missed while down)\n"
 	  "      --jitter DUR       random delay up to DUR\n"
 	  "      --selectors s1,s2  workers that may run it\n"
+	  "      --placement MODE   any, or one: on one worker at a time (a lease)\n"
+	  "      --lease-timeout DUR  placement one: failover after DUR (15s)\n"
 	  "      --requires 'J(up),K(ok)'  states of other jobs a run needs\n"
 	  "      --priority N       higher runs first\n"
 	  "      --shell            COMMAND is one /bin/sh command line\n"

@@ -455,6 +455,7 @@ static const char *const file_job_keys[] = {
 	"cwd", "timeout", "kill_grace", "jitter", "backoff", "retries",
 	"priority", "overlap", "overlap_queue_max", "catchup", "confirm",
 	"enabled", "kill_leftovers", "max_parallel", "retcodes", "log_output",
+	"placement", "lease_timeout",
 	NULL,
 };
 
@@ -520,6 +521,7 @@ static int jf_task_key(struct jfile *f, const char *key, const char *value,
 	static const char *const same[] = {
 		"command", "user", "group", "cwd", "schedule", "timeout",
 		"pre_run", "post_run", "on_error", "umask",   /* see tasks.c */
+		"placement", "lease_timeout",
 		NULL,
 	};
 	/* parsed by name, but what they do is not built: refused, never a
