@@ -21,6 +21,7 @@
 #include "engine/config.h"
 #include "engine/engine_api.h"
 #include "engine/jobs.h"
+#include "engine/lease.h"
 #include "jobd.h"
 #include "store/store.h"
 
@@ -79,6 +80,7 @@ struct engine {
 	char proc_dir[4096];
 	mode_t file_mode;        /* of proc files (engine/statedir.h) */
 	struct procfiles *procfiles;  /* procfile.c's state */
+	struct lease *leases;    /* placement = one jobs' (lease.c) */
 };
 
 void engine_idle_soon(struct engine *e);

@@ -143,6 +143,7 @@ void scheduler_disarm_job(struct engine *e, struct job *j)
 static void arm(struct engine *e, struct job *j, int64_t now)
 {
 	scheduler_disarm_job(e, j);
+	lease_want(e, j);
 	if (!armable(e, j))
 		return;
 	int64_t next, missed = j->last_run > 0 ? next_fire(j, j->last_run) : -1;
@@ -268,7 +269,7 @@ static struct arun *fire(struct engine *e, struct job *j, int64_t when,
 	}
 	struct run_req rq = {.job = j, .trigger = trigger,
 	                     .priority = j->priority, .uid = j->owner_uid,
-	                     .status = RUN_WAITING};
+	                     .status = RUN_WAITING, .fire_time = when};
 	if (j->jitter > 0)
 		rq.not_before = when + (int64_t)(((uint64_t)rand() << 31 ^
 		                (uint64_t)rand()) % (uint64_t)j->jitter);
@@ -276,6 +277,8 @@ static struct arun *fire(struct engine *e, struct job *j, int64_t when,
 		log_error("job %s: cannot create its run: %s", j->name, err);
 		return NULL;
 	}
+	if (j->placement == PLACEMENT_ONE)
+		a->lease_fire = when;   /* claimed with its insert (persist.c) */
 	return a;
 }
 
@@ -321,6 +324,12 @@ static void tick(struct engine *e)
 		              job_catchup(j) == CATCHUP_ONCE;
 		heap_pop(&e->fires);
 		j->fire.slot = SIZE_MAX;
+		/* placement = one: another daemon's while it holds the lease;
+		 * this one goes on counting the times, to be ready */
+		if (j->placement == PLACEMENT_ONE && !lease_held(e, j, now)) {
+			rearm_fired(e, j, when, now);
+			continue;
+		}
 		if (!catchup)
 			lateness_add(e, now_us() - when);
 		/* a catch-up run happens now: it is the last run that an
