@@ -45,6 +45,15 @@ lease_timeout = 3s
 shell = true
 command = echo "$1 \$JOBD_FIRE_TIME \$(date +%s.%N) \$JOBD_JID" >> $T/every
 EOF
+	# a service's task (docs/tasks.md), manual only: it runs on the
+	# active instance only
+	cat > "$T/$1/jobs.d/web.conf" <<EOF
+[task#0]
+command = echo task-on-$1
+schedule = @0
+placement = one
+lease_timeout = 3s
+EOF
 }
 start_worker() { jobs_for "$1"; node "$1" "store = $STORE"; }
 for w in w1 w2 w3; do start_worker "$w"; done
@@ -96,6 +105,14 @@ expect_code 1 "a manual run on $OTHER is refused" at "$OTHER" run tick --no-wait
 out=$(at "$OTHER" run tick --no-wait 2>&1)
 expect_match "... naming the holder" "$out" "job 'tick' has placement = one and runs on $H1 \\(the lease holder\\)"
 ok "a manual run on the holder runs" at "$H1" run tick
+TH=$(holder 'web.task#0')
+TO=$(for n in $NODES; do [ "$n" != "$TH" ] && echo "$n"; done | head -1)
+ok "a task with placement = one has one holder ($TH)" test -n "$TH" -a "$(holder 'web.task#0' | wc -l)" = 1
+out=$(at "$TO" run web --rid task#0 2>&1); rc=$?
+expect_eq "jobctl run web --rid task#0 on $TO: refused (exit 1)" "$rc" 1
+expect_match "... naming the holder" "$out" "task 'web.task#0' has placement = one and runs on $TH \\(the lease holder\\)"
+out=$(at "$TH" run web --rid task#0 2>&1)
+expect_eq "on the holder $TH it runs" "$out" "task-on-$TH"
 
 # ---- kill -9 of the holder: another takes over ----
 before=$(wc -l < "$T/fires")
