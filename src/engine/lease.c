@@ -112,7 +112,9 @@ static void lease_taken(struct engine *e, struct lease *l,
 		         b->holder, b->expires == 0 ? "released" : "expired");
 	if (!j)
 		return;
-	if (b->last_fire > j->last_run)
+	/* the cluster's last fire is the job's, not the times this daemon
+	 * passed over while another held it */
+	if (b->last_fire > 0)
 		j->last_run = b->last_fire;
 	if (!e->shutting_down)
 		scheduler_arm_job(e, j, now_us());
@@ -187,8 +189,9 @@ static void lease_submit(struct engine *e, struct lease *l, const char *job,
 /* Lets go of l: released in the store if it may be held here, freed. */
 static void lease_drop(struct engine *e, struct lease *l)
 {
-	if (l->held && e->sq) {
-		log_info("job %s: lease released", l->job);
+	if ((l->held || l->busy) && e->sq) {   /* busy: a take may land */
+		if (l->held)
+			log_info("job %s: lease released", l->job);
 		lease_submit(e, NULL, l->job, 0, 1);
 	}
 	l->held = 0;

@@ -327,6 +327,7 @@ static void tick(struct engine *e)
 		/* placement = one: another daemon's while it holds the lease;
 		 * this one goes on counting the times, to be ready */
 		if (j->placement == PLACEMENT_ONE && !lease_held(e, j, now)) {
+			j->last_run = when;     /* an @every job: its next, not now */
 			rearm_fired(e, j, when, now);
 			continue;
 		}

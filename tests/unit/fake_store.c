@@ -709,6 +709,19 @@ const char *fake_store_row_jid(int i, char buf[JID_LEN + 1])
 	return buf;
 }
 
+void fake_store_put_lease(const char *job, const char *holder,
+                          int64_t expires, int64_t last_fire)
+{
+	pthread_mutex_lock(&fs.mu);
+	struct store_lease *l = lease_find(job, 1);
+	if (l) {
+		snprintf(l->holder, sizeof l->holder, "%s", holder ? holder : "");
+		l->expires = expires;
+		l->last_fire = last_fire;
+	}
+	pthread_mutex_unlock(&fs.mu);
+}
+
 int fake_store_put_job(const char *name, const char *def_json)
 {
 	pthread_mutex_lock(&fs.mu);

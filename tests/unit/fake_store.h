@@ -57,6 +57,9 @@ int fake_store_row(const char *jid, struct run *out);
 int fake_store_rows(void);
 /* The jid of the i-th row inserted ("" past the end). */
 const char *fake_store_row_jid(int i, char buf[JID_LEN + 1]);
+/* Sets job's lease (placement = one) as another daemon would. */
+void fake_store_put_lease(const char *job, const char *holder,
+                          int64_t expires, int64_t last_fire);
 /* Seeds, before engine_open. */
 int fake_store_put_job(const char *name, const char *def_json);
 int fake_store_put_kv(const char *key, const char *val);
