@@ -141,9 +141,10 @@ new_holder_is() { [ "$(holder tick)" = "$1" ]; }
 retry_until 20 new_holder_is "$H3"
 ok "the last worker ($H3) takes over" new_holder_is "$H3"
 ok "... from a released lease" grep -q "job tick: lease moved here from $H2 (released)" "$T/$H3.log"
-# released: taken at the next attempt (every lease_timeout / 3), before the
-# lease would have expired
-ok "... sooner than the lease would expire ($((SECONDS - stopped_at))s)" test "$((SECONDS - stopped_at))" -le 3
+# released (expires = 0, which only a release writes): taken at the next
+# attempt (every lease_timeout / 3), not after an expiry; the bound is
+# slack for a loaded machine
+ok "... at once ($((SECONDS - stopped_at))s)" test "$((SECONDS - stopped_at))" -le 10
 retry_until 20 test "$(fires_from "$H3")" -ge 2
 ok "$H3 runs tick" test "$(fires_from "$H3")" -ge 2
 
@@ -165,7 +166,7 @@ sys.exit(0 if len(t) >= 3 and all(x >= least for x in g) else 1)' "$@" "$T/every
 # the claimed fire times are 5 s apart at least; the starts too, but for
 # the start latency of a loaded machine
 ok "slow's fire times are never sooner than 5 s apart: $(gaps 1 5)" gaps 1 5
-ok "slow's runs started at least ~5 s apart: $(gaps 2 4)" gaps 2 4
+ok "slow's runs started ~5 s apart at least: $(gaps 2 3)" gaps 2 3
 
 # ---- once per fire time, and the file and the run table agree ----
 stop_nodes
