@@ -215,6 +215,8 @@ static void on_timer(uv_timer_t *t)
 
 void lease_want(struct engine *e, const struct job *j)
 {
+	if (j->placement != PLACEMENT_ONE && !e->leases)
+		return;         /* every arm of every job passes here */
 	struct lease *l = lease_find(e, j->name);
 	if (!lease_wanted(e, j)) {
 		if (l)
