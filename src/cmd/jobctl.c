@@ -62,6 +62,8 @@ static const struct optdef create_opts[] = {
 	{ "kill-leftovers", 0, 0 },   { "replace", 0, 0 },
 	{ "generate-name", 0, 0 }, { "after", 0, O_ARG },
 	{ "max-parallel-workers", 0, O_ARG },
+	{ "generate-name", 0, 0 },
+	{ "placement", 0, O_ARG }, { "lease-timeout", 0, O_ARG },
 	{ NULL, 0, 0 },
 };
 static const struct optdef run_opts[] = {
@@ -133,6 +135,8 @@ static const struct command commands[] = {
 	  "      --selectors s1,s2  workers that may run it\n"
 	  "      --after a,b        lifecycle actions: start after these jobs\n"
 	  "      --max-parallel-workers N  workers per batch of an action\n"
+	  "      --placement MODE   any, or one: on one worker at a time (a lease)\n"
+	  "      --lease-timeout DUR  placement one: failover after DUR (15s)\n"
 	  "      --requires 'J(up),K(ok)'  states of other jobs a run needs\n"
 	  "      --priority N       higher runs first\n"
 	  "      --shell            COMMAND is one /bin/sh command line\n"

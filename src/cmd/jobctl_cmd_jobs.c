@@ -36,12 +36,16 @@ static int job_schedule_check(const struct args *a)
 static int job_enums(const struct args *a, json_t *job)
 {
 	const char *o = opt_get(a, "overlap"), *cu = opt_get(a, "catchup");
+	const char *pl = opt_get(a, "placement");
 
 	if (o && overlap_parse(o) < 0)
 		return bad("--overlap: '%s' is not one of skip, queue, replace, "
 			   "allow", o);
 	if (cu && strcmp(cu, "none") && strcmp(cu, "once"))
 		return bad("--catchup: '%s' is not one of none, once", cu);
+	if (pl && strcmp(pl, "any") && strcmp(pl, "one"))
+		return bad("--placement: '%s' is not one of any, one", pl);
+	put_str(a, "placement", job);
 	put_str(a, "overlap", job);
 	put_str(a, "catchup", job);
 	if (opt_has(a, "confirm"))
@@ -60,7 +64,7 @@ static int job_build(const struct ctl *c, const struct args *a, json_t *job)
 	static const char *const strs[] = { "schedule", "target", "user",
 		"group", "timezone", "requires" };
 	static const char *const durs[] = { "timeout", "kill-grace", "backoff",
-		"jitter" };
+		"jitter", "lease-timeout" };
 	static const char *const lists[] = { "tags", "selectors", "after" };
 	int rc = 0;
 

@@ -323,6 +323,20 @@ static void print_times(json_t *times)
 	}
 }
 
+/* placement = one: who holds the lease, until when. */
+static void out_lease(json_t *l)
+{
+	char a[CELL], b[CELL];
+
+	if (!json_is_object(l))
+		return;
+	field(a, l, "holder");
+	out_reltime(b, sizeof(b), json_object_get(l, "expires"));
+	printf("lease: %s%s, expires %s\n", strcmp(a, "-") ? a : "nobody",
+	       json_is_true(json_object_get(l, "here")) ? " (this daemon)" : "",
+	       b);
+}
+
 void out_job(json_t *data)
 {
 	json_t *last = json_object_get(data, "last_run");
@@ -344,6 +358,7 @@ void out_job(json_t *data)
 		out_value(a, sizeof(a), running);
 		printf("running: %s\n", a);
 	}
+	out_lease(json_object_get(data, "lease"));
 }
 
 void out_runs(json_t *runs)

@@ -194,6 +194,7 @@ int engine_job_remove(struct engine *e, const char *name)
 	int at;
 	if (!job_index(e, name, &at))
 		return -ENOENT;
+	lease_forget(e, name);
 	job_destroy(e, e->jobs[at]);
 	memmove(e->jobs + at, e->jobs + at + 1,
 	        (size_t)(e->n_jobs - at - 1) * sizeof *e->jobs);
@@ -208,6 +209,7 @@ int engine_job_set_enabled(struct engine *e, struct job *j, int enabled)
 		scheduler_arm_job(e, j, now_us());
 	else
 		scheduler_disarm_job(e, j);
+	lease_want(e, j);       /* disabled: released */
 	if (j->source) {        /* its file cannot say so: the store does */
 		char key[128];
 		snprintf(key, sizeof key, "off:%s", j->name);
@@ -775,6 +777,7 @@ void engine_shutdown(struct engine *e, void (*done)(struct engine *))
 	e->shutting_down = 1;
 	e->on_idle = done;
 	scheduler_stop(e);
+	lease_release_all(e);
 	uv_timer_stop(&e->sweep_timer);
 	if (e->n_running == 0) {
 		engine_idle_soon(e);
@@ -791,6 +794,7 @@ void engine_close(struct engine *e)
 	storeq_close(e->rq, 1000);
 	storeq_close(e->sq, 5000);
 	e->sq = e->rq = NULL;
+	lease_close(e);
 	procfile_close(e);
 	job_errors_free(e->job_errors, e->n_job_errors);
 	e->job_errors = NULL;

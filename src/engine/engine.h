@@ -21,6 +21,7 @@
 #include "engine/config.h"
 #include "engine/engine_api.h"
 #include "engine/jobs.h"
+#include "engine/lease.h"
 #include "jobd.h"
 #include "store/store.h"
 
@@ -84,6 +85,7 @@ struct engine {
 	mode_t file_mode;        /* of proc files (engine/statedir.h) */
 	struct procfiles *procfiles;  /* procfile.c's state */
 	struct link services;    /* supervised jobs (service.c) */
+	struct lease *leases;    /* placement = one jobs' (lease.c) */
 };
 
 void engine_idle_soon(struct engine *e);

@@ -78,6 +78,11 @@ struct arun {
 	                            drops to 0 */
 	int64_t row_id;          /* its row id, set by the insert on the thread */
 	int claim_rc;            /* its claim's result, set on the thread */
+	/* placement = one: the fire time its insert claims in the job's
+	 * lease first (engine/lease.c); lease_lost is set on the thread when
+	 * that claim failed (the row is then not inserted) */
+	int64_t lease_fire;
+	int lease_lost;
 	void *row_op;            /* its row write still gathering (persist.c) */
 	uint64_t row_op_batch;   /* ... in this batch */
 	int has_slot;            /* counts in its target's running (runs.c) */
@@ -169,6 +174,9 @@ void engine_read(struct engine *e, struct storeq_op *op, storeq_work_fn work,
 /* ---- jobs (engine.c, verbs.c) ---- */
 
 struct job *engine_job_find(struct engine *e, const char *name);
+/* Whether j runs on this daemon: its `nodes` name it (or are none) and
+ * its `selectors` are among the config's labels (docs/cluster.md). */
+int engine_job_runs_here(const struct engine *e, const struct job *j);
 /* The i-th job by name, NULL past the last: for (i = 0; (j =
  * engine_job_at(e, i)); i++). */
 struct job *engine_job_at(const struct engine *e, int i);
@@ -196,6 +204,8 @@ struct run_req {
 	int status;              /* RUN_WAITING (default) or RUN_MANUAL */
 	int confirmed;           /* the caller answered yes: a manual run of
 	                          * a job with confirm is refused without */
+	int64_t fire_time;       /* a scheduled run: its fire time (us), kept
+	                          * in its spec, JOBD_FIRE_TIME in its env */
 };
 int run_enqueue(struct engine *e, const struct run_req *rq, struct arun **out,
                 char *err, size_t errlen);
@@ -208,6 +218,20 @@ int run_signal(struct engine *e, struct arun *a, int sig);
 int run_cancel(struct engine *e, struct arun *a);
 /* The in-memory runs, oldest first: a = NULL gives the first; NULL after
  * the last.  engine_run_prev walks newest first the same way. */
+/* placement = one (engine/lease.c): the lease of job j as this daemon
+ * last saw it; -ENOENT when j has none here. */
+struct engine_lease {
+	char holder[256];        /* "" = unknown / nobody */
+	int64_t expires;         /* us */
+	int here;                /* this daemon holds it */
+};
+int engine_lease(struct engine *e, const struct job *j,
+                 struct engine_lease *out);
+/* -ECANCELED with err naming the holder when j has placement = one and
+ * this daemon does not hold its lease (a manual run must not start
+ * here); else 0. */
+int engine_lease_refuse(struct engine *e, const struct job *j, char *err,
+                        size_t errlen);
 struct arun *engine_run_next(const struct engine *e, const struct arun *a);
 struct arun *engine_run_prev(const struct engine *e, const struct arun *a);
 /* The next jid of this daemon (a row made elsewhere that has none). */

@@ -300,6 +300,35 @@ static int f_overlap(struct jctx *x, struct job *j, const char *key, json_t *v)
 	return 0;
 }
 
+static int f_placement(struct jctx *x, struct job *j, const char *key,
+                       json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	(void)key;
+	if (s && strcmp(s, "any") == 0)
+		j->placement = PLACEMENT_ANY;
+	else if (s && strcmp(s, "one") == 0)
+		j->placement = PLACEMENT_ONE;
+	else
+		return jf_ferr(x, "placement: must be any or one");
+	return 0;
+}
+
+/* At least a second: the holder renews every third of it, through the
+ * store; a shorter one would be lost to a busy store, not to a death. */
+static int f_lease_timeout(struct jctx *x, struct job *j, const char *key,
+                           json_t *v)
+{
+	int rc = jf_get_dur(x, key, v, &j->lease_timeout);
+
+	if (rc == 0 && j->lease_timeout < US_PER_S)
+		return jf_ferr(x, "lease_timeout: must be at least 1s");
+	if (rc == 0 && j->lease_timeout > 86400 * US_PER_S)
+		return jf_ferr(x, "lease_timeout: must be at most 24h");
+	return rc;
+}
+
 static int f_catchup(struct jctx *x, struct job *j, const char *key, json_t *v)
 {
 	const char *s = json_string_value(v);
@@ -372,6 +401,8 @@ static const struct field {
 	{ "selectors", f_list },    { "requires", f_list },
 	{ "nodes", f_list },         { "after", f_list },
 	{ "max_parallel_workers", f_count },
+	{ "nodes", f_list },
+	{ "placement", f_placement }, { "lease_timeout", f_lease_timeout },
 	{ "confirm", f_flag },      { "enabled", f_flag },
 	{ "kill_leftovers", f_flag }, { "log_output", f_flag },
 	{ "actions", f_actions },   { "health_checks", f_checks },
@@ -395,6 +426,7 @@ static void job_init(struct job *j)
 	j->overlap = OVERLAP_SKIP;
 	j->overlap_queue_max = 1;
 	j->catchup = CATCHUP_DEFAULT;
+	j->lease_timeout = 15 * US_PER_S;
 	j->enabled = 1;
 	j->next_fire = -1;
 }
@@ -612,6 +644,9 @@ json_t *job_to_json(const struct job *j)
 	json_object_set_new(o, "after", list_json(j->after));
 	json_object_set_new(o, "max_parallel_workers",
 	                    json_integer(j->max_parallel_workers));
+	json_object_set_new(o, "placement", json_string(
+	                    j->placement == PLACEMENT_ONE ? "one" : "any"));
+	json_object_set_new(o, "lease_timeout", dur_json(j->lease_timeout));
 	json_object_set_new(o, "enabled", json_boolean(j->enabled));
 	json_object_set_new(o, "actions", actions_json(j));
 	json_object_set_new(o, "health_checks", checks_json(j));

@@ -456,7 +456,8 @@ static const char *const file_job_keys[] = {
 	"cwd", "timeout", "kill_grace", "jitter", "backoff", "retries",
 	"priority", "overlap", "overlap_queue_max", "catchup", "confirm",
 	"enabled", "kill_leftovers", "max_parallel", "retcodes", "log_output",
-	"max_parallel_workers", NULL,
+	"max_parallel_workers", "placement", "lease_timeout",
+	NULL,
 };
 
 static int in_list(const char *const *l, const char *s)
@@ -522,6 +523,7 @@ static int jf_task_key(struct jfile *f, const char *key, const char *value,
 	static const char *const same[] = {
 		"command", "user", "group", "cwd", "schedule", "timeout",
 		"pre_run", "post_run", "on_error", "umask",   /* see tasks.c */
+		"placement", "lease_timeout",
 		NULL,
 	};
 	/* parsed by name, but what they do is not built: refused, never a

@@ -10,6 +10,8 @@
 
 struct sched;
 
+enum placement { PLACEMENT_ANY, PLACEMENT_ONE };
+
 struct job_action {
 	char *name;
 	char *command;
@@ -73,6 +75,11 @@ struct job {
 	/* "0:up 1:down": its last exit code gives a status (a task's check
 	 * / retcodes; jobctl status SERVICE); NULL = none */
 	char *retcodes;
+	/* placement = one: runs its schedule on one daemon of the cluster at
+	 * a time, the holder of its lease in the store (engine/lease.c);
+	 * lease_timeout: how long a silent holder keeps it (us, default 15 s) */
+	int8_t placement;       /* enum placement, default PLACEMENT_ANY */
+	int64_t lease_timeout;
 
 	/* runtime (engine), not part of the definition */
 	struct sched *sched;

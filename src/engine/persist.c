@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/timefmt.h"
 #include "engine/engine.h"
 #include "engine/log.h"
 #include "engine/storeq.h"
@@ -83,6 +84,28 @@ static int claim_work(struct store *s, struct row_op *o, int replay)
 	return rc;
 }
 
+/* A placement = one run's insert claims its fire time in the job's lease
+ * first, in the same transaction: a crash cannot leave a claimed time
+ * without its row, nor a row without its claim.  A lost claim inserts
+ * nothing (a->lease_lost; row_done drops the run).  A replay whose first
+ * commit landed finds its row (insert_work) and its claim already made. */
+static int lease_claim_work(struct store *s, struct row_op *o, int replay)
+{
+	struct arun *a = o->a;
+	struct run old;
+	if (!a->lease_fire)
+		return 0;
+	if (replay && store_run_get(s, o->snap.jid, 0, &old) == 0) {
+		run_clear(&old);
+		return 0;
+	}
+	int rc = store_lease_fire(s, o->snap.job, o->worker, now_us(),
+	                          a->lease_fire);
+	if (rc == -EBUSY)
+		a->lease_lost = 1;
+	return rc;
+}
+
 static int row_work(struct store *s, struct storeq_op *op, int replay)
 {
 	struct row_op *o = (struct row_op *)op;
@@ -93,12 +116,17 @@ static int row_work(struct store *s, struct storeq_op *op, int replay)
 	case ROW_INSERT:
 		if (!o->snap.jid[0])
 			return -ENOMEM;      /* row_prepare had no memory */
-		rc = insert_work(s, o, replay);
+		a->lease_lost = 0;           /* a replay claims again */
+		rc = lease_claim_work(s, o, replay);
+		if (rc == -EBUSY)
+			return 0;            /* not ours: nothing to insert */
+		if (rc == 0)
+			rc = insert_work(s, o, replay);
 		if (rc == 0)
 			a->row_id = o->snap.id;
 		return rc;
 	case ROW_UPDATE:
-		if (a && a->claim_rc < 0)
+		if (a && (a->claim_rc < 0 || a->lease_lost))
 			return -EBUSY;
 		if (!o->snap.jid[0])
 			return -ENOMEM;
@@ -106,6 +134,8 @@ static int row_work(struct store *s, struct storeq_op *op, int replay)
 			o->snap.id = a->row_id;
 		return store_run_update(s, &o->snap);
 	default:
+		if (a && a->lease_lost)
+			return a->claim_rc = -EBUSY;
 		return claim_work(s, o, replay);
 	}
 }
@@ -170,6 +200,8 @@ static void row_done(struct storeq_op *op, int rc, const char *err)
 			a->r.id = o->snap.id;
 		if (rc < 0 && !a->released)
 			run_forget(o->e, a, err && *err ? err : "store error");
+		else if (rc == 0 && a->lease_lost && !a->released)
+			lease_fire_lost(o->e, a);
 		break;
 	case ROW_UPDATE:
 		if (rc < 0 && rc != -EBUSY && rc != -ECANCELED) {
@@ -191,6 +223,12 @@ static struct row_op *row_op_new(struct engine *e, struct arun *a, int kind)
 	struct row_op *o = calloc(1, sizeof *o);
 	if (!o)
 		return NULL;
+	/* the lease's holder is this daemon by its name */
+	if (kind == ROW_INSERT && a && a->lease_fire &&
+	    !(o->worker = strdup(e->cfg.name ? e->cfg.name : ""))) {
+		free(o);
+		return NULL;
+	}
 	o->op.work = row_work;
 	o->op.done = row_done;
 	o->e = e;

@@ -389,6 +389,8 @@ static void run_spawn(void *arg, int rc, const char *why)
 		log_info("run %s: another worker has its row; not starting it",
 		         a->r.jid);
 		run_drop(e, a);
+	} else if (a->lease_lost) {
+		run_drop(e, a);         /* persist.c said why */
 	} else if (rc < 0 || a->claim_rc < 0) {
 		run_unstart(e, a, rc < 0 ? why : "cannot claim its row");
 	} else if (x->fail) {
@@ -531,6 +533,24 @@ static void arun_attach(struct engine *e, struct arun *a)
 	arun_attach_job(e, a, a->r.job ? engine_job_find(e, a->r.job) : NULL);
 }
 
+/* A copy of spec text `spec` (a JSON object) that says its fire time:
+ * {"fire_time":US,...}, spliced rather than parsed (a burst of fires). */
+static char *spec_with_fire(const char *spec, int64_t fire)
+{
+	char head[48];
+	if (fire <= 0 || spec[0] != '{')
+		return strdup(spec);
+	int n = snprintf(head, sizeof head, "{\"fire_time\":%lld%s",
+	                 (long long)fire, spec[1] == '}' ? "" : ",");
+	size_t len = strlen(spec + 1);
+	char *t = malloc((size_t)n + len + 1);
+	if (t) {
+		memcpy(t, head, (size_t)n);
+		memcpy(t + n, spec + 1, len + 1);
+	}
+	return t;
+}
+
 /* A run in memory only: its jid and creation time, its spec; run_store
  * writes its row and queues it. */
 int run_create(struct engine *e, const struct run_req *rq, struct arun **out,
@@ -550,7 +570,8 @@ int run_create(struct engine *e, const struct run_req *rq, struct arun **out,
 		/* the job's own command: the spec is the same every time */
 		if (!rq->job->spec)
 			rq->job->spec = spec_from_job(rq->job, NULL, 0, err, errlen);
-		text = rq->job->spec ? strdup(rq->job->spec) : NULL;
+		text = rq->job->spec ? spec_with_fire(rq->job->spec,
+		                                      rq->fire_time) : NULL;
 	} else if (rq->job) {
 		text = spec_from_job(rq->job, rq->action, rq->retries, err,
 		                     errlen);

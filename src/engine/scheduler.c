@@ -118,7 +118,7 @@ void scheduler_close(struct engine *e)
 }
 
 /* nodes = ... names other daemons; selectors = ... other labels */
-static int runs_here(const struct engine *e, const struct job *j)
+int engine_job_runs_here(const struct engine *e, const struct job *j)
 {
 	int master = e->cfg.role && strcmp(e->cfg.role, "master") == 0;
 	return job_on_node(j, e->cfg.name) &&
@@ -127,7 +127,7 @@ static int runs_here(const struct engine *e, const struct job *j)
 
 static int armable(const struct engine *e, const struct job *j)
 {
-	if (!runs_here(e, j))
+	if (!engine_job_runs_here(e, j))
 		return 0;
 	/* a job that needs confirmation runs only when someone says yes:
 	 * the scheduler cannot ask (cron's tasks with confirmation = true) */
@@ -151,6 +151,7 @@ void scheduler_disarm_job(struct engine *e, struct job *j)
 static void arm(struct engine *e, struct job *j, int64_t now)
 {
 	scheduler_disarm_job(e, j);
+	lease_want(e, j);
 	if (!armable(e, j))
 		return;
 	int64_t next, missed = j->last_run > 0 ? next_fire(j, j->last_run) : -1;
@@ -276,7 +277,7 @@ static struct arun *fire(struct engine *e, struct job *j, int64_t when,
 	}
 	struct run_req rq = {.job = j, .trigger = trigger,
 	                     .priority = j->priority, .uid = j->owner_uid,
-	                     .status = RUN_WAITING};
+	                     .status = RUN_WAITING, .fire_time = when};
 	if (j->jitter > 0)
 		rq.not_before = when + (int64_t)(((uint64_t)rand() << 31 ^
 		                (uint64_t)rand()) % (uint64_t)j->jitter);
@@ -284,6 +285,8 @@ static struct arun *fire(struct engine *e, struct job *j, int64_t when,
 		log_error("job %s: cannot create its run: %s", j->name, err);
 		return NULL;
 	}
+	if (j->placement == PLACEMENT_ONE)
+		a->lease_fire = when;   /* claimed with its insert (persist.c) */
 	return a;
 }
 
@@ -329,6 +332,13 @@ static void tick(struct engine *e)
 		              job_catchup(j) == CATCHUP_ONCE;
 		heap_pop(&e->fires);
 		j->fire.slot = SIZE_MAX;
+		/* placement = one: another daemon's while it holds the lease;
+		 * this one goes on counting the times, to be ready */
+		if (j->placement == PLACEMENT_ONE && !lease_held(e, j, now)) {
+			j->last_run = when;     /* an @every job: its next, not now */
+			rearm_fired(e, j, when, now);
+			continue;
+		}
 		if (!catchup)
 			lateness_add(e, now_us() - when);
 		/* a catch-up run happens now: it is the last run that an
@@ -371,7 +381,7 @@ void scheduler_start(struct engine *e, int at_boot)
 		struct job *j = e->jobs[i];
 		arm(e, j, now);
 		if (at_boot && j->enabled && !j->confirm && j->sched &&
-		    runs_here(e, j) &&
+		    engine_job_runs_here(e, j) &&
 		    sched_kind(j->sched) == SCHED_REBOOT)
 			fire_store(e, j, fire(e, j, now, TRIG_SCHEDULE));
 	}

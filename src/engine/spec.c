@@ -258,6 +258,16 @@ static int env_build(json_t *spec, const struct run *r, const char *home,
 	env_add(x, &n, "JOBD_ID", num);
 	snprintf(num, sizeof num, "%d", r->attempt);
 	env_add(x, &n, "JOBD_ATTEMPT", num);
+	json_t *fire = json_object_get(spec, "fire_time");
+	if (json_is_integer(fire)) {    /* a scheduled run: unix seconds */
+		long long us = json_integer_value(fire);
+		if (us % US_PER_S)
+			snprintf(num, sizeof num, "%lld.%06lld", us / US_PER_S,
+			         us % US_PER_S);
+		else
+			snprintf(num, sizeof num, "%lld", us / US_PER_S);
+		env_add(x, &n, "JOBD_FIRE_TIME", num);
+	}
 	json_object_foreach(env, k, v)
 		if (json_is_string(v))
 			env_add(x, &n, k, json_string_value(v));

@@ -190,6 +190,13 @@ static void show_fin(struct rd *d, int rc, const char *err)
 	                    json_integer(j->skipped_requires));
 	json_object_set_new(o, "last_run", rc == 0 ? run_to_json(&d->run, 0)
 	                                           : json_null());
+	struct engine_lease l;
+	if (engine_lease(c->e, j, &l) == 0)     /* placement = one */
+		json_object_set_new(o, "lease", json_pack("{s:s?, s:o, s:b}",
+		                    "holder", l.holder[0] ? l.holder : NULL,
+		                    "expires", l.expires > 0 ? time_json(l.expires)
+		                                             : json_null(),
+		                    "here", l.here));
 	call_reply(c, o);
 }
 

@@ -120,7 +120,8 @@ static void run_tags(struct call *c, json_t *tags)
 				       strcmp(json_string_value(v), *t) == 0;
 		}
 		if (!hit || (!c->admin && j->owner_uid != c->uid) || j->confirm ||
-		    !ops_task_runs_here(c, j))
+		    !ops_task_runs_here(c, j) ||
+		    engine_lease_refuse(c->e, j, err, sizeof err) < 0)
 			continue;
 		struct run_req rq = {.job = j, .trigger = TRIG_MANUAL,
 		                     .priority = j->priority, .uid = c->uid};
@@ -155,6 +156,9 @@ void op_run(struct call *c, json_t *data)
 		return;
 	if (action && strcmp(action, "start") == 0 && !job_action_find(j, action))
 		action = NULL;       /* start = the job's own command */
+	/* placement = one: its command runs on the lease holder only */
+	if (!action && engine_lease_refuse(c->e, j, err, sizeof err) < 0)
+		return call_fail(c, -ECANCELED, "%s", err);
 	struct run_req rq = {.job = j, .action = action, .trigger = TRIG_MANUAL,
 	                     .priority = j->priority, .uid = c->uid,
 	                     .confirmed = opt_bool(data, "yes", 0)};

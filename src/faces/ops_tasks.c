@@ -69,14 +69,19 @@ static int node_ok(struct call *c, const struct job *j)
 
 int ops_task_runs_here(struct call *c, const struct job *j)
 {
-	return job_on_node(j, engine_config(c->e)->name) &&
+	return engine_job_runs_here(c->e, j) &&
 	       (j->enabled || !j->source || !task_suffix(j->name));
 }
 
 static int task_may_run(struct call *c, const struct job *j)
 {
+	char err[512];
 	if (!node_ok(c, j))
 		return 0;
+	if (engine_lease_refuse(c->e, j, err, sizeof err) < 0) {
+		call_fail(c, -ECANCELED, "%s", err);
+		return 0;
+	}
 	if (!j->enabled) {
 		call_fail(c, -ECANCELED, "task '%s' is disabled (disable = true "
 		          "or jobctl disable): it is never run", j->name);

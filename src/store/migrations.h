@@ -126,6 +126,14 @@ static const char *const store_migrations[] = {
 	"DROP INDEX runs_time_finished;"
 	"CREATE INDEX runs_time_finished ON runs (time_finished) "
 	"  WHERE time_finished IS NOT NULL;",
+
+	/* 4: leases of placement = one jobs (engine/lease.c) */
+	"CREATE TABLE leases ("
+	"  job TEXT PRIMARY KEY,"
+	"  holder TEXT,"
+	"  expires_us INTEGER NOT NULL DEFAULT 0,"
+	"  last_fire_us INTEGER NOT NULL DEFAULT 0"
+	");",
 };
 
 #define STORE_SCHEMA_VERSION \

@@ -134,6 +134,8 @@ static void my_close(struct store *base)
 		my_mst_free(&m->st[i]);
 	for (int i = 0; i < Q_SHAPES; i++)
 		my_mst_free(&m->list[i]);
+	for (int i = 0; i < LEASE_STMTS; i++)
+		my_mst_free(&m->lease[i]);
 	if (m->db)
 		mysql_close(m->db);
 	my_uri_free(&m->u);

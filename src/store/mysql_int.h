@@ -15,6 +15,7 @@
 
 #define MAX_PARAMS 32
 #define COL_INIT_CAP 64
+#define LEASE_STMTS 6            /* mysql_lease.c's statements */
 
 enum stmt_id {
 	RUNROW_STMT_IDS,
@@ -49,6 +50,7 @@ struct my {
 	int out_mb4;                 /* stdout/stderr accept 4-byte UTF-8 */
 	struct mst st[ST_COUNT];
 	struct mst list[Q_SHAPES];
+	struct mst lease[LEASE_STMTS];  /* mysql_lease.c's */
 };
 
 /* Statement parameters, bound by position. */
@@ -141,6 +143,15 @@ extern const struct runrow_acc my_acc;
 /* ---- mysql_schema.c ---- */
 
 int my_migrate(struct my *m);
+
+/* ---- mysql_lease.c: store.h's lease verbs ---- */
+
+int my_lease_take(struct store *base, const char *job, const char *holder,
+                  int64_t now, int64_t ttl, struct store_lease *before);
+int my_lease_fire(struct store *base, const char *job, const char *holder,
+                  int64_t now, int64_t fire);
+int my_lease_get(struct store *base, const char *job, struct store_lease *out);
+int my_lease_release(struct store *base, const char *job, const char *holder);
 int my_probe_charset(struct my *m);
 
 #endif

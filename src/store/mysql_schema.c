@@ -77,7 +77,18 @@ static const char *const migration_1[] = {
 	NULL
 };
 
-static const char *const *const migrations[] = { migration_1 };
+/* Leases of placement = one jobs (mysql_lease.c, engine/lease.c). */
+static const char *const migration_2[] = {
+	"CREATE TABLE IF NOT EXISTS jobd_leases ("
+	" job varchar(191) COLLATE utf8mb4_bin PRIMARY KEY,"
+	" holder varchar(255) COLLATE utf8mb4_bin NULL,"
+	" expires_us bigint NOT NULL DEFAULT 0,"
+	" last_fire_us bigint NOT NULL DEFAULT 0"
+	") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+	NULL
+};
+
+static const char *const *const migrations[] = { migration_1, migration_2 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 /* One text query's first column of its first row, as an int (-1 if no row). */

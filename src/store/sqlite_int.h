@@ -34,4 +34,12 @@ int sq_configure(struct sq *s, int sync_full, char *err, size_t errlen);
 /* Migrates the schema to STORE_SCHEMA_VERSION (migrations.h). */
 int sq_migrate(struct sq *s, char *err, size_t errlen);
 
+/* sqlite_lease.c: store.h's lease verbs */
+int sq_lease_take(struct store *base, const char *job, const char *holder,
+                  int64_t now, int64_t ttl, struct store_lease *before);
+int sq_lease_fire(struct store *base, const char *job, const char *holder,
+                  int64_t now, int64_t fire);
+int sq_lease_get(struct store *base, const char *job, struct store_lease *out);
+int sq_lease_release(struct store *base, const char *job, const char *holder);
+
 #endif

@@ -17,6 +17,14 @@
 
 struct store;
 
+/* A job's lease (placement = one: the one daemon that fires its schedule;
+ * engine/lease.c).  holder "" = nobody. */
+struct store_lease {
+	char holder[256];
+	int64_t expires;        /* us; the holder keeps it until then */
+	int64_t last_fire;      /* us; the newest fire time claimed, 0 none */
+};
+
 /* Which runs store_run_list returns; zero fields do not filter. */
 struct run_query {
 	const char *job;        /* exact job name */
@@ -103,6 +111,28 @@ struct store_vt {
 	/* Small persistent values: last run times of schedules, etc. */
 	int (*kv_get)(struct store *s, const char *key, char **val);
 	int (*kv_put)(struct store *s, const char *key, const char *val);
+
+	/* Leases, atomic across daemons sharing the store (a guarded UPDATE;
+	 * its matched-row count decides).  `now` is the caller's clock.
+	 * lease_take takes or renews job's lease for `holder` until now + ttl
+	 * if it is free (no holder, or expired: expires < now) or holder's
+	 * already: 0 = held, -EBUSY = another's.  *before (may be NULL) gets
+	 * the lease as it was (zeroed if there was none): who had it. */
+	int (*lease_take)(struct store *s, const char *job, const char *holder,
+	                  int64_t now, int64_t ttl, struct store_lease *before);
+	/* Claims fire time `fire` of job for holder: only while holder holds
+	 * the lease (expires >= now) and fire is after its last_fire.  0 =
+	 * claimed (last_fire = fire), -EBUSY = not (not the holder, expired,
+	 * or that time was claimed already). */
+	int (*lease_fire)(struct store *s, const char *job, const char *holder,
+	                  int64_t now, int64_t fire);
+	/* The lease as it is; -ENOENT if job never had one. */
+	int (*lease_get)(struct store *s, const char *job,
+	                 struct store_lease *out);
+	/* Lets go of holder's lease (expires = 0): another takes it at once.
+	 * 0, also when holder did not hold it. */
+	int (*lease_release)(struct store *s, const char *job,
+	                     const char *holder);
 };
 
 struct store {
@@ -123,6 +153,8 @@ struct store {
 	.run_sweep = P##_run_sweep, .target_put = P##_target_put, \
 	.target_del = P##_target_del, .target_each = P##_target_each, \
 	.kv_get = P##_kv_get, .kv_put = P##_kv_put, \
+	.lease_take = P##_lease_take, .lease_fire = P##_lease_fire, \
+	.lease_get = P##_lease_get, .lease_release = P##_lease_release, \
 }
 
 /* Opens the store named by `uri`: "sqlite:PATH" or a bare path.  Creates
@@ -170,5 +202,9 @@ static inline int store_target_del(struct store *s, const char *n) { return s->v
 static inline int store_target_each(struct store *s, store_target_cb cb, void *c) { return s->vt->target_each(s, cb, c); }
 static inline int store_kv_get(struct store *s, const char *k, char **v) { return s->vt->kv_get(s, k, v); }
 static inline int store_kv_put(struct store *s, const char *k, const char *v) { return s->vt->kv_put(s, k, v); }
+static inline int store_lease_take(struct store *s, const char *j, const char *h, int64_t now, int64_t ttl, struct store_lease *b) { return s->vt->lease_take(s, j, h, now, ttl, b); }
+static inline int store_lease_fire(struct store *s, const char *j, const char *h, int64_t now, int64_t f) { return s->vt->lease_fire(s, j, h, now, f); }
+static inline int store_lease_get(struct store *s, const char *j, struct store_lease *o) { return s->vt->lease_get(s, j, o); }
+static inline int store_lease_release(struct store *s, const char *j, const char *h) { return s->vt->lease_release(s, j, h); }
 
 #endif

@@ -35,6 +35,8 @@ static struct {
 	struct { int skip, times, rc; } fail[FS_OP_COUNT];
 	int held[FS_OP_COUNT];
 	int holding;
+	struct { char job[128]; struct store_lease l; } leases[64];
+	int n_leases;
 } fs = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 struct fake {
@@ -129,6 +131,7 @@ void fake_store_free(void)
 	memset(fs.held, 0, sizeof fs.held);
 	fs.holding = 0;
 	fs.next_id = 0;
+	fs.n_leases = 0;
 	pthread_mutex_unlock(&fs.mu);
 }
 
@@ -521,6 +524,78 @@ static int fake_kv_put(struct store *s, const char *key, const char *val)
 	return leave(FS_KV_PUT, rc, NULL, 0);
 }
 
+/* ---- leases: the SQL engines' conditions, under the one mutex ---- */
+
+static struct store_lease *lease_find(const char *job, int make)
+{
+	for (int i = 0; i < fs.n_leases; i++)
+		if (strcmp(fs.leases[i].job, job) == 0)
+			return &fs.leases[i].l;
+	if (!make || fs.n_leases == 64)
+		return NULL;
+	snprintf(fs.leases[fs.n_leases].job, 128, "%s", job);
+	memset(&fs.leases[fs.n_leases].l, 0, sizeof(struct store_lease));
+	return &fs.leases[fs.n_leases++].l;
+}
+
+static int fake_lease_take(struct store *s, const char *job,
+                           const char *holder, int64_t now, int64_t ttl,
+                           struct store_lease *before)
+{
+	int rc = enter(F(s), FS_LEASE_TAKE);
+	struct store_lease *l = rc == 0 ? lease_find(job, 1) : NULL;
+	if (rc == 0 && !l)
+		rc = -ENOMEM;
+	if (rc == 0) {
+		if (before)
+			*before = *l;
+		if (!l->holder[0] || strcmp(l->holder, holder) == 0 ||
+		    l->expires < now) {
+			snprintf(l->holder, sizeof l->holder, "%s", holder);
+			l->expires = now + ttl;
+		} else {
+			rc = -EBUSY;
+		}
+	}
+	return leave(FS_LEASE_TAKE, rc, NULL, 0);
+}
+
+static int fake_lease_fire(struct store *s, const char *job,
+                           const char *holder, int64_t now, int64_t fire)
+{
+	int rc = enter(F(s), FS_LEASE_FIRE);
+	struct store_lease *l = rc == 0 ? lease_find(job, 0) : NULL;
+	if (rc == 0 && (!l || strcmp(l->holder, holder) != 0 ||
+	                l->expires < now || l->last_fire >= fire))
+		rc = -EBUSY;
+	else if (rc == 0)
+		l->last_fire = fire;
+	return leave(FS_LEASE_FIRE, rc, NULL, fire);
+}
+
+static int fake_lease_get(struct store *s, const char *job,
+                          struct store_lease *out)
+{
+	int rc = enter(F(s), FS_LEASE_GET);
+	struct store_lease *l = rc == 0 ? lease_find(job, 0) : NULL;
+	memset(out, 0, sizeof *out);
+	if (rc == 0 && !l)
+		rc = -ENOENT;
+	else if (rc == 0)
+		*out = *l;
+	return leave(FS_LEASE_GET, rc, NULL, 0);
+}
+
+static int fake_lease_release(struct store *s, const char *job,
+                              const char *holder)
+{
+	int rc = enter(F(s), FS_LEASE_RELEASE);
+	struct store_lease *l = rc == 0 ? lease_find(job, 0) : NULL;
+	if (l && strcmp(l->holder, holder) == 0)
+		l->expires = 0;
+	return leave(FS_LEASE_RELEASE, rc, NULL, 0);
+}
+
 static const struct store_vt fake_vt = STORE_VT(fake);
 
 static int fake_open(const char *uri, struct store **out, char *err,
@@ -632,6 +707,19 @@ const char *fake_store_row_jid(int i, char buf[JID_LEN + 1])
 		memcpy(buf, fs.rows[i].jid, JID_LEN + 1);
 	pthread_mutex_unlock(&fs.mu);
 	return buf;
+}
+
+void fake_store_put_lease(const char *job, const char *holder,
+                          int64_t expires, int64_t last_fire)
+{
+	pthread_mutex_lock(&fs.mu);
+	struct store_lease *l = lease_find(job, 1);
+	if (l) {
+		snprintf(l->holder, sizeof l->holder, "%s", holder ? holder : "");
+		l->expires = expires;
+		l->last_fire = last_fire;
+	}
+	pthread_mutex_unlock(&fs.mu);
 }
 
 int fake_store_put_job(const char *name, const char *def_json)

@@ -16,7 +16,8 @@ enum fake_op {
 	FS_BEGIN, FS_COMMIT, FS_ROLLBACK, FS_JOB_PUT, FS_JOB_DEL, FS_JOB_EACH,
 	FS_RUN_INSERT, FS_RUN_UPDATE, FS_RUN_GET, FS_RUN_GET_ID, FS_RUN_LIST,
 	FS_RUN_LAST_EACH, FS_RUN_MAX_JID, FS_RUN_CLAIM, FS_RUN_SWEEP, FS_TARGET_PUT,
-	FS_TARGET_DEL, FS_TARGET_EACH, FS_KV_GET, FS_KV_PUT, FS_OP_COUNT
+	FS_TARGET_DEL, FS_TARGET_EACH, FS_KV_GET, FS_KV_PUT, FS_LEASE_TAKE,
+	FS_LEASE_FIRE, FS_LEASE_GET, FS_LEASE_RELEASE, FS_OP_COUNT
 };
 
 /* One recorded call: for run writes and claims the row as written. */
@@ -56,6 +57,9 @@ int fake_store_row(const char *jid, struct run *out);
 int fake_store_rows(void);
 /* The jid of the i-th row inserted ("" past the end). */
 const char *fake_store_row_jid(int i, char buf[JID_LEN + 1]);
+/* Sets job's lease (placement = one) as another daemon would. */
+void fake_store_put_lease(const char *job, const char *holder,
+                          int64_t expires, int64_t last_fire);
 /* Seeds, before engine_open. */
 int fake_store_put_job(const char *name, const char *def_json);
 int fake_store_put_kv(const char *key, const char *val);

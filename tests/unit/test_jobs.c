@@ -306,6 +306,33 @@ static void test_errors(void **state)
 	parse_fails("{\"name\": \"a\", \"command\": \"x\", \"source\": []}", "source: must be a string");
 }
 
+/* placement = one and its lease_timeout (docs/cluster.md) */
+static void test_placement(void **state)
+{
+	struct job j;
+
+	(void)state;
+	assert_int_equal(parse("{\"name\": \"a\", \"command\": \"x\", "
+	                       "\"placement\": \"one\", \"lease_timeout\": \"3s\"}",
+	                       &j), 0);
+	assert_int_equal(j.placement, PLACEMENT_ONE);
+	assert_int_equal(j.lease_timeout, 3000000);
+	job_free(&j);
+	assert_int_equal(parse("{\"name\": \"a\", \"command\": \"x\", "
+	                       "\"lease_timeout\": 2}", &j), 0);
+	assert_int_equal(j.placement, PLACEMENT_ANY);
+	assert_int_equal(j.lease_timeout, 2000000);
+	job_free(&j);
+	parse_fails("{\"name\": \"a\", \"command\": \"x\", \"placement\": \"two\"}",
+	            "placement: must be any or one");
+	parse_fails("{\"name\": \"a\", \"command\": \"x\", "
+	            "\"lease_timeout\": \"500ms\"}",
+	            "lease_timeout: must be at least 1s");
+	parse_fails("{\"name\": \"a\", \"command\": \"x\", "
+	            "\"lease_timeout\": \"2d\"}",
+	            "lease_timeout: must be at most 24h");
+}
+
 static void test_action_errors(void **state)
 {
 	(void)state;
@@ -385,7 +412,7 @@ static void test_to_json_keys(void **state)
 		"catchup", "jitter", "tags", "confirm", "requires",
 		"selectors", "nodes", "after", "max_parallel_workers", "enabled",
 		"actions", "health_checks", "priority",
-		"source", "owner_uid",
+		"source", "owner_uid", "placement", "lease_timeout",
 	};
 	struct job j;
 	json_t *o;
@@ -404,6 +431,8 @@ static void test_to_json_keys(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "kill_grace")), "10s");
 	assert_string_equal(json_string_value(json_object_get(o, "timeout")), "0s");
 	assert_string_equal(json_string_value(json_object_get(o, "overlap")), "skip");
+	assert_string_equal(json_string_value(json_object_get(o, "placement")), "any");
+	assert_string_equal(json_string_value(json_object_get(o, "lease_timeout")), "15s");
 	assert_true(json_is_true(json_object_get(o, "enabled")));
 	assert_int_equal(json_array_size(json_object_get(o, "tags")), 0);
 	assert_int_equal(json_object_size(json_object_get(o, "env")), 0);
@@ -809,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_action_errors),
 		cmocka_unit_test(test_check_errors),
 		cmocka_unit_test(test_to_json_keys),
+		cmocka_unit_test(test_placement),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test_setup_teardown(test_files_jobs, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_files_tasks, dir_setup, dir_teardown),
