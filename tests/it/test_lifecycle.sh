@@ -189,4 +189,53 @@ jobctl stop once >/dev/null
 js=$(jobctl --json status once); rc=$?
 expect_eq "--json status of a job not running: code 3, running false, exit 3" "$(echo "$js" | jq -c '.results[0] | [.ok, .code, .running]'):$rc" '[false,3,false]:3'
 
+# ---- a master's live events: each result printed once --------------------------
+# A stand-in for the cluster master on a socket of its own: `begin` and
+# `result` events for w1 and w2, then the merged reply with w1..w3.
+cat >"$T/master.py" <<'PY'
+import json, os, socket, sys
+path, action = sys.argv[1], sys.argv[2]
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path); srv.listen(1)
+print("ready", flush=True)
+c, _ = srv.accept()
+buf = b""
+while b"\x04" not in buf:
+    buf += c.recv(65536)
+req = json.loads(buf.split(b"\x04")[0])[1]
+no = req["no"]
+def res(w, ok, code, msg):
+    r = {"worker": w, "job": req["data"]["name"], "action": req["data"]["action"],
+         "ok": ok, "code": code, "message": msg}
+    if action == "status":
+        r["running"] = ok
+    return r
+def send(m):
+    c.sendall(json.dumps(m).encode() + b"\x04")
+first = [res("w1", True, 0, "running (jid 1)" if action == "status" else "started (jid 1)"),
+         res("w2", True, 0, "running (jid 2)" if action == "status" else "started (jid 2)")]
+for r in first:
+    send([4, {"no": no, "event": "begin", "data": {"worker": r["worker"], "job": r["job"], "action": r["action"]}}])
+    send([4, {"no": no, "event": "result", "data": r}])
+last = res("w3", False, 3 if action == "status" else 1, "not running" if action == "status" else "exit 1: boom")
+send([1, {"no": no, "data": {"ok": False, "results": first + [last]}}])
+c.recv(1)
+PY
+fake_master() {  # fake_master ACTION: jobctl ACTION web against the stand-in
+	rm -f "$T/m.sock"
+	python3 "$T/master.py" "$T/m.sock" "$1" > "$T/m.out" 2>&1 &
+	retry_until 10 test -S "$T/m.sock"
+	"$JOBCTL" --socket "$T/m.sock" "$1" web 2>&1
+}
+out=$(fake_master start); rc=$?
+expect_eq "master events: exit 1 when one worker failed" "$rc" 1
+expect_eq "master events: w1 printed once" "$(grep -c '^w1 web start: ok — started (jid 1)$' <<<"$out")" 1
+expect_eq "master events: w2 printed once" "$(grep -c '^w2 web start: ok' <<<"$out")" 1
+expect_eq "... the reply's other result printed" "$(grep -c '^w3 web start: FAILED — exit 1: boom$' <<<"$out")" 1
+expect_match "... begin shown before w1's result" "$(head -1 <<<"$out")" "^w1 web start: …$"
+expect_match "... in the order they came (w1, w2, then w3)" "$(grep -v … <<<"$out" | cut -d' ' -f1 | tr '\n' ' ')" "^w1 w2 w3 $"
+out=$(fake_master status); rc=$?
+expect_eq "master events: status with one not running exits 3" "$rc" 3
+expect_eq "... status lines" "$(grep -v … <<<"$out")" "$(printf 'w1 web: running — running (jid 1)\nw2 web: running — running (jid 2)\nw3 web: not running — not running')"
+
 finish
