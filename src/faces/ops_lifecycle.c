@@ -396,9 +396,10 @@ static const struct run_watcher_cbs custom_cbs = {
 static void do_custom(struct call *c, struct job *j, int kind,
                       const char *action, int yes)
 {
+	/* status is a read: a job marked confirm answers it without yes */
 	struct run_req rq = {.job = j, .action = action, .trigger = TRIG_MANUAL,
 	                     .priority = j->priority, .uid = c->uid,
-	                     .confirmed = yes};
+	                     .confirmed = yes || kind == ACT_STATUS};
 	struct arun *a;
 	char err[512];
 	int rc = run_enqueue(c->e, &rq, &a, err, sizeof err);

@@ -28,6 +28,12 @@ command = test -e $T/db-healthy
 
 [job once]
 command = true
+
+[job danger]
+command = sleep 1000 # $T
+confirm = true
+[action status]
+command = true
 CONF
 jobd_start
 
@@ -92,6 +98,16 @@ newjid() { local j; j=$(run_jid svc); [ -n "$j" ] && [ "$j" != "$jid2" ]; }
 retry_until 20 newjid
 ok "kill -9 of its pid: started again with a new jid" newjid
 expect_match "... the log says why" "$(cat "$T/jobd.log")" "job svc: its supervised run $jid2 ended \(signal SIGKILL\); starting it again in 1s"
+
+# ---- jobctl kill of the supervised run ends its supervision -------------------------
+ok "start svc" jobctl start svc
+kjid=$(run_jid svc)
+ok "jobctl kill JID" jobctl kill "$kjid"
+retry_until 10 sh -c "! $JOBCTL active | grep -q $kjid"
+sleep 1.5
+expect_eq "a run jobctl killed is not started again" "$(run_jid svc)" ""
+expect_match "... the log says its supervision ended" "$(cat "$T/jobd.log")" "job svc: run $kjid was stopped; its supervision ends"
+ok "start svc again" jobctl start svc
 
 # ---- restart: a new jid ----------------------------------------------------------
 jid3=$(run_jid svc)
@@ -179,12 +195,25 @@ expect_match "... says so" "$out" "job 'nosuch' not found"
 expect_code 4 "start of an unknown job: exit 4" jobctl start nosuch
 expect_code 4 "stop of an unknown job: exit 4" jobctl stop nosuch
 
+# ---- confirm: every action but status needs yes ------------------------------------
+out=$(jobctl start danger </dev/null 2>&1); rc=$?
+expect_eq "start of a confirm job without --yes: exit 1" "$rc" 1
+expect_match "... needs confirmation" "$out" "start aborted: job 'danger' needs confirmation"
+expect_eq "... nothing ran" "$(run_jid danger)" ""
+expect_code 0 "status of a confirm job needs no yes (its [action status] runs)" jobctl status danger </dev/null
+expect_code 0 "start --yes" jobctl start danger --yes
+expect_code 1 "stop without --yes: refused" jobctl stop danger </dev/null
+expect_code 0 "stop --yes" jobctl stop danger --yes
+
 # ---- --json shape -----------------------------------------------------------------
 js=$(jobctl --json start once)
 expect_eq "--json: ok, results[WORKER, JOB, ACTION, ok, code, message, jid]" \
 	"$(echo "$js" | jq -c '[.ok, (.results | length), (.results[0] | keys)]')" \
 	'[true,1,["action","code","jid","job","message","ok","worker"]]'
 expect_eq "--json: the worker is this daemon's name" "$(echo "$js" | jq -r '.results[0].worker')" "$(jobctl status --json | jq -r '.name')"
+once_runs() { [ "$(jobctl runs once --json | jq '.runs | length')" -ge "$1" ]; }
+retry_until 20 once_runs 2
+ok "a started job that exits 0 is started again too (Restart=always)" once_runs 2
 jobctl stop once >/dev/null
 js=$(jobctl --json status once); rc=$?
 expect_eq "--json status of a job not running: code 3, running false, exit 3" "$(echo "$js" | jq -c '.results[0] | [.ok, .code, .running]'):$rc" '[false,3,false]:3'
