@@ -35,7 +35,7 @@ confirm = true
 [action status]
 command = true
 CONF
-jobd_start
+jobd_start "shutdown_grace = 2s"
 
 alive() { kill -0 "$1" 2>/dev/null; }
 # the pid of job NAME's running run (jobctl active)
@@ -217,6 +217,38 @@ ok "a started job that exits 0 is started again too (Restart=always)" once_runs 
 jobctl stop once >/dev/null
 js=$(jobctl --json status once); rc=$?
 expect_eq "--json status of a job not running: code 3, running false, exit 3" "$(echo "$js" | jq -c '.results[0] | [.ok, .code, .running]'):$rc" '[false,3,false]:3'
+
+# ---- the wanted state outlives a restart of jobd ------------------------------------
+ok "start svc" jobctl start svc
+before=$(run_jid svc)
+jobd_stop || fail "jobd stops with a service running"
+JOBD_KEEP_CONFIG=1 jobd_start
+svc_back() { local j; j=$(run_jid svc); [ -n "$j" ] && [ "$j" != "$before" ]; }
+retry_until 20 svc_back
+ok "a started job is started again when jobd starts again" svc_back
+expect_match "... the log says so" "$(cat "$T/jobd.log")" "job svc: started again after jobd's restart as run"
+expect_eq "... a stopped one is not (db)" "$(run_jid db)" ""
+expect_eq "... nor one whose supervision ended (once)" "$(run_jid once)" ""
+# jobd killed: the run outlives it, is adopted and supervised as it is
+echo "orphans = adopt" >> "$T/jobd.conf"
+jobd_stop; JOBD_KEEP_CONFIG=1 jobd_start
+retry_until 20 svc_back
+ojid=$(run_jid svc); opid=$(run_pid svc)
+jobd_kill9
+JOBD_KEEP_CONFIG=1 jobd_start
+expect_eq "kill -9 of jobd, orphans = adopt: the same run goes on" "$(run_jid svc)" "$ojid"
+expect_match "... supervised again" "$(cat "$T/jobd.log")" "job svc: supervising its run $ojid again"
+kill -9 "$opid"
+orphan_back() { local j; j=$(run_jid svc); [ -n "$j" ] && [ "$j" != "$ojid" ]; }
+retry_until 20 orphan_back
+ok "... killed from outside, it is started again" orphan_back
+expect_eq "... and the target's slots are as before (the service holds none)" \
+	"$(jobctl status --json | jq '.targets.default.running')" 0
+ok "stop svc" jobctl stop svc
+jobd_stop
+JOBD_KEEP_CONFIG=1 jobd_start
+sleep 1
+expect_eq "stopped before the restart: not started again" "$(run_jid svc)" ""
 
 # ---- a master's live events: each result printed once --------------------------
 # A stand-in for the cluster master on a socket of its own: `begin` and
