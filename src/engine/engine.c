@@ -672,6 +672,7 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 		goto error;
 	clear_stale_procfiles(e);
 	procfile_close(e);      /* its kept spares may have been cleared */
+	service_load(e);
 	/* from here on the loop leaves e->store to the store thread */
 	if ((rc = storeq_open(loop, e->store, 0, &e->sq)) < 0 ||
 	    (rc = storeq_open(loop, e->rstore, 1, &e->rq)) < 0) {
@@ -688,6 +689,7 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	scheduler_start(e, 1);
 	uv_timer_start(&e->sweep_timer, sweep_tick, 1000, 0);
 	queue_pump_all(e);
+	service_resume(e);
 	/* one poll at start-up: rows other programs INSERTed while jobd was
 	 * down (recovery leaves rows without a jid to a claim) */
 	for (int i = 0; i < e->n_targets; i++)

@@ -89,9 +89,13 @@ struct engine {
 };
 
 void engine_idle_soon(struct engine *e);
-/* Supervised runs (service.c): run_finish of one; the end of all. */
+/* Supervised runs (service.c): run_finish of one; the end of all; at
+ * start-up the services wanted before (read before the store threads
+ * start, started once they run). */
 void service_ended(struct engine *e, struct arun *a);
 void service_close(struct engine *e);
+void service_load(struct engine *e);
+void service_resume(struct engine *e);
 /* Stores j's definition (an API-made job; engine_job_put, enable). */
 int engine_job_save(struct engine *e, const struct job *j);
 

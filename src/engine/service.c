@@ -7,8 +7,11 @@
  * stayed up 60 s.  A run jobd ended on purpose (stop, restart, jobctl
  * kill: its stop_signal) ends the supervision instead.
  *
- * The wanted state lives in memory only: after a restart of jobd a service
- * must be started again (docs/lifecycle.md). */
+ * The wanted state outlives a restart of jobd: the store's kv
+ * "services:WORKER" lists the supervised jobs ("UID NAME" lines), written
+ * at each change, read at start-up (service_load, before the store
+ * threads) and started again then (service_resume): a run of the job that
+ * outlived jobd (orphans = adopt) is supervised as it is. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,6 +37,7 @@ struct svc {
 	int64_t backoff;         /* the next restart's delay */
 	uv_timer_t timer;        /* the restart */
 	int timing;
+	int resume;              /* wanted before jobd restarted (service_load) */
 };
 
 static struct svc *svc_find(struct engine *e, const char *job)
@@ -57,6 +61,59 @@ static void svc_drop(struct svc *s)
 {
 	link_remove(&s->link);
 	uv_close((uv_handle_t *)&s->timer, svc_closed);
+}
+
+/* The kv key of this daemon's services: each worker of a shared store
+ * keeps its own. */
+static void svc_key(const struct engine *e, char *key, size_t n)
+{
+	snprintf(key, n, "services:%s", e->cfg.name ? e->cfg.name : "");
+}
+
+/* Stores the list of wanted services (a lost write is only logged: the
+ * services still run, they are just not resumed after a restart). */
+static void svc_save(struct engine *e)
+{
+	char key[128], *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f) {
+		log_error("services: out of memory; not stored");
+		return;
+	}
+	for (struct link *l = e->services.next; l != &e->services; l = l->next) {
+		struct svc *s = link_entry(l, struct svc, link);
+		fprintf(f, "%u %s\n", s->uid, s->job);
+	}
+	fclose(f);
+	svc_key(e, key, sizeof key);
+	persist_kv_put(e, key, text ? text : "");
+	free(text);
+}
+
+/* Ends a service's supervision for good (stop, kill, deleted job). */
+static void svc_end(struct svc *s)
+{
+	struct engine *e = s->e;
+	svc_drop(s);
+	svc_save(e);
+}
+
+static struct svc *svc_add(struct engine *e, const char *job, uint32_t uid)
+{
+	struct svc *s = calloc(1, sizeof *s);
+	if (!s || !(s->job = strdup(job))) {
+		free(s);
+		return NULL;
+	}
+	s->e = e;
+	s->uid = uid;
+	s->backoff = BACKOFF_MIN;
+	uv_timer_init(e->loop, &s->timer);
+	s->timer.data = s;
+	link_insert_before(&e->services, &s->link);
+	return s;
 }
 
 /* Whether run jid is in memory and not over (queued, starting, running). */
@@ -107,7 +164,7 @@ static void svc_restart(uv_timer_t *t)
 		return;
 	if (!j) {
 		log_warn("job %s: deleted; its supervision ends", s->job);
-		svc_drop(s);
+		svc_end(s);
 		return;
 	}
 	if (svc_spawn(e, s, j, 1, &a, err, sizeof err) == 0) {
@@ -139,23 +196,18 @@ int engine_service_start(struct engine *e, struct job *j, uint32_t uid,
 		snprintf(err, errlen, "jobd is stopping");
 		return -ESHUTDOWN;
 	}
-	if (!s) {
-		if (!(s = calloc(1, sizeof *s)) || !(s->job = strdup(j->name))) {
-			free(s);
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
-		}
-		s->e = e;
-		uv_timer_init(e->loop, &s->timer);
-		s->timer.data = s;
-		link_insert_before(&e->services, &s->link);
+	if (!s && !(s = svc_add(e, j->name, uid))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
 	s->uid = uid;
 	s->backoff = BACKOFF_MIN;
 	s->timing = 0;
 	uv_timer_stop(&s->timer);     /* waiting to restart: now instead */
 	if ((rc = svc_spawn(e, s, j, confirmed, out, err, errlen)) < 0)
-		svc_drop(s);              /* a start that fails supervises nothing */
+		svc_end(s);               /* a start that fails supervises nothing */
+	else
+		svc_save(e);
 	return rc;
 }
 
@@ -164,7 +216,7 @@ int engine_service_end(struct engine *e, const char *job)
 	struct svc *s = svc_find(e, job);
 	if (!s)
 		return 0;
-	svc_drop(s);
+	svc_end(s);
 	return 1;
 }
 
@@ -187,7 +239,7 @@ void service_ended(struct engine *e, struct arun *a)
 	if (a->stop_signal || a->cancelled) {
 		log_info("job %s: run %s was stopped; its supervision ends",
 		         s->job, a->r.jid);
-		svc_drop(s);
+		svc_end(s);
 		return;
 	}
 	if (e->shutting_down)
@@ -206,6 +258,66 @@ void service_ended(struct engine *e, struct arun *a)
 	s->timing = 1;
 	uv_timer_start(&s->timer, svc_restart, (uint64_t)(s->backoff / 1000), 0);
 	s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
+}
+
+void service_load(struct engine *e)
+{
+	char key[128], *text = NULL, *save = NULL;
+	svc_key(e, key, sizeof key);
+	if (store_kv_get(e->store, key, &text) < 0 || !text)
+		return;
+	for (char *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *end, *name;
+		unsigned long uid = strtoul(line, &end, 10);
+		if (end == line || *end != ' ' || !*(name = end + 1))
+			continue;
+		struct svc *s = svc_add(e, name, (uint32_t)uid);
+		if (s)
+			s->resume = 1;
+	}
+	free(text);
+}
+
+void service_resume(struct engine *e)
+{
+	struct link *l, *next;
+	char err[512];
+	int changed = 0;
+
+	for (l = e->services.next; l != &e->services; l = next) {
+		struct svc *s = link_entry(l, struct svc, link);
+		struct job *j = engine_job_find(e, s->job);
+		struct arun *a;
+		next = l->next;
+		if (!s->resume)
+			continue;
+		s->resume = 0;
+		if (!j) {
+			log_warn("job %s: gone; its supervision ends", s->job);
+			svc_drop(s);
+			changed = 1;
+		} else if ((a = engine_job_run_next(e, j->name, NULL))) {
+			/* it outlived jobd (orphans = adopt): supervised as it is,
+			 * outside the slots as a service's run is */
+			if (a->has_slot)
+				a->target->running--;
+			a->supervised = 1;
+			memcpy(s->jid, a->r.jid, sizeof s->jid);
+			log_info("job %s: supervising its run %s again", s->job,
+			         s->jid);
+		} else if (svc_spawn(e, s, j, 1, &a, err, sizeof err) == 0) {
+			log_info("job %s: started again after jobd's restart as run "
+			         "%s", s->job, s->jid);
+		} else {
+			log_warn("job %s: cannot start it again: %s (next try in 1s)",
+			         s->job, err);
+			s->timing = 1;
+			uv_timer_start(&s->timer, svc_restart, 1000, 0);
+		}
+	}
+	if (changed)
+		svc_save(e);
 }
 
 void service_close(struct engine *e)

@@ -252,27 +252,14 @@ static void do_start(struct call *c, struct job *j, struct act *x, int kind,
 
 /* ---- stop (and restart's first half) ---- */
 
-static void stop_ended(struct run_watcher *w, const struct arun *a, int err,
-                       const char *msg)
+/* One run of a stop has ended (or the setup's hold is released, jid
+ * NULL): the last one replies, or starts restart's second half. */
+static void stop_step(struct act *x, const char *jid)
 {
-	struct act_watch *aw = link_entry(w, struct act_watch, w);
-	struct act *x = aw->x;
-	size_t n = strlen(x->stopped);
-	(void)err;
-	(void)msg;
-	const char *sig = a->r.sig;
-	if (strncmp(sig, "SIG", 3) == 0)
-		sig += 3;
-	if (*sig)
-		snprintf(x->stopped + n, sizeof x->stopped - n, "%sjid %s: %s",
-		         n ? ", " : "", a->r.jid, sig);
-	else
-		snprintf(x->stopped + n, sizeof x->stopped - n, "%sjid %s: exit "
-		         "%d", n ? ", " : "", a->r.jid, a->r.return_code);
 	if (--x->left > 0)
 		return;
 	if (x->kind == ACT_STOP)
-		return act_done(x, result_new(x->c, x->job, x->action, 1, 0, aw->jid,
+		return act_done(x, result_new(x->c, x->job, x->action, 1, 0, jid,
 		                "stopped (%s)", x->stopped));
 	struct job *j = engine_job_find(x->c->e, x->job);
 	if (!j)
@@ -282,6 +269,27 @@ static void stop_ended(struct run_watcher *w, const struct arun *a, int err,
 		run_unwatch(&x->ws[i].w);
 	x->n = 1;                /* the new run's watcher is ws[0] */
 	do_start(x->c, j, x, x->kind, x->action, x->yes);
+}
+
+static void stop_ended(struct run_watcher *w, const struct arun *a, int err,
+                       const char *msg)
+{
+	struct act_watch *aw = link_entry(w, struct act_watch, w);
+	struct act *x = aw->x;
+	size_t n = strlen(x->stopped);
+	const char *sig = a->r.sig;
+
+	(void)err;
+	(void)msg;
+	if (strncmp(sig, "SIG", 3) == 0)
+		sig += 3;
+	if (*sig)
+		snprintf(x->stopped + n, sizeof x->stopped - n, "%sjid %s: %s",
+		         n ? ", " : "", a->r.jid, sig);
+	else
+		snprintf(x->stopped + n, sizeof x->stopped - n, "%sjid %s: exit "
+		         "%d", n ? ", " : "", a->r.jid, a->r.return_code);
+	stop_step(x, aw->jid);
 }
 
 static const struct run_watcher_cbs stop_cbs = {
@@ -306,19 +314,19 @@ static void do_stop(struct call *c, struct job *j, int kind,
 	if (!x)
 		return;
 	x->yes = yes;
-	x->left = n;
+	x->left = n + 1;         /* + the setup's hold: x lives through it */
 	int i = 0;
 	for (a = NULL; i < n && (a = engine_job_run_next(c->e, j->name, a)); i++) {
 		x->ws[i].w.cbs = &stop_cbs;
 		memcpy(x->ws[i].jid, a->r.jid, sizeof x->ws[i].jid);
 		run_watch(a, &x->ws[i].w);
 	}
-	/* after every watcher is set: a stop may end a run at once */
 	for (i = 0; i < n; i++) {
 		struct arun *r = run_find(c->e, x->ws[i].jid);
 		if (r)
 			run_stop(c->e, r);
 	}
+	stop_step(x, x->ws[n - 1].jid);
 }
 
 /* ---- reload, status ---- */
@@ -396,9 +404,10 @@ static const struct run_watcher_cbs custom_cbs = {
 static void do_custom(struct call *c, struct job *j, int kind,
                       const char *action, int yes)
 {
+	/* status is a read: a job marked confirm answers it without yes */
 	struct run_req rq = {.job = j, .action = action, .trigger = TRIG_MANUAL,
 	                     .priority = j->priority, .uid = c->uid,
-	                     .confirmed = yes};
+	                     .confirmed = yes || kind == ACT_STATUS};
 	struct arun *a;
 	char err[512];
 	int rc = run_enqueue(c->e, &rq, &a, err, sizeof err);

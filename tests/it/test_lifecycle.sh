@@ -28,8 +28,14 @@ command = test -e $T/db-healthy
 
 [job once]
 command = true
+
+[job danger]
+command = sleep 1000 # $T
+confirm = true
+[action status]
+command = true
 CONF
-jobd_start
+jobd_start "shutdown_grace = 2s"
 
 alive() { kill -0 "$1" 2>/dev/null; }
 # the pid of job NAME's running run (jobctl active)
@@ -92,6 +98,16 @@ newjid() { local j; j=$(run_jid svc); [ -n "$j" ] && [ "$j" != "$jid2" ]; }
 retry_until 20 newjid
 ok "kill -9 of its pid: started again with a new jid" newjid
 expect_match "... the log says why" "$(cat "$T/jobd.log")" "job svc: its supervised run $jid2 ended \(signal SIGKILL\); starting it again in 1s"
+
+# ---- jobctl kill of the supervised run ends its supervision -------------------------
+ok "start svc" jobctl start svc
+kjid=$(run_jid svc)
+ok "jobctl kill JID" jobctl kill "$kjid"
+retry_until 10 sh -c "! $JOBCTL active | grep -q $kjid"
+sleep 1.5
+expect_eq "a run jobctl killed is not started again" "$(run_jid svc)" ""
+expect_match "... the log says its supervision ended" "$(cat "$T/jobd.log")" "job svc: run $kjid was stopped; its supervision ends"
+ok "start svc again" jobctl start svc
 
 # ---- restart: a new jid ----------------------------------------------------------
 jid3=$(run_jid svc)
@@ -179,14 +195,108 @@ expect_match "... says so" "$out" "job 'nosuch' not found"
 expect_code 4 "start of an unknown job: exit 4" jobctl start nosuch
 expect_code 4 "stop of an unknown job: exit 4" jobctl stop nosuch
 
+# ---- confirm: every action but status needs yes ------------------------------------
+out=$(jobctl start danger </dev/null 2>&1); rc=$?
+expect_eq "start of a confirm job without --yes: exit 1" "$rc" 1
+expect_match "... needs confirmation" "$out" "start aborted: job 'danger' needs confirmation"
+expect_eq "... nothing ran" "$(run_jid danger)" ""
+expect_code 0 "status of a confirm job needs no yes (its [action status] runs)" jobctl status danger </dev/null
+expect_code 0 "start --yes" jobctl start danger --yes
+expect_code 1 "stop without --yes: refused" jobctl stop danger </dev/null
+expect_code 0 "stop --yes" jobctl stop danger --yes
+
 # ---- --json shape -----------------------------------------------------------------
 js=$(jobctl --json start once)
 expect_eq "--json: ok, results[WORKER, JOB, ACTION, ok, code, message, jid]" \
 	"$(echo "$js" | jq -c '[.ok, (.results | length), (.results[0] | keys)]')" \
 	'[true,1,["action","code","jid","job","message","ok","worker"]]'
 expect_eq "--json: the worker is this daemon's name" "$(echo "$js" | jq -r '.results[0].worker')" "$(jobctl status --json | jq -r '.name')"
+once_runs() { [ "$(jobctl runs once --json | jq '.runs | length')" -ge "$1" ]; }
+retry_until 20 once_runs 2
+ok "a started job that exits 0 is started again too (Restart=always)" once_runs 2
 jobctl stop once >/dev/null
 js=$(jobctl --json status once); rc=$?
 expect_eq "--json status of a job not running: code 3, running false, exit 3" "$(echo "$js" | jq -c '.results[0] | [.ok, .code, .running]'):$rc" '[false,3,false]:3'
+
+# ---- the wanted state outlives a restart of jobd ------------------------------------
+ok "start svc" jobctl start svc
+before=$(run_jid svc)
+jobd_stop || fail "jobd stops with a service running"
+JOBD_KEEP_CONFIG=1 jobd_start
+svc_back() { local j; j=$(run_jid svc); [ -n "$j" ] && [ "$j" != "$before" ]; }
+retry_until 20 svc_back
+ok "a started job is started again when jobd starts again" svc_back
+expect_match "... the log says so" "$(cat "$T/jobd.log")" "job svc: started again after jobd's restart as run"
+expect_eq "... a stopped one is not (db)" "$(run_jid db)" ""
+expect_eq "... nor one whose supervision ended (once)" "$(run_jid once)" ""
+# jobd killed: the run outlives it, is adopted and supervised as it is
+echo "orphans = adopt" >> "$T/jobd.conf"
+jobd_stop; JOBD_KEEP_CONFIG=1 jobd_start
+retry_until 20 svc_back
+ojid=$(run_jid svc); opid=$(run_pid svc)
+jobd_kill9
+JOBD_KEEP_CONFIG=1 jobd_start
+expect_eq "kill -9 of jobd, orphans = adopt: the same run goes on" "$(run_jid svc)" "$ojid"
+expect_match "... supervised again" "$(cat "$T/jobd.log")" "job svc: supervising its run $ojid again"
+kill -9 "$opid"
+orphan_back() { local j; j=$(run_jid svc); [ -n "$j" ] && [ "$j" != "$ojid" ]; }
+retry_until 20 orphan_back
+ok "... killed from outside, it is started again" orphan_back
+expect_eq "... and the target's slots are as before (the service holds none)" \
+	"$(jobctl status --json | jq '.targets.default.running')" 0
+ok "stop svc" jobctl stop svc
+jobd_stop
+JOBD_KEEP_CONFIG=1 jobd_start
+sleep 1
+expect_eq "stopped before the restart: not started again" "$(run_jid svc)" ""
+
+# ---- a master's live events: each result printed once --------------------------
+# A stand-in for the cluster master on a socket of its own: `begin` and
+# `result` events for w1 and w2, then the merged reply with w1..w3.
+cat >"$T/master.py" <<'PY'
+import json, os, socket, sys
+path, action = sys.argv[1], sys.argv[2]
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path); srv.listen(1)
+print("ready", flush=True)
+c, _ = srv.accept()
+buf = b""
+while b"\x04" not in buf:
+    buf += c.recv(65536)
+req = json.loads(buf.split(b"\x04")[0])[1]
+no = req["no"]
+def res(w, ok, code, msg):
+    r = {"worker": w, "job": req["data"]["name"], "action": req["data"]["action"],
+         "ok": ok, "code": code, "message": msg}
+    if action == "status":
+        r["running"] = ok
+    return r
+def send(m):
+    c.sendall(json.dumps(m).encode() + b"\x04")
+first = [res("w1", True, 0, "running (jid 1)" if action == "status" else "started (jid 1)"),
+         res("w2", True, 0, "running (jid 2)" if action == "status" else "started (jid 2)")]
+for r in first:
+    send([4, {"no": no, "event": "begin", "data": {"worker": r["worker"], "job": r["job"], "action": r["action"]}}])
+    send([4, {"no": no, "event": "result", "data": r}])
+last = res("w3", False, 3 if action == "status" else 1, "not running" if action == "status" else "exit 1: boom")
+send([1, {"no": no, "data": {"ok": False, "results": first + [last]}}])
+c.recv(1)
+PY
+fake_master() {  # fake_master ACTION: jobctl ACTION web against the stand-in
+	rm -f "$T/m.sock"
+	python3 "$T/master.py" "$T/m.sock" "$1" > "$T/m.out" 2>&1 &
+	retry_until 10 test -S "$T/m.sock"
+	"$JOBCTL" --socket "$T/m.sock" "$1" web 2>&1
+}
+out=$(fake_master start); rc=$?
+expect_eq "master events: exit 1 when one worker failed" "$rc" 1
+expect_eq "master events: w1 printed once" "$(grep -c '^w1 web start: ok — started (jid 1)$' <<<"$out")" 1
+expect_eq "master events: w2 printed once" "$(grep -c '^w2 web start: ok' <<<"$out")" 1
+expect_eq "... the reply's other result printed" "$(grep -c '^w3 web start: FAILED — exit 1: boom$' <<<"$out")" 1
+expect_match "... begin shown before w1's result" "$(head -1 <<<"$out")" "^w1 web start: …$"
+expect_match "... in the order they came (w1, w2, then w3)" "$(grep -v … <<<"$out" | cut -d' ' -f1 | tr '\n' ' ')" "^w1 w2 w3 $"
+out=$(fake_master status); rc=$?
+expect_eq "master events: status with one not running exits 3" "$rc" 3
+expect_eq "... status lines" "$(grep -v … <<<"$out")" "$(printf 'w1 web: running — running (jid 1)\nw2 web: running — running (jid 2)\nw3 web: not running — not running')"
 
 finish
