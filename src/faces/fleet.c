@@ -12,9 +12,10 @@
  *   3. waves: jobs ordered by `after` (start in dependency order, stop in
  *      reverse), the jobs of one wave at once;
  *   4. batches: within a job, its workers max_parallel_workers at a time
- *      (core/fleet.h), each asked for job-action and, with --health-check
- *      (always for status), for its health; a failure ends the job's
- *      batches and the waves after it.
+ *      (core/fleet.h), each asked for job-action, with --health-check
+ *      (the worker then runs the job's checks after the action; status
+ *      always shows them); a failure ends the job's batches and the waves
+ *      after it.
  *
  * Each worker's result goes to the caller as an event as it comes; the
  * reply is {ok, results}.  A worker is named a job and an action, never
@@ -42,7 +43,7 @@
 struct fjob {
 	char *name;
 	char **after;            /* a copy: the job may change meanwhile */
-	int max_workers, n_checks, wave;
+	int max_workers, wave;
 	char **workers;          /* allocated, by name (a lost one too) */
 	size_t n_workers, next;  /* the next to ask */
 	int out;                 /* asks of the batch not ended, + holds */
@@ -216,40 +217,6 @@ static void ask_end(struct fask *a)
 	batch_end(f, j);
 }
 
-static void on_health(void *arg, json_t *data, const char *error)
-{
-	struct fask *a = arg;
-	json_t *checks = json_object_get(data, "checks"), *ch;
-	char msg[600];
-	size_t i;
-	int ok = !error && json_is_true(json_object_get(data, "ok"));
-
-	if (checks)
-		json_object_set(a->result, "checks", checks);
-	if (!ok) {
-		const char *why = error;
-		json_array_foreach(error ? NULL : checks, i, ch)
-			if (!why && !json_is_true(json_object_get(ch, "ok")))
-				why = json_string_value(json_object_get(ch, "message"));
-		snprintf(msg, sizeof msg, "%s; unhealthy: %s",
-		         json_string_value(json_object_get(a->result, "message")),
-		         why ? why : "a check failed");
-		json_object_set_new(a->result, "message", json_string(msg));
-		json_object_set_new(a->result, "ok", json_false());
-		json_object_set_new(a->result, "code", json_integer(
-			strcmp(a->f->action, "status") == 0 ? 3 : 1));
-	}
-	ask_end(a);
-}
-
-/* With --health-check after any action but stop; status shows them. */
-static int wants_health(const struct fleet *f, const struct fjob *j)
-{
-	if (j->n_checks == 0 || strcmp(f->action, "stop") == 0)
-		return 0;
-	return f->health || strcmp(f->action, "status") == 0;
-}
-
 static void on_action(void *arg, json_t *data, const char *error)
 {
 	struct fask *a = arg;
@@ -262,14 +229,7 @@ static void on_action(void *arg, json_t *data, const char *error)
 	else
 		a->result = json_deep_copy(r);
 	json_object_set_new(a->result, "worker", json_string(a->worker));
-	struct mworker *w = master_worker_find(a->worker);
-	if (!w || !json_is_true(json_object_get(a->result, "ok")) ||
-	    !wants_health(f, a->j))
-		return ask_end(a);
-	json_t *d = json_pack("{s:s, s:b}", "name", a->j->name, "wait",
-	                      strcmp(f->action, "status") != 0);
-	master_ask(w, "health", d, on_health, a, NULL);
-	json_decref(d);
+	ask_end(a);
 }
 
 static void ask_action(struct fleet *f, struct fjob *j, const char *name)
@@ -289,8 +249,9 @@ static void ask_action(struct fleet *f, struct fjob *j, const char *name)
 		            name, "job", j->name, "action", f->action));
 	if (!w)
 		return on_action(a, NULL, "the master is stopping");
-	json_t *d = json_pack("{s:s, s:s, s:b}", "name", j->name, "action",
-	                      f->action, "yes", f->yes);
+	/* the worker runs the checks after the action (ops_health.c) */
+	json_t *d = json_pack("{s:s, s:s, s:b, s:b}", "name", j->name, "action",
+	                      f->action, "yes", f->yes, "health_check", f->health);
 	master_ask(w, "job-action", d, on_action, a, NULL);
 	json_decref(d);
 }
@@ -483,7 +444,6 @@ static int take_job(struct fleet *f, const char *name, char *err,
 	if (!(j->name = strdup(name)) || !(j->after = strv_dup(def->after)))
 		return -ENOMEM;
 	j->max_workers = def->max_parallel_workers;
-	j->n_checks = def->n_checks;
 	return allocate(f, j, def, err, errlen);
 }
 

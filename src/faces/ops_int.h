@@ -93,6 +93,14 @@ void op_pause(struct call *c, json_t *data);
 void op_continue(struct call *c, json_t *data);
 void op_poll(struct call *c, json_t *data);
 void op_health(struct call *c, json_t *data);   /* ops_health.c */
+/* job-action's health_check (and any status): runs op(c, data) as a call
+ * of its own and adds the job's health checks to its result before c
+ * gets it; 1 when it took c, 0 when there is nothing to check. */
+int ops_health_after(struct call *c, json_t *data,
+                     void (*op)(struct call *, json_t *));
+/* A health report (or error) into a job-action result: its checks, and a
+ * failing one makes the result fail naming it ("...; unhealthy: WHY"). */
+void ops_health_merge(json_t *result, json_t *report, const char *error);
 void op_job_action(struct call *c, json_t *data);   /* ops_lifecycle.c */
 /* The targets as {name: {...}} or [{name, ...}] (status, targets). */
 json_t *targets_json(struct engine *e, int as_list);

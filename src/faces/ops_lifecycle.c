@@ -439,9 +439,15 @@ static int check_fields(struct call *c, json_t *data)
 		size_t i = 0;
 		while (i < sizeof known / sizeof *known && strcmp(known[i], k))
 			i++;
+		if (i == sizeof known / sizeof *known && !strcmp(k, "names")) {
+			call_fail(c, -EINVAL, "names: several jobs at once need a "
+			          "cluster master (docs/cluster.md); here, one NAME a "
+			          "command");
+			return -1;
+		}
 		if (i == sizeof known / sizeof *known) {
 			call_fail(c, -EINVAL, "unknown field '%s' (job-action takes "
-			          "name, action, yes)", k);
+			          "name, action, yes, health_check)", k);
 			return -1;
 		}
 	}
@@ -451,15 +457,9 @@ static int check_fields(struct call *c, json_t *data)
 		return -1;
 	}
 	if (json_object_get(data, "allocations")) {
-		call_fail(c, -EINVAL, "allocations: not built yet on a worker "
-		          "(planned: the cluster master sends the action to "
-		          "each allocated worker)");
-		return -1;
-	}
-	v = json_object_get(data, "health_check");
-	if (v && !json_is_false(v)) {
-		call_fail(c, -EINVAL, "health_check: not built yet (planned: the "
-		          "cluster master waits for the job's health checks)");
+		call_fail(c, -EINVAL, "allocations: this jobd is no cluster master "
+		          "(role = worker): the action runs here; --allocations "
+		          "names a master's workers (docs/cluster.md)");
 		return -1;
 	}
 	return 0;
@@ -482,6 +482,8 @@ void op_job_action(struct call *c, json_t *data)
 	char action[NAME_MAX_LEN + 1];
 	struct job *j;
 
+	if (ops_health_after(c, data, op_job_action))
+		return;          /* the action, then its checks (ops_health.c) */
 	if (check_fields(c, data) < 0 || need_str(c, data, "name", &name) < 0 ||
 	    need_str(c, data, "action", &act) < 0)
 		return;

@@ -29,6 +29,14 @@ command = test -e $T/db-healthy
 [job once]
 command = true
 
+[job checked]
+command = sleep 1000
+[health_check flag]
+command = test -e $T/checked-ok
+attempts = 2
+interval = 1s
+timeout = 5s
+
 [job danger]
 command = sleep 1000 # $T
 confirm = true
@@ -185,10 +193,27 @@ r=$(act '{"name": "db", "action": "-bad;rm"}')
 expect_match "a bad action name: error, exit 2" "$(echo "$r" | jq -c '[.error, .code]')" "action: invalid name.*,2"
 r=$(act '{"name": "db", "action": "status", "colour": "red"}')
 expect_match "an unknown field: error naming it" "$(echo "$r" | jq -r '.error')" "unknown field 'colour'"
-r=$(act '{"name": "db", "action": "status", "health_check": true}')
-expect_match "health_check on a worker: not built yet" "$(echo "$r" | jq -r '.error')" "^health_check: not built yet"
 r=$(act '{"name": "db", "action": "status", "allocations": ["w1"]}')
-expect_match "allocations on a worker: not built yet" "$(echo "$r" | jq -r '.error')" "^allocations: not built yet"
+expect_match "allocations on a jobd that is no master: error naming it" "$(echo "$r" | jq -r '.error')" "^allocations: this jobd is no cluster master"
+r=$(act '{"names": ["db", "svc"], "action": "status"}')
+expect_match "several names on a jobd that is no master: error naming it" "$(echo "$r" | jq -r '.error')" "^names: several jobs at once need a cluster master"
+
+# ---- health checks after the action, and in status ----
+out=$(jobctl start checked --health-check 2>&1); rc=$?
+expect_eq "start --health-check with a failing check: exit 1" "$rc" 1
+expect_match "... the line says it started but is unhealthy" "$out" "checked start: FAILED — started \(jid [0-9]+, pid [0-9]+\); unhealthy: exit 1"
+out=$(jobctl status checked 2>&1); rc=$?
+expect_eq "status of a running but unhealthy job: exit 3" "$rc" 3
+expect_match "... naming the check's failure" "$out" "unhealthy: exit 1"
+touch "$T/checked-ok"
+expect_code 0 "status once the check passes: exit 0" jobctl status checked
+expect_eq "status --json carries the checks" "$(jobctl status checked --json | jq -c '[.results[0].checks[0].name, .results[0].checks[0].ok]')" '["flag",true]'
+expect_code 0 "restart --health-check with a passing check: exit 0" jobctl restart checked --health-check
+rm -f "$T/checked-ok"
+out=$(jobctl restart checked --health-check 2>&1); rc=$?
+expect_eq "restart --health-check waits its attempts, then fails: exit 1" "$rc" 1
+expect_match "... naming the failure after the restart" "$out" "checked restart: FAILED — .*unhealthy"
+expect_code 0 "stop ignores --health-check (nothing to check)" jobctl stop checked --health-check
 out=$(jobctl --json status nosuch 2>&1); rc=$?
 expect_eq "unknown job: exit 4" "$rc" 4
 expect_match "... says so" "$out" "job 'nosuch' not found"
