@@ -88,6 +88,7 @@ struct health_run {
 	int wait;
 	int n, left;
 	int refs;                 /* handles, connections, lookups, procs */
+	int shut;               /* health_close_all has seen it */
 	int closing;
 	uv_timer_t kick;          /* the start: done never inside health_run */
 	struct probe *p;
@@ -172,7 +173,9 @@ static void resolve_drop(struct probe *p)
 /* Stops what an attempt has under way, but a process: its group is
  * killed and its exit awaited (on_proc_exit), unless `now` (the engine
  * is closing: the loop runs only once more). */
-static void probe_stop(struct probe *p, int now)
+/* Stops what p has going; with now, lets its process go at once: then 1,
+ * a reference of the run's the caller drops (after it is done with it). */
+static int probe_stop(struct probe *p, int now)
 {
 	conn_drop(p);
 	resolve_drop(p);
@@ -184,9 +187,10 @@ static void probe_stop(struct probe *p, int now)
 		if (now) {
 			proc_free(p->proc);
 			p->proc = NULL;
-			unref(p->h);
+			return 1;
 		}
 	}
+	return 0;
 }
 
 static void run_close(struct health_run *h, int now)
@@ -194,13 +198,13 @@ static void run_close(struct health_run *h, int now)
 	if (h->closing)
 		return;
 	h->closing = 1;
-	h->refs++;                /* not freed inside the loop below */
 	uv_close((uv_handle_t *)&h->kick, on_kick_closed);
+	int drop = 0;
 	for (int i = 0; i < h->n; i++) {
-		probe_stop(&h->p[i], now);
+		drop += probe_stop(&h->p[i], now);
 		uv_close((uv_handle_t *)&h->p[i].timer, on_timer_closed);
 	}
-	unref(h);
+	h->refs -= drop;          /* the handles' closes still hold theirs */
 }
 
 /* ---- the report ---- */
@@ -593,23 +597,34 @@ void health_cancel(struct health_run *h)
 		run_close(h, 0);
 }
 
+/* One run at a time, looked up from the start again each time: closing
+ * one may end others (their callbacks run), so no next pointer is kept. */
+static struct health_run *first_open(struct engine *e)
+{
+	for (struct link *l = runs.next; l != &runs; l = l->next) {
+		struct health_run *h = link_entry(l, struct health_run, all);
+		if (h->e == e && !h->shut)
+			return h;
+	}
+	return NULL;
+}
+
 void health_close_all(struct engine *e)
 {
-	struct link *l, *next;
+	struct health_run *h;
 
-	for (l = runs.next; l != &runs; l = next) {
-		struct health_run *h = link_entry(l, struct health_run, all);
-
-		next = l->next;
-		if (h->e != e)
-			continue;
-		h->refs++;            /* kept until the end of this turn */
-		run_close(h, 1);
+	while ((h = first_open(e))) {
+		h->shut = 1;
 		/* a cancelled run may still wait for a process's exit: the loop
 		 * runs only once more, so it is let go now (already killed) */
-		for (int i = 0; i < h->n; i++)
-			probe_stop(&h->p[i], 1);
-		next = l->next;       /* h stays in the list while referenced */
-		unref(h);
+		if (h->closing) {
+			int drop = 0;
+			for (int i = 0; i < h->n; i++)
+				drop += probe_stop(&h->p[i], 1);
+			h->refs -= drop - 1;
+			unref(h);     /* the last of them */
+		} else {
+			run_close(h, 1);
+		}
 	}
 }
