@@ -111,7 +111,7 @@ static uint64_t ms_of(int64_t us)
 static void run_free(struct health_run *h)
 {
 	link_remove(&h->all);
-	for (int i = 0; i < h->n; i++) {
+	for (int i = 0; h->p && i < h->n; i++) {   /* p: NULL if calloc failed */
 		free(h->p[i].name);
 		free(h->p[i].target);
 		free(h->p[i].request);
@@ -603,7 +603,8 @@ static struct health_run *first_open(struct engine *e)
 {
 	for (struct link *l = runs.next; l != &runs; l = l->next) {
 		struct health_run *h = link_entry(l, struct health_run, all);
-		if (h->e == e && !h->shut)
+		/* the analyzer misses that run_free unlinks h before freeing it */
+		if (h->e == e && !h->shut) // NOLINT(clang-analyzer-unix.Malloc)
 			return h;
 	}
 	return NULL;
