@@ -27,7 +27,7 @@ sources() {
 	jobfile)  echo src/engine/jobdef.c src/engine/jobfield.c src/engine/requires.c src/engine/tasks.c \
 	               src/engine/jobfile.c src/engine/config.c src/engine/log.c \
 	               src/core/names.c src/core/timefmt.c src/core/tz.c \
-	               src/core/strpool.c \
+	               src/core/strpool.c src/core/probeparse.c \
 	               src/core/shlex.c src/core/schedule/schedule.c \
 	               src/core/schedule/cron.c src/core/schedule/calendar.c ;;
 	wire)     echo src/core/frame.c src/core/wire.c src/core/names.c src/engine/log.c src/faces/peer.c \
