@@ -19,6 +19,7 @@
 
 #include "store/migrations.h"
 #include "store/store.h"
+#include "store_lease_cases.h"
 
 struct fx {
 	char dir[64];
@@ -1191,58 +1192,9 @@ static void test_lease(void **state)
 {
 	struct fx *f = *state;
 	struct store *b;
-	struct store_lease l;
-	const int64_t S = 1000000, T0 = 1700000000 * S;
 
 	assert_int_equal(store_open(f->path, &b, f->err, sizeof(f->err)), 0);
-	assert_int_equal(store_lease_get(f->s, "tick", &l), -ENOENT);
-	/* w1 takes a fresh lease; w2 cannot while it is w1's */
-	assert_int_equal(store_lease_take(f->s, "tick", "w1", T0, 3 * S, &l), 0);
-	assert_string_equal(l.holder, "");
-	assert_int_equal(store_lease_take(b, "tick", "w2", T0 + S, 3 * S, &l),
-	                 -EBUSY);
-	assert_string_equal(l.holder, "w1");
-	assert_int_equal(l.expires, T0 + 3 * S);
-	/* w1 renews; claims fire times: each once, in order, while held */
-	assert_int_equal(store_lease_take(f->s, "tick", "w1", T0 + 2 * S, 3 * S,
-	                                  NULL), 0);
-	assert_int_equal(store_lease_fire(f->s, "tick", "w1", T0 + 2 * S, T0 + 2 * S), 0);
-	assert_int_equal(store_lease_fire(f->s, "tick", "w1", T0 + 2 * S, T0 + 2 * S),
-	                 -EBUSY);             /* that time ran already */
-	assert_int_equal(store_lease_fire(b, "tick", "w2", T0 + 2 * S, T0 + 4 * S),
-	                 -EBUSY);             /* not the holder */
-	/* expired (w1 died): w2 takes it, learns the last fire and from whom */
-	assert_int_equal(store_lease_take(b, "tick", "w2", T0 + 6 * S, 3 * S, &l), 0);
-	assert_string_equal(l.holder, "w1");
-	assert_int_equal(l.last_fire, T0 + 2 * S);
-	/* w1, back, can neither claim (not its lease) nor take it */
-	assert_int_equal(store_lease_fire(f->s, "tick", "w1", T0 + 6 * S, T0 + 6 * S),
-	                 -EBUSY);
-	assert_int_equal(store_lease_take(f->s, "tick", "w1", T0 + 7 * S, 3 * S,
-	                                  NULL), -EBUSY);
-	/* an expired holder's claim fails too */
-	assert_int_equal(store_lease_fire(b, "tick", "w2", T0 + 10 * S, T0 + 10 * S),
-	                 -EBUSY);
-	assert_int_equal(store_lease_take(b, "tick", "w2", T0 + 10 * S, 3 * S,
-	                                  NULL), 0);
-	assert_int_equal(store_lease_fire(b, "tick", "w2", T0 + 10 * S, T0 + 10 * S), 0);
-	/* release: anyone takes it at once; a release by a non-holder is a
-	 * no-op */
-	assert_int_equal(store_lease_release(f->s, "tick", "w1"), 0);
-	assert_int_equal(store_lease_take(f->s, "tick", "w1", T0 + 11 * S, 3 * S,
-	                                  NULL), -EBUSY);
-	assert_int_equal(store_lease_release(b, "tick", "w2"), 0);
-	assert_int_equal(store_lease_take(f->s, "tick", "w1", T0 + 11 * S, 3 * S,
-	                                  &l), 0);
-	assert_string_equal(l.holder, "w2");
-	assert_int_equal(l.expires, 0);
-	assert_int_equal(store_lease_get(b, "tick", &l), 0);
-	assert_string_equal(l.holder, "w1");
-	assert_int_equal(l.last_fire, T0 + 10 * S);
-	/* other jobs are other leases; bad arguments are errors */
-	assert_int_equal(store_lease_take(b, "other", "w2", T0 + 11 * S, 3 * S,
-	                                  NULL), 0);
-	assert_int_equal(store_lease_take(b, "x", NULL, T0, S, NULL), -EINVAL);
+	lease_contract(f->s, b);      /* store_lease_cases.h */
 	store_close(b);
 }
 
@@ -1250,56 +1202,7 @@ static void test_lease(void **state)
  * one holds it, and each fire time is claimed once. */
 static void test_lease_race(void **state)
 {
-	struct fx *f = *state;
-	const int64_t S = 1000000, T0 = 1700000000 * S;
-	int fds[2][2], go[2], status, got[2] = {0, 0};
-	static int owner[400];
-	pid_t pid[2];
-	char c;
-
-	memset(owner, 0, sizeof owner);
-	assert_int_equal(pipe(go), 0);
-	for (int w = 0; w < 2; w++) {
-		assert_int_equal(pipe(fds[w]), 0);
-		pid[w] = fork();
-		assert_true(pid[w] >= 0);
-		if (pid[w] == 0) {
-			struct store *s;
-			char err[256], me[4] = {'w', (char)('1' + w), 0, 0};
-			close(fds[w][0]);
-			close(go[1]);
-			if (store_open(f->path, &s, err, sizeof err) < 0 ||
-			    read(go[0], &c, 1) < 0)   /* both start together */
-				_exit(2);
-			/* each step: take (a short lease), claim its time */
-			for (int i = 0; i < 400; i++) {
-				int64_t now = T0 + i * S;
-				if (store_lease_take(s, "job", me, now, S / 2, NULL) == 0 &&
-				    store_lease_fire(s, "job", me, now, now) == 0 &&
-				    write(fds[w][1], &i, sizeof i) != sizeof i)
-					_exit(4);
-			}
-			store_close(s);
-			_exit(0);
-		}
-		close(fds[w][1]);
-	}
-	usleep(100000);
-	close(go[1]);
-	close(go[0]);
-	for (int w = 0; w < 2; w++) {
-		int i;
-		while (read(fds[w][0], &i, sizeof i) == sizeof i) {
-			assert_int_equal(owner[i], 0);   /* never twice */
-			owner[i] = w + 1;
-			got[w]++;
-		}
-		close(fds[w][0]);
-		assert_int_equal(waitpid(pid[w], &status, 0), pid[w]);
-		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	}
-	print_message("lease race: %d + %d fire times\n", got[0], got[1]);
-	assert_true(got[0] + got[1] > 0);
+	lease_race(((struct fx *)*state)->path, 400);
 }
 
 int main(void)
