@@ -27,6 +27,7 @@ struct refresh {
 	uint64_t gen;            /* e->defs_gen when it was asked for */
 	int64_t seq;
 	char **names, **defs;
+	char **sorted;           /* names, by strcmp: in_store's bsearch */
 	int n, cap;
 };
 
@@ -57,6 +58,7 @@ static void refresh_free(struct refresh *r)
 	}
 	free(r->names);
 	free(r->defs);
+	free(r->sorted);
 	free(r);
 }
 
@@ -85,6 +87,11 @@ static int collect(void *ctx, const char *name, const char *def)
 	return 0;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int refresh_work(struct store *s, struct storeq_op *op, int replay)
 {
 	struct refresh *r = (struct refresh *)op;
@@ -97,15 +104,23 @@ static int refresh_work(struct store *s, struct storeq_op *op, int replay)
 	/* the number first: a change between the two reads leaves it
 	 * behind, and the next check says so, rather than ahead */
 	r->seq = seq_read(s);
-	return store_job_each(s, collect, r);
+	int rc = store_job_each(s, collect, r);
+	if (rc < 0 || r->n == 0)
+		return rc;
+	/* sorted here, on the store thread: the loop's pass over every job
+	 * then looks each up in O(log n), not O(n) */
+	free(r->sorted);
+	if (!(r->sorted = malloc((size_t)r->n * sizeof *r->sorted)))
+		return -ENOMEM;
+	memcpy(r->sorted, r->names, (size_t)r->n * sizeof *r->sorted);
+	qsort(r->sorted, (size_t)r->n, sizeof *r->sorted, name_cmp);
+	return 0;
 }
 
 static int in_store(const struct refresh *r, const char *name)
 {
-	for (int i = 0; i < r->n; i++)
-		if (strcmp(r->names[i], name) == 0)
-			return 1;
-	return 0;
+	return r->n > 0 && bsearch(&name, r->sorted, (size_t)r->n,
+	                           sizeof *r->sorted, name_cmp) != NULL;
 }
 
 /* One stored definition: new or changed ones replace what the daemon
