@@ -629,6 +629,7 @@ int engine_open(struct engine *e, uv_loop_t *loop, const struct config *cfg,
 	link_init(&e->runs);
 	link_init(&e->settling);
 	link_init(&e->services);
+	spawnq_init(e);
 	heap_init(&e->fires);
 	e->sched_fd = -1;
 	uv_timer_init(loop, &e->sweep_timer);
@@ -807,6 +808,7 @@ void engine_close(struct engine *e)
 	scheduler_stop(e);
 	scheduler_close(e);
 	uv_close((uv_handle_t *)&e->sweep_timer, NULL);
+	spawnq_close(e);
 	persist_close(e);
 	uv_close((uv_handle_t *)&e->resave_timer, NULL);
 	uv_close((uv_handle_t *)&e->shutdown_timer, NULL);

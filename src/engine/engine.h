@@ -56,6 +56,10 @@ struct engine {
 	/* the earliest not-before of a waiting run (--at, jitter, backoff),
 	 * 0 = none: the scheduler's timerfd wakes the queue then too */
 	int64_t delay_at;
+	/* targets whose committed starts wait to spawn, and the idle
+	 * handle that spawns one a loop turn (spawnq.c) */
+	struct link spawn_ring;
+	uv_idle_t spawn_idle;
 	uv_timer_t sweep_timer;
 	int sweep_full;          /* the last sweep deleted a whole batch */
 	uv_timer_t resave_timer; /* runs whose update failed: again (persist.c) */
@@ -138,6 +142,12 @@ int run_create(struct engine *e, const struct run_req *rq, struct arun **out,
 int run_store(struct engine *e, struct arun *a, struct job *j, char *err,
               size_t errlen);
 int run_start(struct engine *e, struct arun *a);
+/* A started run's spawn, its turn come (spawnq.c). */
+void run_spawn(struct engine *e, struct arun *a);
+/* spawnq.c: committed starts spawn one a loop turn, targets in turn */
+void spawnq_init(struct engine *e);
+void spawnq_push(struct engine *e, struct arun *a);
+void spawnq_close(struct engine *e);
 void arun_unref(struct arun *a);         /* a store op of it is done */
 int run_adopt_orphan(struct engine *e, struct run *row);
 /* engine_close: stops watching an adopted orphan (it goes on running) */

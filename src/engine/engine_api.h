@@ -40,6 +40,8 @@ struct target {
 	int from_config;
 	int poll_more;           /* the last poll hit mysql_fetch_limit */
 	int polling;             /* queue_poll is running for it */
+	struct link spawns;      /* struct arun.slink: committed, to spawn */
+	struct link spawn_turn;  /* in engine.spawn_ring while spawns waits */
 };
 
 /* Output of one stream, capped. */
@@ -57,6 +59,7 @@ struct arun {
 	struct engine *e;
 	struct link all;         /* engine.runs */
 	struct link qlink;       /* target.queue while waiting */
+	struct link slink;       /* target.spawns: its spawn's turn (spawnq.c) */
 	struct target *target;
 	struct proc *proc;
 	uv_timer_t *timeout;     /* armed while running with a timeout */

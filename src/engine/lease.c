@@ -273,7 +273,7 @@ void lease_fire_lost(struct engine *e, struct arun *a)
 	         "another daemon's, or that time ran already", a->r.job,
 	         (long long)(a->lease_fire / US_PER_S),
 	         (long long)(a->lease_fire % US_PER_S));
-	if (!a->starting)       /* else run_spawn drops it */
+	if (!a->starting)       /* else run_committed drops it */
 		run_drop(e, a);
 }
 

@@ -44,6 +44,8 @@ struct target *queue_target_add(struct engine *e, const char *name,
 	t->name = strdup(name);
 	t->concurrency = concurrency;
 	link_init(&t->queue);
+	link_init(&t->spawns);
+	link_init(&t->spawn_turn);
 	e->targets[e->n_targets++] = t;
 	return t;
 }

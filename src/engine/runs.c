@@ -353,7 +353,6 @@ void run_forget(struct engine *e, struct arun *a, const char *why)
 	arun_release(e, a);
 }
 
-/* The spawn, once the run's start is committed (persist_flush). */
 /* jobd began to stop while the start waited for its commit: a stopping
  * engine starts nothing (once the grace is over nothing would stop it).
  * The committed running row goes back to accepted, which the next start
@@ -371,21 +370,25 @@ static void run_unspawn(struct engine *e, struct arun *a)
 		engine_idle_soon(e);
 }
 
-static void run_spawn(void *arg, int rc, const char *why)
+/* Its start committed: unless the claim or the commit failed, the spawn
+ * waits for its turn (spawnq.c), the run still starting and held. */
+static void run_committed(void *arg, int rc, const char *why)
 {
 	struct arun *a = arg;
 	struct engine *e = a->e;
 	struct exec *x = a->x;
-	char err[512];
 
+	if (a->forgotten || (rc >= 0 && a->claim_rc >= 0 && !a->lease_lost &&
+	                     !x->fail)) {
+		spawnq_push(e, a);      /* run_spawn: forgotten, stopping or spawned */
+		return;
+	}
 	a->x = NULL;
 	a->starting = 0;
 	/* run_start's hold ends here (a starting run is never released, only
 	 * forgotten): from here on arun_release may free a */
 	a->pending--;
-	if (a->forgotten) {
-		arun_release(e, a);
-	} else if (a->claim_rc == -EBUSY || a->claim_rc == -ENOENT) {
+	if (a->claim_rc == -EBUSY || a->claim_rc == -ENOENT) {
 		log_info("run %s: another worker has its row; not starting it",
 		         a->r.jid);
 		run_drop(e, a);
@@ -393,8 +396,24 @@ static void run_spawn(void *arg, int rc, const char *why)
 		run_drop(e, a);         /* persist.c said why */
 	} else if (rc < 0 || a->claim_rc < 0) {
 		run_unstart(e, a, rc < 0 ? why : "cannot claim its row");
-	} else if (x->fail) {
+	} else {
 		run_fail_start(e, a, x->fail);
+		arun_release(e, a);
+	}
+	exec_free(x);
+	free(x);
+}
+
+/* The spawn, its turn come: unless the run was forgotten or jobd stops. */
+void run_spawn(struct engine *e, struct arun *a)
+{
+	struct exec *x = a->x;
+	char err[512];
+
+	a->x = NULL;
+	a->starting = 0;
+	a->pending--;           /* run_start's hold (see run_committed) */
+	if (a->forgotten) {
 		arun_release(e, a);
 	} else if (e->shutting_down) {
 		run_unspawn(e, a);
@@ -417,7 +436,7 @@ static void run_spawn(void *arg, int rc, const char *why)
 }
 
 /* Starts an accepted (or waiting: claimed first) run: its running row is
- * handed to the store, the spawn waits for its commit (run_spawn).  0 when
+ * handed to the store, the spawn waits for its commit (run_committed).  0 when
  * under way; otherwise the run is finished (failed) and released, and -1
  * is returned. */
 int run_start(struct engine *e, struct arun *a)
@@ -436,7 +455,7 @@ int run_start(struct engine *e, struct arun *a)
 	/* A run that cannot start (unknown user, missing cwd, no launcher)
 	 * still goes through its claim and start: a waiting row must end
 	 * `fail` once, by the worker that claimed it, and not stay waiting to
-	 * be claimed and fail again after every restart.  run_spawn fails it. */
+	 * be claimed and fail again after every restart.  run_committed fails it. */
 	if ((!r->spec && !(r->spec = spec_from_launcher(&e->cfg, r, err,
 	                                                 sizeof err))) ||
 	    spec_prepare(r->spec, r, e->is_root, x, err, sizeof err) < 0) {
@@ -466,8 +485,8 @@ int run_start(struct engine *e, struct arun *a)
 	}
 	a->x = x;
 	a->starting = 1;
-	a->pending++;            /* run_spawn's */
-	persist_flush(e, run_spawn, a);
+	a->pending++;            /* run_committed's, then run_spawn's */
+	persist_flush(e, run_committed, a);
 	return 0;
 }
 
@@ -484,6 +503,7 @@ static struct arun *arun_alloc(struct engine *e, struct target *t)
 	a->target = t;
 	link_init(&a->all);
 	link_init(&a->qlink);
+	link_init(&a->slink);
 	link_init(&a->watchers);
 	a->out.limit = a->err.limit = (size_t)e->cfg.output_cap;
 	return a;
