@@ -288,14 +288,33 @@ int wire_encode_response_text(int64_t no, const char *data, size_t dlen,
 	return 0;
 }
 
+/* An error text that is not UTF-8 (it may quote a bad request's bytes:
+ * "invalid JSON: invalid escape near '\u0<bytes>'") has its non-ASCII
+ * bytes made '?', as jw_bytes does: its reply is never lost for that. */
+static json_t *error_string(const char *error)
+{
+	json_t *s = json_string(error);
+	char *c;
+
+	if (s || !(c = strdup(error)))
+		return s;
+	for (char *p = c; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	s = json_string(c);
+	free(c);
+	return s;
+}
+
 int wire_encode_error(int64_t no, const char *error, int code, char **out,
                       size_t *len)
 {
 	*out = NULL;
 	if (!no_ok(no, 0) || !error)
 		return -EINVAL;
-	return frame(json_pack("[i{s:I,s:s,s:i}]", WIRE_RESPONSE, "no",
-	                       (json_int_t)no, "error", error, "code", code),
+	return frame(json_pack("[i{s:I,s:o,s:i}]", WIRE_RESPONSE, "no",
+	                       (json_int_t)no, "error", error_string(error),
+	                       "code", code),
 	             out, len);
 }
 

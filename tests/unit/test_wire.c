@@ -99,6 +99,19 @@ static void test_response(void **state)
 	assert_int_equal(m.code, 4);
 	assert_null(m.data);
 	wire_msg_free(&m);
+
+	/* an error quoting a request's bytes that are not UTF-8 (fuzz_wire
+	 * found its reply lost): those bytes become '?' */
+	char bad[64];
+	struct wire_msg req;
+	static const char raw[] = "[0,{\"no\":1,\"type\":\"a\\u0\xd0\x9a\xc6\xd3}]";
+	assert_int_equal(wire_decode(raw, sizeof raw - 1, &req, bad, sizeof bad),
+	                 -EINVAL);
+	assert_int_equal(wire_encode_error(0, bad, 2, &buf, &len), 0);
+	roundtrip(buf, len, &m);
+	assert_non_null(strstr(m.error, "invalid JSON"));
+	assert_non_null(strstr(m.error, "\\u0?'"));
+	wire_msg_free(&m);
 }
 
 static void test_event_ping_pong(void **state)
