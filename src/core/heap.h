@@ -1,5 +1,5 @@
-/* heap.h — a binary min-heap of (key, item) with O(log n) insert, remove
- * and update; each item remembers its slot so it can be moved or removed. */
+/* heap.h — a min-heap of (key, item) with O(log n) insert, remove and
+ * update; each item remembers its slot so it can be moved or removed. */
 #ifndef JOBD_HEAP_H
 #define JOBD_HEAP_H
 #include <stddef.h>
@@ -10,8 +10,15 @@ struct heap_node {
 	size_t slot;      /* index in the heap, managed by heap.c */
 };
 
+/* a slot: the node's key beside it, so that finding a smaller child
+ * reads the array only (heap.c) */
+struct heap_ent {
+	int64_t key;
+	struct heap_node *n;
+};
+
 struct heap {
-	struct heap_node **v;
+	struct heap_ent *v;
 	size_t len, cap;
 };
 

@@ -19,9 +19,10 @@ static void check_invariants(const struct heap *h)
 	size_t count = 0;
 
 	for (size_t i = 0; i < h->len; i++) {
-		assert_int_equal(h->v[i]->slot, i);
-		if (i > 0)
-			assert_true(h->v[(i - 1) / 2]->key <= h->v[i]->key);
+		assert_int_equal(h->v[i].n->slot, i);
+		assert_int_equal(h->v[i].key, h->v[i].n->key);  /* kept beside */
+		if (i > 0)     /* 4-ary (heap.c) */
+			assert_true(h->v[(i - 1) / 4].key <= h->v[i].key);
 	}
 	for (int k = 0; k < NODES; k++) {
 		assert_int_equal(heap_contains(h, &nodes[k]), in_ref[k]);
