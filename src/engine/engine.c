@@ -780,6 +780,7 @@ void engine_shutdown(struct engine *e, void (*done)(struct engine *))
 	e->shutting_down = 1;
 	e->on_idle = done;
 	scheduler_stop(e);
+	spawnq_due(e, INT64_MAX);       /* early commits: not spawned (run_spawn) */
 	lease_release_all(e);
 	uv_timer_stop(&e->sweep_timer);
 	if (e->n_running == 0) {

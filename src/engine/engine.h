@@ -60,6 +60,11 @@ struct engine {
 	 * handle that spawns one a loop turn (spawnq.c) */
 	struct link spawn_ring;
 	uv_idle_t spawn_idle;
+	struct link spawn_later; /* struct arun.slink: committed early, by
+	                            instant (a delayed start's lead) */
+	uv_timer_t spawn_hold;   /* a spawn held for a timed instant */
+	int64_t spawn_cost;      /* us: the longest recent spawn (decaying) */
+	int spawn_held;          /* the next spawn goes whatever is due */
 	uv_timer_t sweep_timer;
 	int sweep_full;          /* the last sweep deleted a whole batch */
 	uv_timer_t resave_timer; /* runs whose update failed: again (persist.c) */
@@ -147,6 +152,17 @@ void run_spawn(struct engine *e, struct arun *a);
 /* spawnq.c: committed starts spawn one a loop turn, targets in turn */
 void spawnq_init(struct engine *e);
 void spawnq_push(struct engine *e, struct arun *a);
+/* Spawns the early-committed starts due at `now`; the next one's instant
+ * (0: none).  Called when the queue wakes (queue_pump_all). */
+int64_t spawnq_due(struct engine *e, int64_t now);
+/* The instant the scheduler's timerfd is armed for (the next fire or
+ * delayed start), -1 when none (scheduler.c). */
+int64_t scheduler_next(const struct engine *e);
+/* queue.c: wakes the queue at `at` (the scheduler's timerfd) */
+void queue_wake_at(struct engine *e, int64_t at);
+/* How far ahead of its instant a delayed start is claimed and committed,
+ * its spawn alone waiting for the instant (spawnq.c). */
+#define SPAWN_LEAD (50 * 1000LL)        /* us */
 void spawnq_close(struct engine *e);
 void arun_unref(struct arun *a);         /* a store op of it is done */
 int run_adopt_orphan(struct engine *e, struct run *row);

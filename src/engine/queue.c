@@ -118,7 +118,7 @@ void queue_unlink(struct engine *e, struct arun *a)
  * wall-clock deadline, microsecond precise, woken by clock steps) wakes the
  * queue at its instant.  e->delay_at is the earliest such instant seen
  * since the last full pump; queue_pump_all starts it afresh. */
-static void delay_arm(struct engine *e, int64_t at)
+void queue_wake_at(struct engine *e, int64_t at)
 {
 	if (e->delay_at && e->delay_at <= at)
 		return;
@@ -126,12 +126,13 @@ static void delay_arm(struct engine *e, int64_t at)
 	scheduler_rearm(e);
 }
 
-/* May this waiting run start now?  Not before its time, and a job with
- * overlap = queue runs one at a time. */
+/* May this waiting run start now?  Not before its time (less the lead:
+ * its commit goes ahead, its spawn waits for the instant in spawnq.c), and
+ * a job with overlap = queue runs one at a time. */
 static int startable(struct engine *e, struct arun *a, int64_t now)
 {
-	if (a->r.time_not_before > now) {
-		delay_arm(e, a->r.time_not_before);
+	if (a->r.time_not_before - SPAWN_LEAD > now) {
+		queue_wake_at(e, a->r.time_not_before - SPAWN_LEAD);
 		return 0;
 	}
 	if (a->r.job && a->r.trigger == TRIG_SCHEDULE) {
@@ -424,8 +425,10 @@ int queue_poll(struct engine *e, struct target *t)
  * the earliest may have started or gone). */
 void queue_pump_all(struct engine *e)
 {
-	int64_t was = e->delay_at;
+	int64_t was = e->delay_at, next;
 	e->delay_at = 0;
+	if ((next = spawnq_due(e, now_us())) > 0)
+		queue_wake_at(e, next);
 	for (int i = 0; i < e->n_targets; i++)
 		queue_pump(e, e->targets[i]);
 	if (e->delay_at != was)

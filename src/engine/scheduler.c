@@ -70,15 +70,21 @@ static void on_wake(uv_poll_t *h, int status, int events)
 
 /* The wake-up: the next fire or the queue's next delayed start
  * (e->delay_at), whichever comes first. */
-static void rearm(struct engine *e)
+int64_t scheduler_next(const struct engine *e)
 {
 	struct heap_node *top = heap_peek(&e->fires);
-	struct itimerspec its = {{0, 0}, {0, 0}};
 	int64_t at = top ? top->key : -1;
-	if (e->sched_fd < 0)
-		return;
 	if (e->delay_at > 0 && (at < 0 || e->delay_at < at))
 		at = e->delay_at;
+	return at;
+}
+
+static void rearm(struct engine *e)
+{
+	struct itimerspec its = {{0, 0}, {0, 0}};
+	int64_t at = scheduler_next(e);
+	if (e->sched_fd < 0)
+		return;
 	if (at >= 0) {
 		int64_t cap = now_us() + SCHED_MAX_SLEEP_MS * 1000LL;
 		if (at > cap)

@@ -282,14 +282,30 @@ static void test_delayed_run(void **state)
 	queue_pump_all(&f.e);
 	fx_settle(&f, 100);
 	assert_int_equal(w.started, 0);
-	assert_int_equal(f.e.delay_at, at);       /* the wake-up is armed */
-	fx_tick(&f, at - 1);
+	/* the wake-up is armed for the start, the lead before the instant */
+	assert_int_equal(f.e.delay_at, at - SPAWN_LEAD);
+	fx_tick(&f, at - SPAWN_LEAD - 1);
 	fx_settle(&f, 100);
 	assert_int_equal(w.started, 0);
 	assert_int_equal(fx_status(jid), RUN_WAITING);
+	/* within the lead: claimed and committed running, not spawned */
+	fx_tick(&f, at - SPAWN_LEAD);
+	FX_UNTIL(&f, fx_status(jid) == RUN_RUNNING);
+	fx_settle(&f, 100);
+	assert_int_equal(w.started, 0);
+	assert_int_equal(f.e.delay_at, at);       /* the spawn's wake-up */
+	fx_tick(&f, at - 1);
+	fx_settle(&f, 100);
+	assert_int_equal(w.started, 0);
+	/* at the instant: spawned, started then */
 	fx_tick(&f, at);
 	FX_UNTIL(&f, w.ended == 1 && fx_status(jid) == RUN_DONE);
 	assert_int_equal(w.started, 1);
+	struct run r;
+	assert_int_equal(fake_store_row(jid, &r), 0);
+	assert_int_equal(r.time_started, at);
+	assert_true(r.pid > 0);
+	run_clear(&r);
 	fx_close(&f);
 }
 

@@ -113,10 +113,16 @@ static void test_retries_backoff(void **state)
 	assert_true(r.time_not_before <= t0 + 11 * US_PER_S);
 	int64_t due = r.time_not_before;
 	run_clear(&r);
-	/* not before its time */
-	fx_tick(&f, due - 1);
+	/* not before its time (less the lead: its start commits ahead) */
+	fx_tick(&f, due - SPAWN_LEAD - 1);
 	fx_settle(&f, 100);
 	assert_int_equal(fx_status(retry), RUN_WAITING);
+	fx_tick(&f, due - 1);
+	FX_UNTIL(&f, fx_status(retry) == RUN_RUNNING);
+	fx_settle(&f, 100);
+	r = row(retry);
+	assert_int_equal(r.pid, 0);             /* committed, not spawned */
+	run_clear(&r);
 	/* at its time: runs, fails, the third attempt waits twice as long */
 	fx_tick(&f, due);
 	FX_UNTIL(&f, fx_status(retry) == RUN_DONE &&

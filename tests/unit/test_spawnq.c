@@ -112,10 +112,36 @@ static void test_turns(void **state)
 	fx_close(&f);
 }
 
+/* Committed the lead ahead, then jobd stops before the instant: never
+ * spawned, its row accepted again for the next start. */
+static void test_lead_then_shutdown(void **state)
+{
+	struct fx f;
+	struct fx_watch w;
+	char jid[JID_LEN + 1];
+	int64_t at = FX_EPOCH + 60 * US_PER_S;
+	(void)state;
+
+	fx_open(&f, FX_EPOCH);
+	struct arun *a = fx_submit(&f, NULL, 0, at, true_argv);
+	memcpy(jid, a->r.jid, sizeof jid);
+	fx_watch(a, &w);
+	fx_tick(&f, at - SPAWN_LEAD / 2);
+	FX_UNTIL(&f, fx_status(jid) == RUN_RUNNING);
+	fx_settle(&f, 50);
+	assert_int_equal(w.started, 0);
+	fx_shutdown(&f);
+	FX_UNTIL(&f, f.stopped);
+	assert_int_equal(w.started, 0);
+	assert_int_equal(fx_status(jid), RUN_ACCEPTED);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_turns, fx_setup),
+		cmocka_unit_test_setup(test_lead_then_shutdown, fx_setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
