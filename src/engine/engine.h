@@ -149,21 +149,6 @@ int run_store(struct engine *e, struct arun *a, struct job *j, char *err,
 int run_start(struct engine *e, struct arun *a);
 /* A started run's spawn, its turn come (spawnq.c). */
 void run_spawn(struct engine *e, struct arun *a);
-/* spawnq.c: committed starts spawn one a loop turn, targets in turn */
-void spawnq_init(struct engine *e);
-void spawnq_push(struct engine *e, struct arun *a);
-/* Spawns the early-committed starts due at `now`; the next one's instant
- * (0: none).  Called when the queue wakes (queue_pump_all). */
-int64_t spawnq_due(struct engine *e, int64_t now);
-/* The instant the scheduler's timerfd is armed for (the next fire or
- * delayed start), -1 when none (scheduler.c). */
-int64_t scheduler_next(const struct engine *e);
-/* queue.c: wakes the queue at `at` (the scheduler's timerfd) */
-void queue_wake_at(struct engine *e, int64_t at);
-/* How far ahead of its instant a delayed start is claimed and committed,
- * its spawn alone waiting for the instant (spawnq.c). */
-#define SPAWN_LEAD (50 * 1000LL)        /* us */
-void spawnq_close(struct engine *e);
 void arun_unref(struct arun *a);         /* a store op of it is done */
 int run_adopt_orphan(struct engine *e, struct run *row);
 /* engine_close: stops watching an adopted orphan (it goes on running) */
@@ -180,6 +165,19 @@ struct target *queue_target_add(struct engine *e, const char *name,
 int queue_target_remove(struct engine *e, const char *name);
 void queue_push(struct engine *e, struct arun *a);
 void queue_unlink(struct engine *e, struct arun *a);
+/* Wakes the queue at `at` (the scheduler's timerfd). */
+void queue_wake_at(struct engine *e, int64_t at);
+
+/* spawns (engine/spawnq.c): committed starts spawn one a loop turn,
+ * targets in turn.  A delayed start is claimed and committed SPAWN_LEAD
+ * ahead of its instant, its spawn alone waiting for the instant. */
+#define SPAWN_LEAD (50 * 1000LL)        /* us */
+void spawnq_init(struct engine *e);
+void spawnq_push(struct engine *e, struct arun *a);
+/* Spawns the early-committed starts due at `now`; the next one's instant
+ * (0: none).  Called when the queue wakes (queue_pump_all). */
+int64_t spawnq_due(struct engine *e, int64_t now);
+void spawnq_close(struct engine *e);
 
 /* scheduler (engine/scheduler.c) */
 void scheduler_arm_job(struct engine *e, struct job *j, int64_t now);
@@ -188,8 +186,10 @@ int scheduler_init(struct engine *e);        /* the scheduler's wake-up */
 void scheduler_close(struct engine *e);
 void scheduler_start(struct engine *e, int at_boot);
 void scheduler_stop(struct engine *e);
-/* Sets the wake-up to the earliest of the next fire and e->delay_at. */
+/* Sets the wake-up to the earliest of the next fire and e->delay_at;
+ * scheduler_next is that instant, -1 when none. */
 void scheduler_rearm(struct engine *e);
+int64_t scheduler_next(const struct engine *e);
 /* What the wake-up does: fires the due jobs, pumps the queues, re-arms.
  * Tests call it after setting the clock (now_us_fake). */
 void scheduler_tick(struct engine *e);

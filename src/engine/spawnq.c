@@ -32,6 +32,7 @@
  * on time, the queue's a few ms later.  The length counted is the longest
  * of the recent spawns (decaying), and a held spawn goes next whatever is
  * due, so the queue's work keeps moving however close the instants. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "core/timefmt.h"
@@ -59,6 +60,18 @@ static void spawn_one(struct engine *e)
 
 static void on_idle(uv_idle_t *h);
 
+/* How long until the scheduler's next instant, when a spawn begun now
+ * could still be going then (0 or less: it is due, its wake-up not yet
+ * polled); INT64_MAX otherwise. */
+static int64_t instant_near(const struct engine *e)
+{
+	int64_t at = scheduler_next(e), left;
+
+	if (at < 0 || (left = at - now_us()) >= e->spawn_cost + SPAWN_MARGIN)
+		return INT64_MAX;
+	return left;
+}
+
 static void on_hold_over(uv_timer_t *t)
 {
 	struct engine *e = t->data;
@@ -69,10 +82,9 @@ static void on_hold_over(uv_timer_t *t)
  * turn (the instant passed, its wake-up is polled next) or until then. */
 static int spawn_hold(struct engine *e)
 {
-	int64_t at = scheduler_next(e), left;
+	int64_t left = instant_near(e);
 
-	if (e->spawn_held || at < 0 ||
-	    (left = at - now_us()) >= e->spawn_cost + SPAWN_MARGIN)
+	if (e->spawn_held || left == INT64_MAX)
 		return 0;
 	e->spawn_held = 1;
 	if (left > 0) {
@@ -124,16 +136,14 @@ static void spawn_queue(struct engine *e, struct arun *a)
 {
 	struct target *t = a->target;
 
-
-	if (link_empty(&t->spawns)) {   /* a new flow: before the busy ones */
+	if (link_empty(&t->spawns))     /* a new flow: before the busy ones */
 		link_insert_before(e->spawn_ring.next, &t->spawn_turn);
-	}
 	link_insert_before(&t->spawns, &a->slink);
 	if (uv_is_active((uv_handle_t *)&e->spawn_idle))
 		return;
 	if (uv_is_active((uv_handle_t *)&e->spawn_hold)) {
-		int64_t at = scheduler_next(e), now = now_us();
-		if (at > now && at - now < e->spawn_cost + SPAWN_MARGIN)
+		int64_t left = instant_near(e);
+		if (left > 0 && left != INT64_MAX)
 			return;         /* the instant held for is still ahead */
 		uv_timer_stop(&e->spawn_hold);  /* served: it goes now */
 	}
