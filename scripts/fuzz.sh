@@ -18,7 +18,7 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_
 sources() {
 	case $1 in
 	schedule) echo src/core/schedule/schedule.c src/core/schedule/cron.c \
-	               src/core/schedule/calendar.c src/core/tz.c src/core/timefmt.c ;;
+	               src/core/schedule/calendar.c src/core/schedule/calendar_parse.c src/core/tz.c src/core/timefmt.c ;;
 	shlex)    echo src/core/shlex.c ;;
 	mysql_uri) echo src/store/mysql_uri.c ;;
 	frame)    echo src/core/frame.c ;;
@@ -29,7 +29,7 @@ sources() {
 	               src/core/names.c src/core/timefmt.c src/core/tz.c \
 	               src/core/strpool.c src/core/probeparse.c \
 	               src/core/shlex.c src/core/schedule/schedule.c \
-	               src/core/schedule/cron.c src/core/schedule/calendar.c ;;
+	               src/core/schedule/cron.c src/core/schedule/calendar.c src/core/schedule/calendar_parse.c ;;
 	wire)     echo src/core/frame.c src/core/wire.c src/core/names.c src/engine/log.c src/faces/peer.c \
 	               src/core/timefmt.c ;;   # includes src/faces/server.c
 	*)        echo "src/core/$1.c" ;;
