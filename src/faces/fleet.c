@@ -502,17 +502,23 @@ static void on_refreshed(void *arg, int rc, const char *why)
 
 /* ---- the request ---- */
 
+void fleet_names_split(json_t *out, const char *text)
+{
+	char *s = strdup(text), *save = NULL;
+
+	for (char *t = s ? strtok_r(s, ", ", &save) : NULL; t;
+	     t = strtok_r(NULL, ", ", &save))
+		json_array_append_new(out, json_string(t));
+	free(s);
+}
+
 /* A list of names: an array of strings, or "a,b" text. */
 static json_t *names_of(json_t *v, const char *what, char *err, size_t n)
 {
 	json_t *out = json_array(), *x;
 	size_t i;
 	if (json_is_string(v)) {
-		char *s = strdup(json_string_value(v)), *save = NULL;
-		for (char *t = s ? strtok_r(s, ", ", &save) : NULL; t;
-		     t = strtok_r(NULL, ", ", &save))
-			json_array_append_new(out, json_string(t));
-		free(s);
+		fleet_names_split(out, json_string_value(v));
 	} else {
 		json_array_foreach(v, i, x)
 			json_array_append(out, x);

@@ -13,4 +13,7 @@ struct call;
  * the sync check, then waves by `after`, batches, health checks; a
  * "result" event per worker as it ends, and the reply {ok, results}. */
 void fleet_act(struct engine *e, struct call *c, json_t *data);
+/* Appends the names of "a,b" (or "a b") text to the array out: the text
+ * form of a list of names, as jobctl and the original's workers send it. */
+void fleet_names_split(json_t *out, const char *text);
 #endif

@@ -755,11 +755,7 @@ static json_t *names_arg(json_t *v)
 			json_array_append(out, x);
 		}
 	} else if (json_is_string(v)) {
-		char *s = strdup(json_string_value(v)), *save = NULL;
-		for (char *t = strtok_r(s, ", ", &save); t;
-		     t = strtok_r(NULL, ", ", &save))
-			json_array_append_new(out, json_string(t));
-		free(s);
+		fleet_names_split(out, json_string_value(v));
 	} else if (v && !json_is_null(v)) {
 		json_decref(out);
 		return NULL;
